@@ -1,0 +1,42 @@
+import type { Providers } from '../../registry/handlers.ts'
+import type { AdapterManifest } from './adapter-manifest.ts'
+import type { ModelConfig } from './model-config.ts'
+
+/** A loaded model: one handler per capability it serves, and a way to free it. */
+export interface LoadedModel {
+  providers: Providers
+  /** Facts shown in model details (context size, file, backend...). */
+  metadata?: Record<string, unknown>
+  dispose(): void | Promise<void>
+}
+
+/** How sure an adapter is that it can load a file. */
+export type Claim = { claim: true; capabilities?: string[] } | { claim: false; reason?: string }
+
+/**
+ * Version 1 of the adapter contract. An adapter package's default export is a factory returning this;
+ * the server finds it through `"cy": { "adapter": "<entry>" }` in the package's package.json.
+ */
+export interface AdapterV1 {
+  readonly specificationVersion: 'v1'
+  readonly manifest: AdapterManifest
+  /** Looks at a file (by path and its first bytes) and says whether this adapter can load it. */
+  canLoad(path: string, head: Uint8Array): Claim | Promise<Claim>
+  /** Loads a model. Heavy work belongs off the main thread (see `WorkerHost`). */
+  load(config: ModelConfig): Promise<LoadedModel>
+}
+
+/** Every adapter package's default export. Options come from the server's config. */
+export type AdapterFactory = (options?: Record<string, unknown>) => AdapterV1 | Promise<AdapterV1>
+
+export function isAdapterV1(value: unknown): value is AdapterV1 {
+  const candidate = value as Partial<AdapterV1> | null
+  return (
+    typeof candidate === 'object' &&
+    candidate !== null &&
+    candidate.specificationVersion === 'v1' &&
+    typeof candidate.load === 'function' &&
+    typeof candidate.canLoad === 'function' &&
+    typeof candidate.manifest?.name === 'string'
+  )
+}

@@ -1,0 +1,3 @@
+export * from './adapter-manifest.ts'
+export * from './adapter-v1.ts'
+export * from './model-config.ts'

@@ -1,0 +1,78 @@
+import type { FinishReason } from './finish-reason.ts'
+
+/** A piece of generated text; `index` is the choice it belongs to (0 unless n > 1). */
+export interface TextDeltaChunk { type: 'text-delta'; text: string; index?: number }
+/** The whole text at once, for handlers that do not stream; it replaces what the deltas said. */
+export interface FinalTextChunk { type: 'final-text'; text: string; index?: number }
+/** A piece of the model's reasoning, kept apart from the answer. */
+export interface ReasoningDeltaChunk { type: 'reasoning-delta'; text: string; index?: number }
+/** Part of a tool call as it is generated; `id` and `name` come with its first delta. */
+export interface ToolCallDeltaChunk {
+  type: 'tool-call-delta'
+  callIndex: number
+  id?: string
+  name?: string
+  argumentsDelta: string
+}
+/** A complete tool call; its arguments are a JSON text. */
+export interface ToolCallChunk { type: 'tool-call'; callIndex: number; id: string; name: string; arguments: string }
+/** Token counts, in real tokens of the model. */
+export interface UsageChunk { type: 'usage'; promptTokens: number; completionTokens: number; totalTokens?: number }
+/** One embedding vector; `index` is the position of its input. */
+export interface EmbeddingChunk { type: 'embedding'; index: number; embedding: Float32Array | number[] }
+/** Facts about a transcription as a whole. */
+export interface TranscriptInfoChunk { type: 'transcript-info'; language?: string; duration?: number }
+/** A transcript segment with its timestamps in seconds. */
+export interface TranscriptSegmentChunk {
+  type: 'transcript-segment'
+  id?: number
+  start: number
+  end: number
+  text: string
+  tokens?: number[]
+  avgLogprob?: number
+  compressionRatio?: number
+  noSpeechProb?: number
+  temperature?: number
+}
+/** A transcribed word with its timestamps in seconds. */
+export interface TranscriptWordChunk { type: 'transcript-word'; word: string; start: number; end: number }
+/**
+ * Audio bytes. `format: 'pcm'` means raw signed 16-bit little-endian samples at `sampleRate`;
+ * any other format is encoded bytes of that container.
+ */
+export interface AudioChunk {
+  type: 'audio'
+  data: Uint8Array
+  format: 'pcm' | 'wav' | 'mp3' | 'opus' | 'aac' | 'flac'
+  sampleRate?: number
+  channels?: number
+}
+/** A finished image, encoded (PNG unless `mimeType` says otherwise). */
+export interface ImageChunk { type: 'image'; index?: number; data: Uint8Array; mimeType?: string; revisedPrompt?: string }
+/** How far long work has come, from 0 to 1. */
+export interface ProgressChunk { type: 'progress'; progress: number; stage?: string }
+/** The end of generation and why. Optional: a channel that ends without one finished with `stop`. */
+export interface FinishChunk { type: 'finish'; reason: FinishReason; index?: number }
+/** An error reported in-band by the provider; the request fails with it. */
+export interface ErrorChunk { type: 'error'; message: string; code?: string }
+
+/** Everything a provider can emit, one union discriminated on `type`. */
+export type AnyOutputChunk =
+  | TextDeltaChunk
+  | FinalTextChunk
+  | ReasoningDeltaChunk
+  | ToolCallDeltaChunk
+  | ToolCallChunk
+  | UsageChunk
+  | EmbeddingChunk
+  | TranscriptInfoChunk
+  | TranscriptSegmentChunk
+  | TranscriptWordChunk
+  | AudioChunk
+  | ImageChunk
+  | ProgressChunk
+  | FinishChunk
+  | ErrorChunk
+
+export type OutputChunkType = AnyOutputChunk['type']

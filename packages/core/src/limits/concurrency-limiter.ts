@@ -1,0 +1,90 @@
+import { RateLimitError } from '../errors/rate-limit-error.ts'
+
+export interface ConcurrencyLimits {
+  /** Requests that run at once; 0 or Infinity for no limit. */
+  maxConcurrency: number
+  /** Requests that may wait for a slot; past it new requests get 429. */
+  maxQueue: number
+}
+
+type Ticket = { grant: () => void; reject: (reason: unknown) => void }
+
+/** A counting semaphore with a bounded FIFO queue. */
+export class ConcurrencyLimiter {
+  #limits: ConcurrencyLimits
+  #active = 0
+  readonly #queue: Ticket[] = []
+
+  constructor(limits: Partial<ConcurrencyLimits> = {}) {
+    this.#limits = { maxConcurrency: limits.maxConcurrency ?? Infinity, maxQueue: limits.maxQueue ?? 1024 }
+  }
+
+  get active(): number {
+    return this.#active
+  }
+
+  get queued(): number {
+    return this.#queue.length
+  }
+
+  get limits(): Readonly<ConcurrencyLimits> {
+    return this.#limits
+  }
+
+  set(limits: Partial<ConcurrencyLimits>): void {
+    this.#limits = { ...this.#limits, ...limits }
+    this.#grantWaiting()
+  }
+
+  /**
+   * Waits for a slot and returns the function that gives it back (idempotent).
+   * Rejects at once with 429 when the queue is full, or with the signal's reason if it aborts while waiting.
+   */
+  acquire(signal?: AbortSignal): Promise<() => void> {
+    if (signal?.aborted) return Promise.reject(signal.reason)
+    if (this.#hasFreeSlot()) return Promise.resolve(this.#take())
+    if (this.#queue.length >= this.#limits.maxQueue) {
+      return Promise.reject(
+        new RateLimitError(
+          `Too many requests: ${this.#active} running and ${this.#queue.length} waiting. Try again later.`,
+        ),
+      )
+    }
+    return new Promise((resolve, reject) => {
+      const onAbort = () => {
+        const index = this.#queue.indexOf(ticket)
+        if (index >= 0) this.#queue.splice(index, 1)
+        reject(signal!.reason)
+      }
+      const ticket: Ticket = {
+        grant: () => {
+          signal?.removeEventListener('abort', onAbort)
+          resolve(this.#take())
+        },
+        reject,
+      }
+      signal?.addEventListener('abort', onAbort, { once: true })
+      this.#queue.push(ticket)
+    })
+  }
+
+  #hasFreeSlot(): boolean {
+    const max = this.#limits.maxConcurrency
+    return !(max > 0 && max !== Infinity) || this.#active < max
+  }
+
+  #take(): () => void {
+    this.#active++
+    let released = false
+    return () => {
+      if (released) return
+      released = true
+      this.#active--
+      this.#grantWaiting()
+    }
+  }
+
+  #grantWaiting(): void {
+    while (this.#queue.length > 0 && this.#hasFreeSlot()) this.#queue.shift()!.grant()
+  }
+}

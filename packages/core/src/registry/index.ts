@@ -1,0 +1,2 @@
+export * from './handlers.ts'
+export * from './model-registry.ts'

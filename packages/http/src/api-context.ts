@@ -1,0 +1,16 @@
+import type { Dispatcher, ModelRegistry } from '@cy/core'
+import type { ApiKeyGuard } from './guards/api-key-guard.ts'
+import type { ImageStore } from './images/image-store.ts'
+
+/** What the routes share: the models, the runtime, the keys, and the image links. */
+export interface ApiContext {
+  registry: ModelRegistry
+  dispatcher: Dispatcher
+  apiKeys: ApiKeyGuard
+  images: ImageStore
+  /** Largest request body in bytes. */
+  maxBodyBytes: number
+  /** Base URL for links this server hands out (image URLs); by default the request's own origin. */
+  publicUrl?: string
+  startedAt: number
+}

@@ -1,0 +1,44 @@
+import { openapi } from '@elysiajs/openapi'
+import { Elysia } from 'elysia'
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
+
+const ASSETS = '/docs/assets/'
+
+/** Swagger UI's files from the installed swagger-ui-dist, so the docs work on machines without internet. */
+function swaggerAssetsDir(): string {
+  return dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'))
+}
+
+/** `/openapi.json` from the route schemas, and Swagger UI at `/docs`. */
+export const openapiDocs = (version: string) => {
+  const assets = swaggerAssetsDir()
+  return new Elysia({ name: 'cy-docs' })
+    .use(
+      openapi({
+        path: '/docs',
+        specPath: '/openapi.json',
+        provider: 'swagger-ui',
+        swagger: { cdn: `${ASSETS}swagger-ui-bundle.js`, theme: `${ASSETS}swagger-ui.css`, autoDarkMode: false },
+        exclude: { paths: [/^\/docs/] },
+        documentation: {
+          info: {
+            title: 'cy: self-hosted AI models behind the OpenAI API',
+            version,
+            description: 'OpenAI-compatible routes. Every error is `{ "error": { "message", "type", "param", "code" } }`.',
+          },
+          components: {
+            securitySchemes: {
+              bearer: { type: 'http', scheme: 'bearer', description: 'The server API key, when one is set.' },
+              apiKeyHeader: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+            },
+          },
+          security: [{ bearer: [] }, { apiKeyHeader: [] }],
+        },
+      }),
+    )
+    .get(`${ASSETS}:file`, ({ params }) => {
+      if (!/^swagger-ui(-bundle\.js|\.css)$/.test(params.file)) return new Response('Not found', { status: 404 })
+      return new Response(Bun.file(join(assets, params.file)))
+    })
+}

@@ -1,0 +1,16 @@
+import { ApiError, InternalError, toApiError } from '@cy/core'
+import { jsonResponse } from '../json-response.ts'
+
+/** The OpenAI-shaped error Response for anything thrown while serving a request. */
+export function errorResponse(error: unknown): Response {
+  const apiError = toApiError(error)
+  if (apiError instanceof InternalError || !ApiError.isInstance(error)) logUnexpected(error)
+  const headers: Record<string, string> = {}
+  if (apiError.status === 401) headers['www-authenticate'] = 'Bearer'
+  return jsonResponse(apiError.toJSON(), apiError.status, headers)
+}
+
+function logUnexpected(error: unknown): void {
+  // The client gets a bare 500; the operator gets the details.
+  console.error('[cy/http] unexpected error:', error)
+}

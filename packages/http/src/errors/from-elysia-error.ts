@@ -1,0 +1,58 @@
+import { ApiError, BadRequestError, NotFoundError, PayloadTooLargeError } from '@cy/core'
+
+interface ValueErrorLike {
+  path?: string
+  message?: string
+  schema?: { anyOf?: Array<{ const?: unknown }> }
+}
+
+/** For a union of literals, the values it allows ("one of 'user', 'assistant'"). */
+function allowedValues(issue: ValueErrorLike): string | undefined {
+  const options = issue.schema?.anyOf
+  if (!options?.length || !options.every((option) => option.const !== undefined)) return undefined
+  return `expected one of ${options.map((option) => JSON.stringify(option.const)).join(', ')}`
+}
+
+/** JSON pointer ("/messages/0/role") to OpenAI's param notation ("messages[0].role"). */
+export function pointerToParam(pointer: string): string | null {
+  const parts = pointer.split('/').filter(Boolean)
+  if (parts.length === 0) return null
+  let param = ''
+  for (const part of parts) param += /^\d+$/.test(part) ? `[${part}]` : param ? `.${part}` : part
+  return param
+}
+
+function describe(issue: ValueErrorLike, param: string | null): string {
+  const what = allowedValues(issue) ?? issue.message ?? 'invalid value'
+  if (!param) return `Invalid request body: ${what.toLowerCase()}`
+  if (/required property/i.test(what)) return `Missing required parameter: '${param}'.`
+  return `Invalid value for '${param}': ${what.charAt(0).toLowerCase()}${what.slice(1)}.`
+}
+
+/**
+ * Maps Elysia's own errors (parse, validation, unknown route, body size) to typed API errors.
+ * Returns undefined for anything that is not Elysia's.
+ */
+export function fromElysiaError(code: string | number, error: unknown): ApiError | undefined {
+  if (ApiError.isInstance(error)) return error
+  switch (code) {
+    case 'PARSE':
+      return new BadRequestError(
+        'We could not parse the JSON body of your request. The body must be valid JSON (or multipart form data for file uploads).',
+        { code: 'invalid_json' },
+      )
+    case 'VALIDATION': {
+      const all = (error as { all?: ValueErrorLike[] }).all ?? []
+      // The deepest path names the most specific parameter that is wrong.
+      const issue = [...all].sort((a, b) => (b.path?.length ?? 0) - (a.path?.length ?? 0))[0] ?? {}
+      const param = pointerToParam(issue.path ?? '')
+      return new BadRequestError(describe(issue, param), { param, code: 'invalid_value' })
+    }
+    case 'NOT_FOUND':
+      return new NotFoundError('Unknown route. See /docs for the routes this server serves.', { code: 'unknown_url' })
+    case 413:
+      return new PayloadTooLargeError('The request body is too large')
+    default:
+      return undefined
+  }
+}

@@ -1,0 +1,103 @@
+import { BadRequestError, TranscriptionFormatSchema, type AsrRequest, type OutputChunk } from '@cy/core'
+import { Elysia, t } from 'elysia'
+import type { ApiContext } from '../api-context.ts'
+import { collectTranscript, toSrt, toVerboseJson, toVtt } from '../encoders/transcript.ts'
+import { jsonResponse, textResponse } from '../json-response.ts'
+import { SSE_HEADERS, sseData } from '../sse/sse-frame.ts'
+import { streamResponse } from '../sse/stream-response.ts'
+import { toApiError } from '@cy/core'
+import { errorResponses } from '../wire/error-body.ts'
+import { TranscriptionBody } from '../wire/transcription.ts'
+
+const Granularity = t.Union([t.Literal('word'), t.Literal('segment')])
+const Granularities = t.Optional(t.Union([Granularity, t.Array(Granularity)]))
+
+const TranscriptionForm = t.Object({
+  file: t.File({ description: 'The audio file (wav, mp3, ogg, flac, m4a, webm...).' }),
+  model: t.String({ minLength: 1 }),
+  language: t.Optional(t.String()),
+  prompt: t.Optional(t.String()),
+  response_format: t.Optional(TranscriptionFormatSchema),
+  temperature: t.Optional(t.Numeric({ minimum: 0, maximum: 1 })),
+  // The SDK sends the array as repeated `timestamp_granularities[]` fields.
+  'timestamp_granularities[]': Granularities,
+  timestamp_granularities: Granularities,
+  stream: t.Optional(t.BooleanString()),
+})
+
+type TranscriptionFormBody = typeof TranscriptionForm.static
+
+const asList = <T>(value: T | T[] | undefined): T[] => (value === undefined ? [] : Array.isArray(value) ? value : [value])
+
+async function toAsrRequest(form: TranscriptionFormBody, task: AsrRequest['task']): Promise<AsrRequest> {
+  const bytes = new Uint8Array(await form.file.arrayBuffer())
+  if (bytes.length === 0) throw new BadRequestError('The audio file is empty', { param: 'file', code: 'empty_file' })
+  const granularities = [...asList(form['timestamp_granularities[]']), ...asList(form.timestamp_granularities)]
+  const request: AsrRequest = {
+    task,
+    model: form.model,
+    file: { name: (form.file as File).name ?? 'audio', type: form.file.type, bytes },
+    response_format: form.response_format ?? 'json',
+  }
+  if (form.language) request.language = form.language
+  if (form.prompt) request.prompt = form.prompt
+  if (form.temperature !== undefined) request.temperature = form.temperature
+  if (granularities.length > 0) request.timestamp_granularities = [...new Set(granularities)]
+  if (form.stream) request.stream = true
+  return request
+}
+
+/** `transcript.text.delta` / `transcript.text.done` events, as OpenAI streams transcriptions. */
+function transcriptEvents() {
+  let text = ''
+  return {
+    encode(chunks: OutputChunk[]) {
+      let out = ''
+      for (const chunk of chunks) {
+        const delta = chunk.type === 'text-delta' ? chunk.text : chunk.type === 'transcript-segment' ? chunk.text : ''
+        if (!delta) continue
+        text += delta
+        out += sseData(JSON.stringify({ type: 'transcript.text.delta', delta }))
+      }
+      return out
+    },
+    finish: () => sseData(JSON.stringify({ type: 'transcript.text.done', text })),
+    failure: (error: unknown) => sseData(JSON.stringify(toApiError(error).toJSON())),
+  }
+}
+
+const asrRoute = (ctx: ApiContext, task: AsrRequest['task']) =>
+  async ({ body, request }: { body: TranscriptionFormBody; request: Request }) => {
+    const asr = await toAsrRequest(body, task)
+    const channel = await ctx.dispatcher.dispatch('asr', asr, { signal: request.signal })
+    if (asr.stream) return streamResponse(channel, await channel.take(), transcriptEvents(), SSE_HEADERS)
+    const transcript = await collectTranscript(channel)
+    switch (asr.response_format) {
+      case 'text':
+        return textResponse(transcript.text)
+      case 'srt':
+        return textResponse(toSrt(transcript))
+      case 'vtt':
+        return textResponse(toVtt(transcript), 'text/vtt; charset=utf-8')
+      case 'verbose_json':
+        return jsonResponse(toVerboseJson(transcript, task, asr.temperature ?? 0, asr.timestamp_granularities?.includes('word') ?? false))
+      default:
+        return jsonResponse({ text: transcript.text })
+    }
+  }
+
+const routeSchema = (summary: string, description: string) => ({
+  body: TranscriptionForm,
+  type: 'multipart/form-data' as const,
+  response: { 200: TranscriptionBody, ...errorResponses },
+  detail: { tags: ['Audio'], summary, description },
+})
+
+export const audioTranscriptionsRoute = (ctx: ApiContext) =>
+  new Elysia()
+    .post(
+      '/v1/audio/transcriptions',
+      asrRoute(ctx, 'transcribe'),
+      routeSchema('Transcribe audio', 'Multipart upload; `response_format` json, text, srt, vtt or verbose_json (`timestamp_granularities[]=word` adds words); `stream=true` gives `transcript.text.*` events.'),
+    )
+    .post('/v1/audio/translations', asrRoute(ctx, 'translate'), routeSchema('Translate audio into English', 'Same form and formats as transcriptions.'))

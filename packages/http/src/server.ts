@@ -1,0 +1,184 @@
+import { cors } from '@elysiajs/cors'
+import {
+  Dispatcher,
+  ModelRegistry,
+  type AsrHandler,
+  type ChatHandler,
+  type CompletionHandler,
+  type EmbeddingHandler,
+  type ImageHandler,
+  type Providers,
+  type RegisterOptions,
+  type TtsHandler,
+} from '@cy/core'
+import { Elysia } from 'elysia'
+import type { ApiContext } from './api-context.ts'
+import { ApiKeyGuard } from './guards/api-key-guard.ts'
+import { ImageStore } from './images/image-store.ts'
+import { openaiPlugin } from './openai-plugin.ts'
+
+export interface ServerOptions {
+  /** Port to listen on (default 8080; 0 picks a free one). */
+  port?: number
+  /** Address to bind (default 0.0.0.0). */
+  hostname?: string
+  /** Accepted API key(s); none means the API is open. */
+  apiKey?: string | string[]
+  /** Requests that run at once (default: no limit). */
+  maxConcurrency?: number
+  /** Requests that may wait for a slot before new ones get 429 (default 1024). */
+  maxQueue?: number
+  /** Per-request time limit in ms, queueing included (default 600000; 0 for none). */
+  timeoutMs?: number
+  /** Largest request body in bytes (default 32 MiB). */
+  maxBodyBytes?: number
+  /** Allow browsers from any origin (default true), or only from the listed ones. */
+  cors?: boolean | string[]
+  /** Serve `/openapi.json` and `/docs` (default true). */
+  docs?: boolean
+  /** Base URL used in links this server hands out (image URLs). */
+  publicUrl?: string
+  /** How long generated image links stay valid, in ms (default one hour). */
+  imageUrlTtlMs?: number
+}
+
+const DEFAULT_MAX_BODY = 32 * 1024 * 1024
+
+/** The seed's library API: register models by name, then start an OpenAI-compatible server. */
+export class Server {
+  readonly registry = new ModelRegistry()
+  readonly dispatcher: Dispatcher
+  readonly app: Elysia<any, any, any, any, any, any, any>
+  readonly #options: ServerOptions
+  readonly #apiKeys = new ApiKeyGuard()
+  #listening: { port: number; hostname: string } | undefined
+
+  constructor(options: ServerOptions | number = {}) {
+    this.#options = typeof options === 'number' ? { port: options } : { ...options }
+    const opts = this.#options
+    this.dispatcher = new Dispatcher(this.registry, {
+      maxConcurrency: opts.maxConcurrency ?? Infinity,
+      maxQueue: opts.maxQueue ?? 1024,
+      timeoutMs: opts.timeoutMs ?? 600_000,
+    })
+    this.#apiKeys.set(opts.apiKey)
+    const maxBodyBytes = opts.maxBodyBytes ?? DEFAULT_MAX_BODY
+    const ctx: ApiContext = {
+      registry: this.registry,
+      dispatcher: this.dispatcher,
+      apiKeys: this.#apiKeys,
+      images: new ImageStore(opts.imageUrlTtlMs),
+      maxBodyBytes,
+      startedAt: Date.now(),
+      ...(opts.publicUrl ? { publicUrl: opts.publicUrl.replace(/\/$/, '') } : {}),
+    }
+    const app = new Elysia({
+      normalize: false,
+      // No idle cut-off: a long non-streaming generation sends nothing until it is done.
+      serve: { maxRequestBodySize: maxBodyBytes, idleTimeout: 0 },
+    })
+    if (opts.cors !== false) app.use(cors({ origin: Array.isArray(opts.cors) ? opts.cors : true, allowedHeaders: ['authorization', 'content-type', 'x-api-key'] }))
+    this.app = app.use(openaiPlugin(ctx, { docs: opts.docs !== false }))
+  }
+
+  registerChat(name: string, handler: ChatHandler, options?: RegisterOptions): this {
+    return this.registerModel(name, { chat: handler }, options)
+  }
+
+  registerCompletion(name: string, handler: CompletionHandler, options?: RegisterOptions): this {
+    return this.registerModel(name, { completion: handler }, options)
+  }
+
+  registerEmbedding(name: string, handler: EmbeddingHandler, options?: RegisterOptions): this {
+    return this.registerModel(name, { embedding: handler }, options)
+  }
+
+  registerASR(name: string, handler: AsrHandler, options?: RegisterOptions): this {
+    return this.registerModel(name, { asr: handler }, options)
+  }
+
+  registerTTS(name: string, handler: TtsHandler, options?: RegisterOptions): this {
+    return this.registerModel(name, { tts: handler }, options)
+  }
+
+  registerImageGeneration(name: string, handler: ImageHandler, options?: RegisterOptions): this {
+    return this.registerModel(name, { image: handler }, options)
+  }
+
+  /** Registers several capabilities under one name (what adapters do). */
+  registerModel(name: string, providers: Providers, options?: RegisterOptions): this {
+    this.registry.register(name, providers, options)
+    return this
+  }
+
+  unregisterModel(name: string): boolean {
+    return this.registry.unregister(name)
+  }
+
+  listModels(): string[] {
+    return this.registry.list()
+  }
+
+  hasModel(name: string): boolean {
+    return this.registry.has(name)
+  }
+
+  setMaxConcurrency(max: number): this {
+    this.dispatcher.limiter.set({ maxConcurrency: max })
+    return this
+  }
+
+  setMaxQueue(max: number): this {
+    this.dispatcher.limiter.set({ maxQueue: max })
+    return this
+  }
+
+  /** Per-request time limit in milliseconds (0 for none). */
+  setTimeout(ms: number): this {
+    this.dispatcher.setTimeoutMs(ms)
+    return this
+  }
+
+  setApiKey(key: string | string[] | null): this {
+    this.#apiKeys.set(key)
+    return this
+  }
+
+  /** Starts listening; resolves with the bound port and URL. */
+  async start(): Promise<{ port: number; url: string }> {
+    if (this.#listening) return this.address()
+    const hostname = this.#options.hostname ?? '0.0.0.0'
+    this.app.listen({ port: this.#options.port ?? 8080, hostname })
+    const port = this.app.server?.port
+    if (port === undefined) throw new Error('The server did not start')
+    this.#listening = { port, hostname }
+    return this.address()
+  }
+
+  /** Stops listening; requests in flight are closed. */
+  async stop(): Promise<void> {
+    if (!this.#listening) return
+    this.#listening = undefined
+    await this.app.stop(true)
+  }
+
+  get isRunning(): boolean {
+    return this.#listening !== undefined
+  }
+
+  /** The bound port and a URL to reach it (loopback when bound to all interfaces). */
+  address(): { port: number; url: string } {
+    if (!this.#listening) throw new Error('The server is not running')
+    const { port, hostname } = this.#listening
+    const host = hostname === '0.0.0.0' || hostname === '::' ? '127.0.0.1' : hostname.includes(':') ? `[${hostname}]` : hostname
+    return { port, url: `http://${host}:${port}` }
+  }
+
+  get port(): number {
+    return this.address().port
+  }
+
+  get url(): string {
+    return this.address().url
+  }
+}
