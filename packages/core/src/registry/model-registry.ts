@@ -44,7 +44,8 @@ export class ModelRegistry {
       })
     }
     if (existing) {
-      Object.assign(existing.providers, providers)
+      // Only the capabilities given: an explicit `undefined` must not erase a handler already registered.
+      for (const capability of capabilities) (existing.providers as Record<Capability, unknown>)[capability] = providers[capability]
       existing.capabilities = CAPABILITIES.filter((capability) => existing.providers[capability] !== undefined)
       Object.assign(existing.metadata, options.metadata)
       return

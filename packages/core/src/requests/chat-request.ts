@@ -17,7 +17,7 @@ export const ChatRequestSchema = Type.Object(
     logprobs: Type.Optional(Type.Union([Type.Boolean(), Type.Null()])),
     top_logprobs: Type.Optional(Type.Union([Type.Integer({ minimum: 0, maximum: 20 }), Type.Null()])),
   },
-  { description: 'A chat completion request (POST /v1/chat/completions).' },
+  { description: 'A chat completion request (POST /v1/chat/completions).', additionalProperties: true },
 )
 
 export type ChatRequest = Static<typeof ChatRequestSchema>

@@ -13,7 +13,7 @@ export const CompletionRequestSchema = Type.Object(
     best_of: Type.Optional(Type.Union([Type.Integer({ minimum: 1, maximum: 1 }), Type.Null()])),
     logprobs: Type.Optional(Type.Union([Type.Integer({ minimum: 0, maximum: 5 }), Type.Null()])),
   },
-  { description: 'A legacy text completion request (POST /v1/completions).' },
+  { description: 'A legacy text completion request (POST /v1/completions).', additionalProperties: true },
 )
 
 export type CompletionRequest = Static<typeof CompletionRequestSchema>

@@ -17,7 +17,7 @@ export const EmbeddingRequestSchema = Type.Object(
     dimensions: Type.Optional(Type.Integer({ minimum: 1, description: 'Truncate each embedding to this many dimensions.' })),
     user: Type.Optional(Type.String()),
   },
-  { description: 'An embeddings request (POST /v1/embeddings).' },
+  { description: 'An embeddings request (POST /v1/embeddings).', additionalProperties: true },
 )
 
 export type EmbeddingRequest = Static<typeof EmbeddingRequestSchema>

@@ -16,7 +16,7 @@ export const ImageRequestSchema = Type.Object(
     steps: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, description: 'Extension: sampling steps.' })),
     cfg_scale: Type.Optional(Type.Number({ minimum: 0, maximum: 50, description: 'Extension: classifier-free guidance scale.' })),
   },
-  { description: 'An image generation request (POST /v1/images/generations).' },
+  { description: 'An image generation request (POST /v1/images/generations).', additionalProperties: true },
 )
 
 export type ImageRequest = Static<typeof ImageRequestSchema>

@@ -20,7 +20,7 @@ export const SpeechRequestSchema = Type.Object(
     instructions: Type.Optional(Type.String()),
     stream_format: Type.Optional(Type.Union([Type.Literal('audio'), Type.Literal('sse')])),
   },
-  { description: 'A text-to-speech request (POST /v1/audio/speech).' },
+  { description: 'A text-to-speech request (POST /v1/audio/speech).', additionalProperties: true },
 )
 
 export type SpeechFormat = Static<typeof SpeechFormatSchema>

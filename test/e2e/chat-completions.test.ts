@@ -1,0 +1,185 @@
+import { OutputChunk, type ChatRequest } from '@cy/core'
+import type { Server } from '@cy/http'
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { assertMatchesSchema } from '../support/openapi-validator.ts'
+import { recordingClient, sseFrames } from '../support/recording-client.ts'
+import { startTestServer } from '../support/test-server.ts'
+
+const WORDS = ['The', ' quick', ' brown', ' fox', ' — ', '🦊', ' jumps']
+let server: Server
+let seen: ChatRequest | undefined
+
+beforeAll(async () => {
+  server = await startTestServer({}, (s) => {
+    // Streams word by word, reporting usage like an engine would.
+    s.registerChat('words', (req, out) => {
+      seen = req
+      for (const word of WORDS) out.push(OutputChunk.textDelta(word))
+      out.push(OutputChunk.usage(11, WORDS.length))
+      out.push(OutputChunk.finish('stop'))
+      out.end()
+    })
+    // The seed's non-streaming style: the whole answer at once.
+    s.registerChat('final', (req, out) => {
+      out.push(OutputChunk.finalText(`echo: ${String(req.messages.at(-1)?.content)}`))
+      out.end()
+    })
+    // An async handler that calls a tool, streaming its arguments in pieces.
+    s.registerChat('tools', async (_req, out) => {
+      out.push(OutputChunk.toolCallDelta({ callIndex: 0, id: 'call_1', name: 'get_weather', argumentsDelta: '{"city":' }))
+      await Bun.sleep(1)
+      out.push(OutputChunk.toolCallDelta({ callIndex: 0, argumentsDelta: '"Paris"}' }))
+      out.push(OutputChunk.toolCall({ callIndex: 1, id: 'call_2', name: 'get_time', arguments: '{}' }))
+      out.push(OutputChunk.finish('tool_calls'))
+      out.end()
+    })
+    s.registerChat('length', (_req, out) => {
+      out.push(OutputChunk.textDelta('cut'))
+      out.push(OutputChunk.finish('length'))
+      out.end()
+    })
+  })
+})
+afterAll(() => server.stop())
+
+describe('POST /v1/chat/completions', () => {
+  test('non-streaming: the SDK gets the text, and the body matches OpenAI’s schema', async () => {
+    const { client, last } = recordingClient(server.url)
+    const completion = await client.chat.completions.create({ model: 'words', messages: [{ role: 'user', content: 'hi' }] })
+    expect(completion.choices[0]!.message.content).toBe(WORDS.join(''))
+    expect(completion.choices[0]!.finish_reason).toBe('stop')
+    expect(completion.usage).toEqual({ prompt_tokens: 11, completion_tokens: WORDS.length, total_tokens: 11 + WORDS.length })
+    expect(completion.object).toBe('chat.completion')
+    expect(completion.id).toMatch(/^chatcmpl-/)
+    const exchange = await last()
+    expect(exchange.status).toBe(200)
+    expect(exchange.contentType).toContain('application/json')
+    assertMatchesSchema('CreateChatCompletionResponse', JSON.parse(exchange.text))
+  })
+
+  test('streaming: deltas concatenate to the non-streamed text; every frame matches the chunk schema', async () => {
+    const { client, last } = recordingClient(server.url)
+    const whole = await client.chat.completions.create({ model: 'words', messages: [{ role: 'user', content: 'hi' }] })
+    const stream = await client.chat.completions.create({ model: 'words', stream: true, messages: [{ role: 'user', content: 'hi' }] })
+    let text = ''
+    const reasons: Array<string | null> = []
+    for await (const chunk of stream) {
+      text += chunk.choices[0]?.delta.content ?? ''
+      reasons.push(chunk.choices[0]?.finish_reason ?? null)
+    }
+    expect(text).toBe(whole.choices[0]!.message.content!)
+    expect(reasons.at(-1)).toBe('stop')
+    const exchange = await last()
+    expect(exchange.contentType).toContain('text/event-stream')
+    expect(exchange.text.trimEnd().endsWith('data: [DONE]')).toBe(true)
+    const frames = sseFrames(exchange.text)
+    expect(frames.length).toBe(WORDS.length + 1)
+    for (const frame of frames) assertMatchesSchema('CreateChatCompletionStreamResponse', frame)
+    expect((frames[0] as { choices: Array<{ delta: { role?: string } }> }).choices[0]!.delta.role).toBe('assistant')
+    const ids = new Set(frames.map((frame) => (frame as { id: string }).id))
+    expect(ids.size).toBe(1)
+  })
+
+  test('stream_options.include_usage adds a last chunk with usage and no choices', async () => {
+    const { client, last } = recordingClient(server.url)
+    const stream = await client.chat.completions.create({
+      model: 'words',
+      stream: true,
+      stream_options: { include_usage: true },
+      messages: [{ role: 'user', content: 'hi' }],
+    })
+    const chunks = []
+    for await (const chunk of stream) chunks.push(chunk)
+    const final = chunks.at(-1)!
+    expect(final.choices).toEqual([])
+    expect(final.usage).toEqual({ prompt_tokens: 11, completion_tokens: WORDS.length, total_tokens: 11 + WORDS.length })
+    for (const chunk of chunks.slice(0, -1)) expect(chunk.usage).toBeNull()
+    for (const frame of sseFrames((await last()).text)) assertMatchesSchema('CreateChatCompletionStreamResponse', frame)
+  })
+
+  test('a handler that sends only final text works both ways', async () => {
+    const { client } = recordingClient(server.url)
+    const whole = await client.chat.completions.create({ model: 'final', messages: [{ role: 'user', content: 'ping' }] })
+    expect(whole.choices[0]!.message.content).toBe('echo: ping')
+    expect(whole.usage).toBeUndefined()
+    const stream = await client.chat.completions.create({ model: 'final', stream: true, messages: [{ role: 'user', content: 'ping' }] })
+    let text = ''
+    for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? ''
+    expect(text).toBe('echo: ping')
+  })
+
+  test('the handler receives the request as sent, with max_completion_tokens read as max_tokens', async () => {
+    const { client } = recordingClient(server.url)
+    await client.chat.completions.create({
+      model: 'words',
+      temperature: 0.3,
+      top_p: 0.9,
+      seed: 7,
+      stop: ['\n'],
+      max_completion_tokens: 42,
+      user: 'u1',
+      tools: [{ type: 'function', function: { name: 'f', parameters: { type: 'object', properties: {} } } }],
+      tool_choice: 'auto',
+      response_format: { type: 'json_object' },
+      messages: [
+        { role: 'system', content: 'be brief' },
+        { role: 'user', content: [{ type: 'text', text: 'what is this?' }, { type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA' } }] },
+      ],
+    })
+    expect(seen).toMatchObject({
+      model: 'words',
+      temperature: 0.3,
+      top_p: 0.9,
+      seed: 7,
+      stop: ['\n'],
+      max_tokens: 42,
+      max_completion_tokens: 42,
+      user: 'u1',
+      tool_choice: 'auto',
+      response_format: { type: 'json_object' },
+    })
+    expect(seen!.tools![0]!.function.name).toBe('f')
+    expect(seen!.messages[1]!.content).toEqual([
+      { type: 'text', text: 'what is this?' },
+      { type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA' } },
+    ])
+  })
+
+  test('tool calls: JSON and streamed, with finish_reason tool_calls', async () => {
+    const { client, last } = recordingClient(server.url)
+    const whole = await client.chat.completions.create({ model: 'tools', messages: [{ role: 'user', content: 'weather?' }] })
+    const message = whole.choices[0]!.message
+    expect(whole.choices[0]!.finish_reason).toBe('tool_calls')
+    expect(message.content).toBeNull()
+    expect(message.tool_calls).toEqual([
+      { id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } },
+      { id: 'call_2', type: 'function', function: { name: 'get_time', arguments: '{}' } },
+    ])
+    assertMatchesSchema('CreateChatCompletionResponse', JSON.parse((await last()).text))
+
+    const stream = client.chat.completions.stream({ model: 'tools', messages: [{ role: 'user', content: 'weather?' }] })
+    const final = await stream.finalChatCompletion()
+    expect(final.choices[0]!.message.tool_calls?.map((call) => (call.type === 'function' ? call.function : undefined))).toEqual([
+      { name: 'get_weather', arguments: '{"city":"Paris"}' },
+      { name: 'get_time', arguments: '{}' },
+    ])
+    expect(final.choices[0]!.finish_reason).toBe('tool_calls')
+    for (const frame of sseFrames((await last()).text)) assertMatchesSchema('CreateChatCompletionStreamResponse', frame)
+  })
+
+  test('finish_reason length comes through', async () => {
+    const { client } = recordingClient(server.url)
+    const whole = await client.chat.completions.create({ model: 'length', messages: [{ role: 'user', content: 'x' }] })
+    expect(whole.choices[0]!.finish_reason).toBe('length')
+  })
+
+  test('unknown request fields are accepted and passed to the handler', async () => {
+    const response = await fetch(`${server.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'words', messages: [{ role: 'user', content: 'x' }], metadata: { a: '1' }, reasoning_effort: 'low' }),
+    })
+    expect(response.status).toBe(200)
+    expect((seen as unknown as Record<string, unknown>).reasoning_effort).toBe('low')
+  })
+})

@@ -1,0 +1,62 @@
+import type { Server } from '@cy/http'
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { startTestServer } from '../support/test-server.ts'
+
+let server: Server
+
+beforeAll(async () => {
+  server = await startTestServer({ apiKey: 'secret' })
+})
+afterAll(() => server.stop())
+
+const ROUTES = [
+  ['post', '/v1/chat/completions'],
+  ['post', '/v1/completions'],
+  ['post', '/v1/embeddings'],
+  ['post', '/v1/audio/transcriptions'],
+  ['post', '/v1/audio/translations'],
+  ['post', '/v1/audio/speech'],
+  ['post', '/v1/images/generations'],
+  ['get', '/v1/images/files/{file}'],
+  ['get', '/v1/models'],
+  ['get', '/v1/models/{model}'],
+  ['get', '/health'],
+] as const
+
+describe('OpenAPI and Swagger UI', () => {
+  test('/openapi.json documents every route with its request schema, without an API key', async () => {
+    const response = await fetch(`${server.url}/openapi.json`)
+    expect(response.status).toBe(200)
+    const spec = (await response.json()) as { openapi: string; paths: Record<string, Record<string, any>> }
+    expect(spec.openapi).toMatch(/^3\./)
+    for (const [method, path] of ROUTES) expect(spec.paths[path]?.[method]).toBeDefined()
+    const chat = spec.paths['/v1/chat/completions']!.post
+    expect(chat.requestBody.content['application/json'].schema.required).toEqual(expect.arrayContaining(['model', 'messages']))
+    expect(chat.responses['200']).toBeDefined()
+    expect(chat.responses['429']).toBeDefined()
+    expect(spec.paths['/v1/audio/transcriptions']!.post.requestBody.content['multipart/form-data']).toBeDefined()
+  })
+
+  test('/docs serves Swagger UI with its assets from this server (no CDN)', async () => {
+    const page = await (await fetch(`${server.url}/docs`)).text()
+    expect(page).toContain('/docs/assets/swagger-ui-bundle.js')
+    expect(page).toContain('"url":"openapi.json"')
+    const bundle = await fetch(`${server.url}/docs/assets/swagger-ui-bundle.js`)
+    expect(bundle.status).toBe(200)
+    expect((await bundle.text()).length).toBeGreaterThan(100_000)
+    expect((await fetch(`${server.url}/docs/assets/swagger-ui.css`)).status).toBe(200)
+    expect((await fetch(`${server.url}/docs/assets/..%2Fpackage.json`)).status).toBe(404)
+  })
+
+  test('CORS: preflight is answered and responses carry the allow-origin header', async () => {
+    const preflight = await fetch(`${server.url}/v1/chat/completions`, {
+      method: 'OPTIONS',
+      headers: { origin: 'http://app.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' },
+    })
+    expect(preflight.status).toBeLessThan(300)
+    expect(preflight.headers.get('access-control-allow-origin')).toBe('http://app.example')
+    const models = await fetch(`${server.url}/v1/models`, { headers: { origin: 'http://app.example', authorization: 'Bearer secret' } })
+    expect(models.status).toBe(200)
+    expect(models.headers.get('access-control-allow-origin')).toBe('http://app.example')
+  })
+})
