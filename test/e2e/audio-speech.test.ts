@@ -1,5 +1,5 @@
 import { OutputChunk, type SpeechRequest } from '@cy/core'
-import type { Server } from '@cy/http'
+import { ffmpegPath, type Server } from '@cy/http'
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { assertMatchesSchema } from '../support/openapi-validator.ts'
 import { recordingClient, sseFrames } from '../support/recording-client.ts'
@@ -44,12 +44,16 @@ beforeAll(async () => {
 })
 afterAll(() => server.stop())
 
+/** "codec,rate,channels" of an audio file, as ffmpeg itself reads it. */
 async function probe(bytes: Uint8Array): Promise<string> {
-  const child = Bun.spawn(['ffprobe', '-v', 'error', '-show_entries', 'stream=codec_name,sample_rate,channels', '-of', 'csv=p=0', '-i', 'pipe:0'], {
+  const child = Bun.spawn([ffmpegPath()!, '-hide_banner', '-i', 'pipe:0', '-f', 'null', '-'], {
     stdin: new Blob([bytes as Uint8Array<ArrayBuffer>]),
-    stdout: 'pipe',
+    stderr: 'pipe',
   })
-  return (await new Response(child.stdout).text()).trim()
+  const log = await new Response(child.stderr).text()
+  const match = /Audio: (\w+)[^,]*, (\d+) Hz, (mono|stereo)/.exec(log)
+  if (!match) throw new Error(`ffmpeg could not read the audio:\n${log}`)
+  return `${match[1]},${match[2]},${match[3] === 'mono' ? 1 : 2}`
 }
 
 describe('POST /v1/audio/speech', () => {

@@ -6,8 +6,10 @@ import { ConcurrencyLimiter, type ConcurrencyLimits } from '../limits/concurrenc
 import type { CapabilityRequests } from '../registry/handlers.ts'
 import type { ModelRegistry } from '../registry/model-registry.ts'
 
+const MAX_TIMER_MS = 2 ** 31 - 1
+
 export interface DispatcherOptions extends Partial<ConcurrencyLimits> {
-  /** Milliseconds from arrival (queueing included) after which a request fails with 504; 0 for none. */
+  /** Milliseconds from arrival (queueing included) after which a request fails with 504; 0 or Infinity for none. */
   timeoutMs?: number
   /** Chunks a handler may run ahead of a slow client before `push` asks it to wait. */
   highWaterMark?: number
@@ -54,9 +56,10 @@ export class Dispatcher {
     const channel = new OutputChannel({ highWaterMark: this.#highWaterMark })
 
     const timeoutMs = this.#timeoutMs
+    // Timers take at most 2^31-1 ms and fire at once past it: clamp, and read Infinity as none.
     const timer =
-      timeoutMs > 0
-        ? setTimeout(() => channel.abort(new TimeoutError(`The request timed out after ${timeoutMs} ms`)), timeoutMs)
+      timeoutMs > 0 && timeoutMs !== Infinity
+        ? setTimeout(() => channel.abort(new TimeoutError(`The request timed out after ${timeoutMs} ms`)), Math.min(timeoutMs, MAX_TIMER_MS))
         : undefined
     const clientSignal = options.signal
     const onClientAbort = () => channel.abort(new CancelledError('The client closed the request'))

@@ -29,6 +29,8 @@ class CallSink implements WorkerSink {
     credit: number,
   ) {
     this.#credit = credit
+    // Cancelled before it arrived: its cancel message came first and found no sink, so only the flag tells.
+    if (Atomics.load(abortFlag, 0) !== 0) this.cancel()
   }
 
   get signal(): AbortSignal {

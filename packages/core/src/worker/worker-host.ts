@@ -53,10 +53,9 @@ export class WorkerHost {
         this.#post({ kind: 'cancel', id })
       }
       this.#calls.set(id, { out, abortFlag, resolve: resolve as (value: unknown) => void, reject, onAbort })
-      // The call goes first: a cancel that reached the Worker before its call would find no sink and be lost.
-      this.#post({ kind: 'call', id, method, args, abortFlag, credit: CREDIT_WINDOW })
       if (out?.signal.aborted) onAbort()
       else out?.signal.addEventListener('abort', onAbort, { once: true })
+      this.#post({ kind: 'call', id, method, args, abortFlag, credit: CREDIT_WINDOW })
     })
   }
 

@@ -25,18 +25,23 @@ export function streamResponse(
   let done = false
   const body = new ReadableStream<string | Uint8Array>({
     async pull(controller) {
-      if (done) return
       try {
-        const chunks = pending ?? (await channel.take())
-        pending = null
-        if (chunks === null) {
-          done = true
-          controller.enqueue(encoder.finish())
-          controller.close()
-          return
+        // Loop until something is written: a pull that enqueues nothing is not called again.
+        while (!done) {
+          const chunks = pending ?? (await channel.take())
+          pending = null
+          if (chunks === null) {
+            done = true
+            controller.enqueue(encoder.finish())
+            controller.close()
+            return
+          }
+          const text = encoder.encode(chunks)
+          if (text.length > 0) {
+            controller.enqueue(text)
+            return
+          }
         }
-        const text = encoder.encode(chunks)
-        if (text.length > 0) controller.enqueue(text)
       } catch (error) {
         done = true
         controller.enqueue(encoder.failure(error))

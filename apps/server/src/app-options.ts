@@ -1,0 +1,18 @@
+/** Everything the server app can be told, from flags, environment and the config file. */
+export interface AppOptions {
+  port: number
+  host: string
+  /** A JSON or YAML file naming models, their adapter, file and options. */
+  configPath?: string
+  /** A folder whose files installed adapters claim; each becomes a model named after the file. */
+  modelsDir: string
+  apiKey?: string
+  maxConcurrency?: number
+  maxQueue?: number
+  /** Per-request time limit in ms. */
+  timeoutMs?: number
+  /** Where to look for adapter packages besides the usual node_modules folders. */
+  adapterPaths: string[]
+  /** Print nothing but errors. */
+  quiet: boolean
+}

@@ -1,0 +1,29 @@
+import type { DiscoveredAdapter } from './adapter-discovery.ts'
+import type { LoadedEntry } from './model-loader.ts'
+
+export interface BannerFacts {
+  url: string
+  adapters: DiscoveredAdapter[]
+  models: LoadedEntry[]
+  unclaimed: string[]
+  apiKey: boolean
+}
+
+export function banner(facts: BannerFacts): string {
+  const lines = ['cy: self-hosted AI models behind the OpenAI API', '']
+  lines.push(`adapters  ${facts.adapters.length ? '' : '(none installed: bun add @cy/adapter-llama, for example)'}`)
+  for (const { adapter, packageName, version } of facts.adapters) {
+    lines.push(`  ${adapter.manifest.name.padEnd(12)} ${packageName}@${version}  ${adapter.manifest.engine.name} ${adapter.manifest.engine.version}  [${adapter.manifest.capabilities.join(', ')}]`)
+  }
+  lines.push(`models    ${facts.models.length ? '' : '(none)'}`)
+  for (const { config, model } of facts.models) {
+    lines.push(`  ${config.name.padEnd(20)} ${config.adapter.padEnd(10)} [${Object.keys(model.providers).join(', ')}]${config.path ? `  ${config.path}` : ''}`)
+  }
+  if (facts.unclaimed.length) lines.push(`unclaimed ${facts.unclaimed.join(', ')} (no installed adapter loads these files)`)
+  lines.push('')
+  lines.push(`API       ${facts.url}/v1${facts.apiKey ? '  (API key required)' : ''}`)
+  lines.push(`docs      ${facts.url}/docs`)
+  lines.push(`OpenAPI   ${facts.url}/openapi.json`)
+  lines.push(`health    ${facts.url}/health`)
+  return lines.join('\n')
+}

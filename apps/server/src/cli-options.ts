@@ -1,0 +1,71 @@
+import { parseArgs } from 'node:util'
+import type { AppOptions } from './app-options.ts'
+
+export const USAGE = `Usage: bun run apps/server [options]
+
+Options (flags win over environment variables):
+  --port <n>              PORT             port to listen on (default 8080; 0 picks a free one)
+  --host <addr>           HOST             address to bind (default 0.0.0.0)
+  --config <file>         CY_CONFIG        JSON or YAML file naming models, adapters and options
+  --models <dir>          CY_MODELS_DIR    folder of model files for installed adapters (default ./models)
+  --api-key <key>         CY_API_KEY       require this key (Authorization: Bearer, or X-API-Key)
+  --max-concurrency <n>   CY_MAX_CONCURRENCY  requests that run at once (default: no limit)
+  --max-queue <n>         CY_MAX_QUEUE     requests that may wait before 429 (default 1024)
+  --timeout <ms>          CY_TIMEOUT       per-request time limit in ms (default 600000; 0 for none)
+  --adapter-path <dir>    CY_ADAPTER_PATHS extra folders holding adapter packages (repeatable; ':'-separated in env)
+  --quiet                                  no banner
+  -h, --help                               this text`
+
+export class UsageError extends Error {}
+
+function integer(name: string, value: string | undefined): number | undefined {
+  if (value === undefined || value === '') return undefined
+  const parsed = Number(value)
+  if (!Number.isInteger(parsed) || parsed < 0) throw new UsageError(`${name} must be a non-negative integer, not '${value}'`)
+  return parsed
+}
+
+/** Reads flags and environment; returns undefined when help was asked for. */
+export function parseCliOptions(argv: string[], env: Record<string, string | undefined>): AppOptions | undefined {
+  let values
+  try {
+    ;({ values } = parseArgs({
+      args: argv,
+      options: {
+        port: { type: 'string' },
+        host: { type: 'string' },
+        config: { type: 'string' },
+        models: { type: 'string' },
+        'api-key': { type: 'string' },
+        'max-concurrency': { type: 'string' },
+        'max-queue': { type: 'string' },
+        timeout: { type: 'string' },
+        'adapter-path': { type: 'string', multiple: true },
+        quiet: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }))
+  } catch (error) {
+    throw new UsageError((error as Error).message)
+  }
+  if (values.help) return undefined
+  const options: AppOptions = {
+    port: integer('--port', values.port ?? env.PORT) ?? 8080,
+    host: values.host ?? env.HOST ?? '0.0.0.0',
+    modelsDir: values.models ?? env.CY_MODELS_DIR ?? './models',
+    adapterPaths: [...(values['adapter-path'] ?? []), ...(env.CY_ADAPTER_PATHS?.split(':').filter(Boolean) ?? [])],
+    quiet: values.quiet ?? false,
+  }
+  const configPath = values.config ?? env.CY_CONFIG
+  if (configPath) options.configPath = configPath
+  const apiKey = values['api-key'] ?? env.CY_API_KEY
+  if (apiKey) options.apiKey = apiKey
+  const maxConcurrency = integer('--max-concurrency', values['max-concurrency'] ?? env.CY_MAX_CONCURRENCY)
+  if (maxConcurrency !== undefined) options.maxConcurrency = maxConcurrency
+  const maxQueue = integer('--max-queue', values['max-queue'] ?? env.CY_MAX_QUEUE)
+  if (maxQueue !== undefined) options.maxQueue = maxQueue
+  const timeoutMs = integer('--timeout', values.timeout ?? env.CY_TIMEOUT)
+  if (timeoutMs !== undefined) options.timeoutMs = timeoutMs
+  return options
+}

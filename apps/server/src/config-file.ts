@@ -1,0 +1,53 @@
+import type { ModelConfig } from '@cy/core'
+import { readFile } from 'node:fs/promises'
+import { dirname, extname, isAbsolute, resolve } from 'node:path'
+import { parse as parseYaml } from 'yaml'
+
+/** The config file: models to load, options per adapter, and server settings. */
+export interface ConfigFile {
+  models: ModelConfig[]
+  /** Options handed to each adapter's factory, by adapter name. */
+  adapters: Record<string, Record<string, unknown>>
+  server: { port?: number; host?: string; apiKey?: string; maxConcurrency?: number; maxQueue?: number; timeoutMs?: number; modelsDir?: string }
+}
+
+export class ConfigError extends Error {}
+
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value)
+
+/** Reads and checks a JSON or YAML config; model paths are relative to the file. */
+export async function loadConfigFile(path: string): Promise<ConfigFile> {
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (error) {
+    throw new ConfigError(`Cannot read the config file ${path}: ${(error as Error).message}`)
+  }
+  let raw: unknown
+  try {
+    raw = ['.yaml', '.yml'].includes(extname(path).toLowerCase()) ? parseYaml(text) : JSON.parse(text)
+  } catch (error) {
+    throw new ConfigError(`The config file ${path} is not valid ${extname(path).slice(1).toUpperCase() || 'JSON'}: ${(error as Error).message}`)
+  }
+  raw ??= {}
+  if (!isObject(raw)) throw new ConfigError(`The config file ${path} must hold an object`)
+  const base = dirname(resolve(path))
+  const models = raw.models ?? []
+  if (!Array.isArray(models)) throw new ConfigError(`'models' in ${path} must be a list`)
+  const config: ConfigFile = {
+    models: models.map((entry, index) => {
+      if (!isObject(entry) || typeof entry.name !== 'string' || !entry.name || typeof entry.adapter !== 'string' || !entry.adapter) {
+        throw new ConfigError(`models[${index}] in ${path} needs a 'name' and an 'adapter'`)
+      }
+      if (entry.options !== undefined && !isObject(entry.options)) throw new ConfigError(`models[${index}].options in ${path} must be an object`)
+      const model: ModelConfig = { name: entry.name, adapter: entry.adapter }
+      if (typeof entry.path === 'string') model.path = isAbsolute(entry.path) ? entry.path : resolve(base, entry.path)
+      if (entry.options) model.options = entry.options
+      return model
+    }),
+    adapters: isObject(raw.adapters) ? (raw.adapters as ConfigFile['adapters']) : {},
+    server: isObject(raw.server) ? (raw.server as ConfigFile['server']) : {},
+  }
+  if (typeof config.server.modelsDir === 'string' && !isAbsolute(config.server.modelsDir)) config.server.modelsDir = resolve(base, config.server.modelsDir)
+  return config
+}

@@ -1,0 +1,221 @@
+import { isAdapterV1, type AdapterV1, type Capability, type LoadedModel, type ModelConfig } from '@cy/core'
+import type { Server } from '@cy/http'
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { assertMatchesSchema } from '../support/openapi-validator.ts'
+import { recordingClient, sseFrames } from '../support/recording-client.ts'
+import { startTestServer } from '../support/test-server.ts'
+
+/** The cases every adapter runs; an adapter may skip one only with a reason. */
+export type ConformanceCase =
+  | 'manifest'
+  | 'claims'
+  | 'missing-file'
+  | 'corrupt-file'
+  | 'chat'
+  | 'chat-stream'
+  | 'max-tokens'
+  | 'cancel'
+  | 'health-while-working'
+  | 'completion'
+  | 'embedding'
+  | 'dispose'
+
+export interface ConformanceTarget {
+  /** Shown in test names. */
+  name: string
+  createAdapter: () => AdapterV1 | Promise<AdapterV1>
+  /** Writes (or finds) a small model file the adapter loads, in `dir`. */
+  modelFile: (dir: string) => Promise<string>
+  /** The extension a corrupt model file gets, so that only its content is wrong. */
+  extension: string
+  /** Options for loading (keep generation long enough to cancel mid-way). */
+  options?: Record<string, unknown>
+  /** A prompt whose greedy answer has several tokens. */
+  prompt?: string
+  /** Cases this adapter cannot run, each with its reason. */
+  skip?: Partial<Record<ConformanceCase, string>>
+}
+
+/**
+ * The shared adapter conformance suite: what every adapter must do, checked through the adapter
+ * contract and through a real server with the official `openai` SDK.
+ */
+export function runAdapterConformance(target: ConformanceTarget): void {
+  const caseTest = (name: ConformanceCase, title: string, body: () => Promise<void> | void, timeout = 60_000) => {
+    const reason = target.skip?.[name]
+    // A skip is declared by the adapter with its reason and shows up in the test name.
+    if (reason) test.skip(`${title} — skipped: ${reason}`, () => {})
+    else test(title, body, timeout)
+  }
+
+  describe(`adapter conformance: ${target.name}`, () => {
+    let adapter: AdapterV1
+    let dir: string
+    let modelPath: string
+    let loaded: LoadedModel
+    let server: Server
+    const model = 'conformance-model'
+    const prompt = target.prompt ?? 'one two three four five six seven eight'
+    const has = (capability: Capability) => loaded.providers[capability] !== undefined
+
+    beforeAll(async () => {
+      adapter = await target.createAdapter()
+      dir = await mkdtemp(join(tmpdir(), `cy-conformance-${target.name}-`))
+      modelPath = await target.modelFile(dir)
+      const config: ModelConfig = { name: model, adapter: adapter.manifest.name, path: modelPath }
+      if (target.options) config.options = target.options
+      loaded = await adapter.load(config)
+      server = await startTestServer({}, (s) => s.registerModel(model, loaded.providers))
+    })
+    afterAll(async () => {
+      await server?.stop()
+      await loaded?.dispose()
+      await rm(dir, { recursive: true, force: true })
+    })
+
+    caseTest('manifest', 'states contract v1 with a manifest: name, capabilities, engine version', () => {
+      expect(isAdapterV1(adapter)).toBe(true)
+      expect(adapter.manifest.name).toMatch(/^[a-z0-9-]+$/)
+      expect(adapter.manifest.capabilities.length).toBeGreaterThan(0)
+      expect(adapter.manifest.engine.name.length).toBeGreaterThan(0)
+      expect(adapter.manifest.engine.version.length).toBeGreaterThan(0)
+      for (const capability of Object.keys(loaded.providers)) expect(adapter.manifest.capabilities).toContain(capability as Capability)
+    })
+
+    caseTest('claims', 'claims its model file and no other', async () => {
+      const head = new Uint8Array(await Bun.file(modelPath).slice(0, 64).arrayBuffer())
+      expect((await adapter.canLoad(modelPath, head)).claim).toBe(true)
+      const stranger = join(dir, 'stranger.txt')
+      await writeFile(stranger, 'just some text, not a model')
+      expect((await adapter.canLoad(stranger, new TextEncoder().encode('just some text'))).claim).toBe(false)
+    })
+
+    caseTest('missing-file', 'a missing model file is a clear error naming the path', async () => {
+      const missing = join(dir, `missing${target.extension}`)
+      const error = await adapter.load({ name: 'missing', adapter: adapter.manifest.name, path: missing }).catch((e: unknown) => e)
+      expect(error).toBeInstanceOf(Error)
+      expect((error as Error).message).toContain(missing)
+    })
+
+    caseTest('corrupt-file', 'a corrupt model file is a clear error, not a crash', async () => {
+      const corrupt = join(dir, `corrupt${target.extension}`)
+      await writeFile(corrupt, crypto.getRandomValues(new Uint8Array(4096)))
+      const error = await adapter.load({ name: 'corrupt', adapter: adapter.manifest.name, path: corrupt }).catch((e: unknown) => e)
+      expect(error).toBeInstanceOf(Error)
+      expect((error as Error).message.length).toBeGreaterThan(0)
+    })
+
+    caseTest('chat', 'chat: a non-empty greedy answer, the same twice, matching OpenAI’s schema', async () => {
+      expect(has('chat')).toBe(true)
+      const { client, last } = recordingClient(server.url)
+      const ask = () => client.chat.completions.create({ model, temperature: 0, messages: [{ role: 'user', content: prompt }] })
+      const first = await ask()
+      assertMatchesSchema('CreateChatCompletionResponse', JSON.parse((await last()).text))
+      expect(first.choices[0]!.message.content!.length).toBeGreaterThan(0)
+      expect((await ask()).choices[0]!.message.content).toBe(first.choices[0]!.message.content)
+    })
+
+    caseTest('chat-stream', 'chat: streamed deltas concatenate to the non-streamed answer', async () => {
+      const { client, last } = recordingClient(server.url)
+      const whole = await client.chat.completions.create({ model, temperature: 0, messages: [{ role: 'user', content: prompt }] })
+      const stream = await client.chat.completions.create({ model, temperature: 0, stream: true, messages: [{ role: 'user', content: prompt }] })
+      let text = ''
+      for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? ''
+      expect(text).toBe(whole.choices[0]!.message.content!)
+      for (const frame of sseFrames((await last()).text)) assertMatchesSchema('CreateChatCompletionStreamResponse', frame)
+    })
+
+    caseTest('max-tokens', 'chat: max_tokens 1 stops early with finish_reason length', async () => {
+      const { client } = recordingClient(server.url)
+      const result = await client.chat.completions.create({ model, temperature: 0, max_tokens: 1, messages: [{ role: 'user', content: prompt }] })
+      expect(result.choices[0]!.finish_reason).toBe('length')
+      if (result.usage) expect(result.usage.completion_tokens).toBe(1)
+    })
+
+    caseTest('cancel', 'a client that leaves mid-stream frees its slot, and the model serves the next request', async () => {
+      const controller = new AbortController()
+      const response = await fetch(`${server.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model, stream: true, temperature: 0, messages: [{ role: 'user', content: prompt }] }),
+        signal: controller.signal,
+      })
+      const reader = response.body!.getReader()
+      await reader.read()
+      controller.abort()
+      await reader.cancel().catch(() => {})
+      let active = -1
+      for (let i = 0; i < 200 && active !== 0; i++) {
+        active = ((await (await fetch(`${server.url}/health`)).json()) as { requests: { active: number } }).requests.active
+        if (active !== 0) await Bun.sleep(10)
+      }
+      expect(active).toBe(0)
+      const { client } = recordingClient(server.url)
+      const next = await client.chat.completions.create({ model, temperature: 0, messages: [{ role: 'user', content: prompt }] })
+      expect(next.choices[0]!.message.content!.length).toBeGreaterThan(0)
+    })
+
+    caseTest('health-while-working', '/health answers while the model works', async () => {
+      const order: string[] = []
+      const chat = fetch(`${server.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model, temperature: 0, messages: [{ role: 'user', content: prompt }] }),
+      }).then(async (r) => {
+        await r.text()
+        order.push('chat')
+      })
+      // Wait until the request is being worked on before asking for health.
+      for (let i = 0; i < 500; i++) {
+        const health = (await (await fetch(`${server.url}/health`)).json()) as { requests: { active: number } }
+        if (health.requests.active > 0) {
+          order.push('health')
+          break
+        }
+        await Bun.sleep(2)
+      }
+      await chat
+      expect(order).toEqual(['health', 'chat'])
+    })
+
+    caseTest('completion', 'legacy completions: text, and the stream concatenates to it', async () => {
+      expect(has('completion')).toBe(true)
+      const { client } = recordingClient(server.url)
+      const whole = await client.completions.create({ model, temperature: 0, prompt })
+      expect(whole.choices[0]!.text.length).toBeGreaterThan(0)
+      const stream = await client.completions.create({ model, temperature: 0, prompt, stream: true })
+      let text = ''
+      for await (const chunk of stream) text += chunk.choices[0]?.text ?? ''
+      expect(text).toBe(whole.choices[0]!.text)
+    })
+
+    caseTest('embedding', 'embeddings: one finite, unit-length vector per input, all the same width, deterministic', async () => {
+      expect(has('embedding')).toBe(true)
+      const { client, last } = recordingClient(server.url)
+      const inputs = ['hello world', 'a different sentence']
+      const result = await client.embeddings.create({ model, input: inputs, encoding_format: 'float' })
+      assertMatchesSchema('CreateEmbeddingResponse', JSON.parse((await last()).text))
+      expect(result.data.length).toBe(2)
+      const width = result.data[0]!.embedding.length
+      expect(width).toBeGreaterThan(0)
+      for (const item of result.data) {
+        expect(item.embedding.length).toBe(width)
+        expect(item.embedding.every(Number.isFinite)).toBe(true)
+        expect(Math.hypot(...item.embedding)).toBeCloseTo(1, 3)
+      }
+      const again = await client.embeddings.create({ model, input: inputs, encoding_format: 'float' })
+      expect(again.data[0]!.embedding).toEqual(result.data[0]!.embedding)
+    })
+
+    caseTest('dispose', 'dispose frees the model; a second load of the same file works', async () => {
+      const config: ModelConfig = { name: 'second', adapter: adapter.manifest.name, path: modelPath }
+      if (target.options) config.options = target.options
+      const second = await adapter.load(config)
+      expect(Object.keys(second.providers).length).toBeGreaterThan(0)
+      await second.dispose()
+    })
+  })
+}

@@ -1,0 +1,16 @@
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import createEchoAdapter from '../fixtures/adapter-echo/src/index.ts'
+import { runAdapterConformance } from './adapter-conformance.ts'
+
+// The fixture adapter runs the suite too: it shows the suite passes for a correct adapter.
+runAdapterConformance({
+  name: 'echo (fixture)',
+  createAdapter: () => createEchoAdapter(),
+  extension: '.echo',
+  async modelFile(dir) {
+    const path = join(dir, 'tiny.echo')
+    await writeFile(path, 'ECHO v1\nprefix: you said: \nstepMs: 5\ndimensions: 16\n')
+    return path
+  },
+})
