@@ -5,6 +5,7 @@ import { openapiDocs } from './docs/openapi-docs.ts'
 import { errorResponse } from './errors/error-response.ts'
 import { fromElysiaError } from './errors/from-elysia-error.ts'
 import { ApiKeyGuard } from './guards/api-key-guard.ts'
+import { limitBody } from './guards/body-limit.ts'
 import { audioSpeechRoute } from './routes/audio-speech.ts'
 import { audioTranscriptionsRoute } from './routes/audio-transcriptions.ts'
 import { chatCompletionsRoute } from './routes/chat-completions.ts'
@@ -32,9 +33,11 @@ function needsKey(pathname: string): boolean {
  */
 export const openaiPlugin = (ctx: ApiContext, options: OpenAIPluginOptions = {}) => {
   const app = new Elysia({ name: 'cy-openai', seed: ctx })
-    .onRequest(({ request }) => {
+    .onRequest((context) => {
+      const { request } = context
       if (request.method === 'OPTIONS') return
-      const length = Number(request.headers.get('content-length') ?? 0)
+      const declared = request.headers.get('content-length')
+      const length = Number(declared ?? 0)
       if (length > ctx.maxBodyBytes) {
         return errorResponse(new PayloadTooLargeError(`The request body is ${length} bytes; the limit is ${ctx.maxBodyBytes} bytes`))
       }
@@ -44,6 +47,10 @@ export const openaiPlugin = (ctx: ApiContext, options: OpenAIPluginOptions = {})
             ApiKeyGuard.keyFrom(request.headers) ? 'Incorrect API key provided' : 'Missing API key: send it as `Authorization: Bearer <key>` or `X-API-Key`',
           ),
         )
+      }
+      // Without a declared length the body is counted as the route reads it.
+      if (declared === null && request.method !== 'GET' && request.method !== 'HEAD' && request.body) {
+        context.request = limitBody(request, ctx.maxBodyBytes)
       }
     })
     .onError({ as: 'global' }, ({ code, error }) => errorResponse(fromElysiaError(code, error) ?? error))

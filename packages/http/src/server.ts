@@ -75,7 +75,9 @@ export class Server {
     const app = new Elysia({
       normalize: false,
       // No idle cut-off: a long non-streaming generation sends nothing until it is done.
-      serve: { maxRequestBodySize: maxBodyBytes, idleTimeout: 0 },
+      // No limit of Bun's own: it answers an empty 413 before any code of ours runs. The plugin enforces
+      // maxBodyBytes instead (declared and chunked bodies), with an OpenAI-shaped 413.
+      serve: { maxRequestBodySize: Number.MAX_SAFE_INTEGER, idleTimeout: 0 },
     })
     if (opts.cors !== false) app.use(cors({ origin: Array.isArray(opts.cors) ? opts.cors : true, allowedHeaders: ['authorization', 'content-type', 'x-api-key'] }))
     this.app = app.use(openaiPlugin(ctx, { docs: opts.docs !== false }))

@@ -36,11 +36,15 @@ function describe(issue: ValueErrorLike, param: string | null): string {
 export function fromElysiaError(code: string | number, error: unknown): ApiError | undefined {
   if (ApiError.isInstance(error)) return error
   switch (code) {
-    case 'PARSE':
+    case 'PARSE': {
+      // A body cut off while it was read (over the size limit) keeps its own error.
+      const cause = (error as { cause?: unknown } | null)?.cause
+      if (ApiError.isInstance(cause)) return cause
       return new BadRequestError(
         'We could not parse the JSON body of your request. The body must be valid JSON (or multipart form data for file uploads).',
         { code: 'invalid_json' },
       )
+    }
     case 'VALIDATION': {
       const all = (error as { all?: ValueErrorLike[] }).all ?? []
       // The deepest path names the most specific parameter that is wrong.

@@ -1,0 +1,80 @@
+#!/usr/bin/env node
+// `npm start` and `npm test` on a machine with only Node.js and npm: find Bun (or install it from npm
+// into .cache/bun), install the workspace's dependencies when they are missing or stale, then run.
+import { spawn, spawnSync } from 'node:child_process'
+import { existsSync, statSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const BUN_VERSION = '1.4.5'
+const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+const [command = 'start', ...rest] = process.argv.slice(2)
+
+function works(bin) {
+  return spawnSync(bin, ['--version'], { stdio: 'ignore', shell: process.platform === 'win32' }).status === 0
+}
+
+function findBun() {
+  if (process.versions.bun) return process.execPath
+  const local = join(root, '.cache', 'bun', 'node_modules', '.bin', process.platform === 'win32' ? 'bun.cmd' : 'bun')
+  for (const candidate of [process.env.BUN_BIN, 'bun', local]) if (candidate && works(candidate)) return candidate
+  console.error(`[with-bun] Bun not found: installing bun@${BUN_VERSION} from npm into .cache/bun`)
+  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm'
+  const args = ['install', '--prefix', join(root, '.cache', 'bun'), '--no-save', '--no-audit', '--no-fund', '--loglevel=error', `bun@${BUN_VERSION}`]
+  const result = spawnSync(npm, args, { stdio: 'inherit' })
+  if (result.status !== 0 || !works(local)) {
+    console.error('[with-bun] Could not install Bun. Install it yourself (npm i -g bun) and run again.')
+    process.exit(1)
+  }
+  return local
+}
+
+function installIfNeeded(bun) {
+  const marker = join(root, 'node_modules', '.bun-install-stamp')
+  const lock = join(root, 'bun.lock')
+  if (existsSync(marker) && statSync(marker).mtimeMs >= statSync(lock).mtimeMs) return
+  const result = spawnSync(bun, ['install', '--frozen-lockfile'], { cwd: root, stdio: 'inherit' })
+  if (result.status !== 0) process.exit(result.status ?? 1)
+  spawnSync(bun, ['-e', `require('fs').writeFileSync(${JSON.stringify(marker)}, '')`], { cwd: root })
+}
+
+function run(bin, args, options = {}) {
+  return new Promise((resolve) => {
+    const child = spawn(bin, args, { cwd: root, stdio: options.capture ? ['inherit', 'pipe', 'pipe'] : 'inherit' })
+    let output = ''
+    if (options.capture) {
+      child.stdout.on('data', (data) => {
+        process.stdout.write(data)
+        output += data
+      })
+      child.stderr.on('data', (data) => {
+        process.stderr.write(data)
+        output += data
+      })
+    }
+    for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal))
+    child.on('exit', (code, signal) => resolve({ code: code ?? (signal ? 1 : 0), output }))
+  })
+}
+
+const bun = findBun()
+installIfNeeded(bun)
+
+if (command === 'start') {
+  const { code } = await run(bun, [join('apps', 'server', 'src', 'main.ts'), ...rest])
+  process.exit(code)
+} else if (command === 'test') {
+  const typecheck = await run(bun, ['x', 'tsc', '-p', 'tsconfig.json', '--noEmit'])
+  if (typecheck.code !== 0) {
+    console.error('[with-bun] typecheck failed')
+    process.exit(typecheck.code)
+  }
+  const { code, output } = await run(bun, ['test', ...rest], { capture: true })
+  // Bun prints " N pass" / " N fail"; repeat them as the plain closing line other tools read.
+  const count = (word) => Number(new RegExp(`^\\s*(\\d+) ${word}$`, 'm').exec(output)?.[1] ?? 0)
+  console.log(`\ntests: ${count('pass')} passed, ${count('fail')} failed`)
+  process.exit(code)
+} else {
+  const { code } = await run(bun, [command, ...rest])
+  process.exit(code)
+}

@@ -1,0 +1,121 @@
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { recordingClient } from '../support/recording-client.ts'
+
+const MAIN = resolve(import.meta.dir, '../../apps/server/src/main.ts')
+const ECHO_FIXTURE = resolve(import.meta.dir, '../fixtures/adapter-echo')
+
+interface RunningServer {
+  url: string
+  stdout: () => string
+  stop: () => Promise<number>
+}
+
+/** Starts `bun apps/server` as a user would, in `cwd`, and waits for the banner's API line. */
+async function launch(cwd: string, args: string[], env: Record<string, string> = {}): Promise<RunningServer> {
+  const child = Bun.spawn(['bun', MAIN, '--port', '0', '--host', '127.0.0.1', ...args], {
+    cwd,
+    env: { ...process.env, ...env },
+    stdout: 'pipe',
+    stderr: 'pipe',
+  })
+  let output = ''
+  const reader = child.stdout.getReader()
+  const decoder = new TextDecoder()
+  const deadline = Date.now() + 30_000
+  let url: string | undefined
+  while (!url && Date.now() < deadline) {
+    const { done, value } = await reader.read()
+    if (done) break
+    output += decoder.decode(value)
+    url = /API\s+(http:\/\/[^\s/]+)\/v1/.exec(output)?.[1]
+  }
+  if (!url) throw new Error(`The server did not start:\n${output}\n${await new Response(child.stderr).text()}`)
+  return {
+    url,
+    stdout: () => output,
+    stop: async () => {
+      child.kill('SIGTERM')
+      return child.exited
+    },
+  }
+}
+
+let workdir: string
+
+beforeAll(async () => {
+  workdir = await mkdtemp(join(tmpdir(), 'cy-app-'))
+  // What `bun add @cy/adapter-echo` leaves behind: the package under node_modules/@cy.
+  await mkdir(join(workdir, 'project', 'node_modules', '@cy'), { recursive: true })
+  await symlink(ECHO_FIXTURE, join(workdir, 'project', 'node_modules', '@cy', 'adapter-echo'))
+  await mkdir(join(workdir, 'project', 'models'))
+  await writeFile(join(workdir, 'project', 'models', 'tiny.echo'), 'ECHO v1\nprefix: tiny: \n')
+  await writeFile(join(workdir, 'project', 'models', 'notes.txt'), 'not a model')
+  await writeFile(
+    join(workdir, 'project', 'cy.yaml'),
+    ['models:', '  - name: shouty', '    adapter: echo', '    path: models/tiny.echo', '    options: { prefix: "SHOUT: " }'].join('\n'),
+  )
+  await mkdir(join(workdir, 'empty'))
+})
+afterAll(() => rm(workdir, { recursive: true, force: true }))
+
+describe('bun run apps/server', () => {
+  test('discovers the installed adapter, loads the models folder and the config, and serves them', async () => {
+    const server = await launch(join(workdir, 'project'), ['--config', 'cy.yaml'])
+    try {
+      const banner = server.stdout()
+      expect(banner).toContain('echo')
+      expect(banner).toContain('@cy/adapter-echo@0.0.1')
+      expect(banner).toMatch(/shouty\s+echo/)
+      expect(banner).toMatch(/tiny\s+echo/)
+      expect(banner).toContain('notes.txt')
+      expect(banner).toContain(`${server.url}/docs`)
+
+      const { client } = recordingClient(server.url)
+      const ids = []
+      for await (const model of client.models.list()) ids.push([model.id, model.owned_by])
+      expect(ids).toEqual([
+        ['shouty', 'echo'],
+        ['tiny', 'echo'],
+      ])
+      const tiny = await client.chat.completions.create({ model: 'tiny', messages: [{ role: 'user', content: 'hello there' }] })
+      expect(tiny.choices[0]!.message.content).toBe('tiny: hello there')
+      const shouty = await client.chat.completions.create({ model: 'shouty', messages: [{ role: 'user', content: 'hi' }] })
+      expect(shouty.choices[0]!.message.content).toBe('SHOUT: hi')
+    } finally {
+      expect(await server.stop()).toBe(0)
+    }
+  })
+
+  test('with no model at all it still starts, lists none, and serves the docs', async () => {
+    const server = await launch(join(workdir, 'empty'), [])
+    try {
+      expect(server.stdout()).toContain('models    (none)')
+      const models = (await (await fetch(`${server.url}/v1/models`)).json()) as { data: unknown[] }
+      expect(models.data).toEqual([])
+      expect((await fetch(`${server.url}/docs`)).status).toBe(200)
+      expect((await fetch(`${server.url}/openapi.json`)).status).toBe(200)
+    } finally {
+      await server.stop()
+    }
+  })
+
+  test('--api-key (or CY_API_KEY) is enforced', async () => {
+    const server = await launch(join(workdir, 'empty'), [], { CY_API_KEY: 'sesame' })
+    try {
+      expect((await fetch(`${server.url}/v1/models`)).status).toBe(401)
+      expect((await fetch(`${server.url}/v1/models`, { headers: { authorization: 'Bearer sesame' } })).status).toBe(200)
+      expect((await fetch(`${server.url}/health`)).status).toBe(200)
+    } finally {
+      await server.stop()
+    }
+  })
+
+  test('a bad flag prints the usage and exits 2', async () => {
+    const child = Bun.spawn(['bun', MAIN, '--bogus'], { stdout: 'pipe', stderr: 'pipe' })
+    expect(await child.exited).toBe(2)
+    expect(await new Response(child.stderr).text()).toContain('Usage: bun run apps/server')
+  })
+})
