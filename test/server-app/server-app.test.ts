@@ -15,7 +15,7 @@ interface RunningServer {
 
 /** Starts `bun apps/server` as a user would, in `cwd`, and waits for the banner's API line. */
 async function launch(cwd: string, args: string[], env: Record<string, string> = {}): Promise<RunningServer> {
-  const child = Bun.spawn(['bun', MAIN, '--port', '0', '--host', '127.0.0.1', ...args], {
+  const child = Bun.spawn([process.execPath, MAIN, '--port', '0', '--host', '127.0.0.1', ...args], {
     cwd,
     env: { ...process.env, ...env },
     stdout: 'pipe',
@@ -114,7 +114,7 @@ describe('bun run apps/server', () => {
   })
 
   test('a bad flag prints the usage and exits 2', async () => {
-    const child = Bun.spawn(['bun', MAIN, '--bogus'], { stdout: 'pipe', stderr: 'pipe' })
+    const child = Bun.spawn([process.execPath, MAIN, '--bogus'], { stdout: 'pipe', stderr: 'pipe' })
     expect(await child.exited).toBe(2)
     expect(await new Response(child.stderr).text()).toContain('Usage: bun run apps/server')
   })
