@@ -311,4 +311,24 @@ describe('async iteration', () => {
     expect(texts).toEqual(['a'])
     expect(error).toBeInstanceOf(ProviderError)
   })
+
+  test('a reader that stops early aborts the channel, so the handler stops too', async () => {
+    const channel = new OutputChannel()
+    channel.push(delta('a'))
+    channel.push(delta('b'))
+    for await (const chunk of channel) if (chunk.type === 'text-delta') break
+    expect(channel.closed).toBe(true)
+    expect(channel.signal.aborted).toBe(true)
+    expect(channel.signal.reason).toBeInstanceOf(CancelledError)
+  })
+
+  test('a reader that reads to the end leaves the signal alone', async () => {
+    const channel = new OutputChannel()
+    channel.push(delta('a'))
+    channel.end()
+    for await (const _chunk of channel) {
+      // read everything
+    }
+    expect(channel.signal.aborted).toBe(false)
+  })
 })

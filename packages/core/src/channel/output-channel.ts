@@ -1,4 +1,5 @@
 import type { OutputChunk } from '../chunks/output-chunk-factories.ts'
+import { CancelledError } from '../errors/cancelled-error.ts'
 import { ProviderError } from '../errors/provider-error.ts'
 import { toApiError } from '../errors/to-api-error.ts'
 
@@ -124,10 +125,15 @@ export class OutputChannel implements OutputSink, AsyncIterable<OutputChunk> {
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<OutputChunk> {
-    for (;;) {
-      const chunks = await this.take()
-      if (chunks === null) return
-      yield* chunks
+    try {
+      for (;;) {
+        const chunks = await this.take()
+        if (chunks === null) return
+        yield* chunks
+      }
+    } finally {
+      // A reader that stops early (break, throw) wants no more: stop the handler too.
+      if (!this.closed) this.abort(new CancelledError('The reader stopped reading the output'))
     }
   }
 

@@ -39,6 +39,7 @@ export class WorkerHost {
     this.#worker.onerror = (event: ErrorEvent) => {
       event.preventDefault?.()
       this.#die(new ProviderError(`Engine worker '${this.#name}' crashed: ${event.message}`))
+      this.#worker.terminate()
     }
   }
 

@@ -1,7 +1,7 @@
 import { toApiError, type OutputChunk, type UsageChunk } from '@cy/core'
 import { SSE_DONE, sseData } from '../sse/sse-frame.ts'
 import type { StreamEncoder } from '../sse/stream-response.ts'
-import { wireFinishReason, wireUsage, type TextResult } from './text-result.ts'
+import { SentText, wireFinishReason, wireUsage, type TextResult } from './text-result.ts'
 
 export interface ResponseMeta {
   id: string
@@ -43,7 +43,7 @@ export class ChatStreamEncoder implements StreamEncoder {
   readonly #tail: string
   readonly #includeUsage: boolean
   #roleSent = false
-  #emitted = ''
+  readonly #sent = new SentText()
   #finished = false
   #sawToolCalls = false
   #usage: UsageChunk | undefined
@@ -63,14 +63,9 @@ export class ChatStreamEncoder implements StreamEncoder {
     for (const chunk of chunks) {
       switch (chunk.type) {
         case 'text-delta':
-          if (chunk.text) out += this.#delta(`"content":${JSON.stringify(chunk.text)}`)
-          this.#emitted += chunk.text
-          break
         case 'final-text': {
-          // A handler that also streamed deltas repeats the whole text at the end: send only what is new.
-          const rest = chunk.text.startsWith(this.#emitted) ? chunk.text.slice(this.#emitted.length) : chunk.text
-          if (rest) out += this.#delta(`"content":${JSON.stringify(rest)}`)
-          this.#emitted = chunk.text
+          const text = this.#sent.next(chunk)
+          if (text) out += this.#delta(`"content":${JSON.stringify(text)}`)
           break
         }
         case 'reasoning-delta':

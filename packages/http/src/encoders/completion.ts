@@ -2,7 +2,7 @@ import { toApiError, type OutputChunk, type UsageChunk } from '@cy/core'
 import { SSE_DONE, sseData } from '../sse/sse-frame.ts'
 import type { StreamEncoder } from '../sse/stream-response.ts'
 import type { ResponseMeta } from './chat-completion.ts'
-import { wireFinishReason, wireUsage, type TextResult } from './text-result.ts'
+import { SentText, wireFinishReason, wireUsage, type TextResult } from './text-result.ts'
 
 const completionFinish = (reason: ReturnType<typeof wireFinishReason>) => (reason === 'tool_calls' ? 'stop' : reason)
 
@@ -24,7 +24,7 @@ export function completionBody(meta: ResponseMeta, result: TextResult, echoPrefi
 /** Legacy completions stream the same object shape as the final one, a piece of text at a time. */
 export class CompletionStreamEncoder implements StreamEncoder {
   readonly #head: string
-  #emitted = ''
+  readonly #sent = new SentText()
   #finished = false
   #usage: UsageChunk | undefined
 
@@ -38,13 +38,9 @@ export class CompletionStreamEncoder implements StreamEncoder {
   encode(chunks: OutputChunk[]): string {
     let out = ''
     for (const chunk of chunks) {
-      if (chunk.type === 'text-delta') {
-        if (chunk.text) out += this.#frame(chunk.text, null)
-        this.#emitted += chunk.text
-      } else if (chunk.type === 'final-text') {
-        const rest = chunk.text.startsWith(this.#emitted) ? chunk.text.slice(this.#emitted.length) : chunk.text
-        if (rest) out += this.#frame(rest, null)
-        this.#emitted = chunk.text
+      if (chunk.type === 'text-delta' || chunk.type === 'final-text') {
+        const text = this.#sent.next(chunk)
+        if (text) out += this.#frame(text, null)
       } else if (chunk.type === 'usage') {
         this.#usage = chunk
       } else if (chunk.type === 'finish' && !this.#finished) {
