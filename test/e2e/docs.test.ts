@@ -58,5 +58,25 @@ describe('OpenAPI and Swagger UI', () => {
     const models = await fetch(`${server.url}/v1/models`, { headers: { origin: 'http://app.example', authorization: 'Bearer secret' } })
     expect(models.status).toBe(200)
     expect(models.headers.get('access-control-allow-origin')).toBe('http://app.example')
+    // Errors too, or the browser could not read them.
+    const unauthorized = await fetch(`${server.url}/v1/models`, { headers: { origin: 'http://app.example' } })
+    expect(unauthorized.status).toBe(401)
+    expect(unauthorized.headers.get('access-control-allow-origin')).toBe('http://app.example')
+    // Non-browser clients get no CORS headers at all.
+    expect((await fetch(`${server.url}/health`)).headers.get('access-control-allow-origin')).toBeNull()
+  })
+
+  test('CORS with an allow-list: other origins get no allow headers', async () => {
+    const listed = await startTestServer({ cors: ['http://good.example'] })
+    try {
+      const preflight = (origin: string) =>
+        fetch(`${listed.url}/v1/models`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'GET' } })
+      expect((await preflight('http://good.example')).headers.get('access-control-allow-origin')).toBe('http://good.example')
+      expect((await preflight('http://evil.example')).headers.get('access-control-allow-origin')).toBeNull()
+      const response = await fetch(`${listed.url}/v1/models`, { headers: { origin: 'http://evil.example' } })
+      expect(response.headers.get('access-control-allow-origin')).toBeNull()
+    } finally {
+      await listed.stop()
+    }
   })
 })

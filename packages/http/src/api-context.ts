@@ -1,5 +1,6 @@
 import type { Dispatcher, ModelRegistry } from '@cy/core'
 import type { ApiKeyGuard } from './guards/api-key-guard.ts'
+import type { CorsOrigins } from './guards/cors.ts'
 import type { ImageStore } from './images/image-store.ts'
 
 /** What the routes share: the models, the runtime, the keys, and the image links. */
@@ -12,5 +13,7 @@ export interface ApiContext {
   maxBodyBytes: number
   /** Base URL for links this server hands out (image URLs); by default the request's own origin. */
   publicUrl?: string
+  /** Browser origins allowed to call the API. */
+  cors: CorsOrigins
   startedAt: number
 }

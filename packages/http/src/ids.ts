@@ -1,9 +1,6 @@
-/** OpenAI-style ids: a prefix and 24 random base-36 characters ("chatcmpl-k3j..."). */
+/** OpenAI-style ids: a prefix and 24 random hex characters ("chatcmpl-3f9a..."). */
 export function newId(prefix: string): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(24))
-  let suffix = ''
-  for (const byte of bytes) suffix += (byte % 36).toString(36)
-  return `${prefix}-${suffix}`
+  return `${prefix}-${crypto.randomUUID().replaceAll('-', '').slice(0, 24)}`
 }
 
 export function unixSeconds(): number {

@@ -6,6 +6,7 @@ import { errorResponse } from './errors/error-response.ts'
 import { fromElysiaError } from './errors/from-elysia-error.ts'
 import { ApiKeyGuard } from './guards/api-key-guard.ts'
 import { limitBody } from './guards/body-limit.ts'
+import { applyCors, preflightResponse } from './guards/cors.ts'
 import { audioSpeechRoute } from './routes/audio-speech.ts'
 import { audioTranscriptionsRoute } from './routes/audio-transcriptions.ts'
 import { chatCompletionsRoute } from './routes/chat-completions.ts'
@@ -29,23 +30,21 @@ function needsKey(pathname: string): boolean {
 
 /**
  * Every OpenAI route this server has, as one named Elysia plugin: checks (API key, body size) before
- * any body is read, errors in OpenAI's shape, and the routes themselves.
+ * any body is read, CORS, errors in OpenAI's shape, and the routes themselves.
  */
 export const openaiPlugin = (ctx: ApiContext, options: OpenAIPluginOptions = {}) => {
   const app = new Elysia({ name: 'cy-openai', seed: ctx })
     .onRequest((context) => {
       const { request } = context
-      if (request.method === 'OPTIONS') return
+      if (request.method === 'OPTIONS') return preflightResponse(request, ctx.cors)
       const declared = request.headers.get('content-length')
       const length = Number(declared ?? 0)
       if (length > ctx.maxBodyBytes) {
-        return errorResponse(new PayloadTooLargeError(`The request body is ${length} bytes; the limit is ${ctx.maxBodyBytes} bytes`))
+        throw new PayloadTooLargeError(`The request body is ${length} bytes; the limit is ${ctx.maxBodyBytes} bytes`)
       }
       if (ctx.apiKeys.enabled && needsKey(new URL(request.url).pathname) && !ctx.apiKeys.accepts(ApiKeyGuard.keyFrom(request.headers))) {
-        return errorResponse(
-          new AuthenticationError(
-            ApiKeyGuard.keyFrom(request.headers) ? 'Incorrect API key provided' : 'Missing API key: send it as `Authorization: Bearer <key>` or `X-API-Key`',
-          ),
+        throw new AuthenticationError(
+          ApiKeyGuard.keyFrom(request.headers) ? 'Incorrect API key provided' : 'Missing API key: send it as `Authorization: Bearer <key>` or `X-API-Key`',
         )
       }
       // Without a declared length the body is counted as the route reads it.
@@ -53,7 +52,8 @@ export const openaiPlugin = (ctx: ApiContext, options: OpenAIPluginOptions = {})
         context.request = limitBody(request, ctx.maxBodyBytes)
       }
     })
-    .onError({ as: 'global' }, ({ code, error }) => errorResponse(fromElysiaError(code, error) ?? error))
+    .onError({ as: 'global' }, ({ code, error, request }) => applyCors(request, errorResponse(fromElysiaError(code, error) ?? error), ctx.cors))
+    .mapResponse({ as: 'global' }, ({ request, response }) => (response instanceof Response ? applyCors(request, response, ctx.cors) : undefined))
   if (options.docs !== false) app.use(openapiDocs(options.version ?? '0.1.0'))
   return app
     .use(healthRoute(ctx))

@@ -1,4 +1,3 @@
-import { cors } from '@elysiajs/cors'
 import {
   Dispatcher,
   ModelRegistry,
@@ -69,6 +68,7 @@ export class Server {
       apiKeys: this.#apiKeys,
       images: new ImageStore(opts.imageUrlTtlMs),
       maxBodyBytes,
+      cors: opts.cors ?? true,
       startedAt: Date.now(),
       ...(opts.publicUrl ? { publicUrl: opts.publicUrl.replace(/\/$/, '') } : {}),
     }
@@ -79,7 +79,6 @@ export class Server {
       // maxBodyBytes instead (declared and chunked bodies), with an OpenAI-shaped 413.
       serve: { maxRequestBodySize: Number.MAX_SAFE_INTEGER, idleTimeout: 0 },
     })
-    if (opts.cors !== false) app.use(cors({ origin: Array.isArray(opts.cors) ? opts.cors : true, allowedHeaders: ['authorization', 'content-type', 'x-api-key'] }))
     this.app = app.use(openaiPlugin(ctx, { docs: opts.docs !== false }))
   }
 

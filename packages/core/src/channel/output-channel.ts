@@ -108,14 +108,18 @@ export class OutputChannel implements OutputSink, AsyncIterable<OutputChunk> {
     else this.#closeListeners.push(listener)
   }
 
+  /** Every buffered chunk now, without waiting: possibly none. */
+  takeBuffered(): OutputChunk[] {
+    const chunks = this.#buffer
+    if (chunks.length === 0) return chunks
+    this.#buffer = []
+    this.#releaseDrainWaiters()
+    return chunks
+  }
+
   /** Resolves with every buffered chunk, or null at a normal end; rejects with the failure. */
   take(): Promise<OutputChunk[] | null> {
-    if (this.#buffer.length > 0) {
-      const chunks = this.#buffer
-      this.#buffer = []
-      this.#releaseDrainWaiters()
-      return Promise.resolve(chunks)
-    }
+    if (this.#buffer.length > 0) return Promise.resolve(this.takeBuffered())
     if (this.#failed) return Promise.reject(this.#error)
     if (this.#ended) return Promise.resolve(null)
     if (this.#waiter) return Promise.reject(new Error('OutputChannel has one reader'))

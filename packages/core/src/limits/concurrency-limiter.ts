@@ -36,6 +36,11 @@ export class ConcurrencyLimiter {
     this.#grantWaiting()
   }
 
+  /** A slot now, without waiting, or undefined when none is free (or others are already waiting). */
+  tryAcquire(): (() => void) | undefined {
+    return this.#queue.length === 0 && this.#hasFreeSlot() ? this.#take() : undefined
+  }
+
   /**
    * Waits for a slot and returns the function that gives it back (idempotent).
    * Rejects at once with 429 when the queue is full, or with the signal's reason if it aborts while waiting.

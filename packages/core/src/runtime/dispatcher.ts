@@ -16,8 +16,12 @@ export interface DispatcherOptions extends Partial<ConcurrencyLimits> {
 }
 
 export interface DispatchOptions {
-  /** The client's signal: when it aborts, the handler's signal fires and its work stops. */
-  signal?: AbortSignal
+  /**
+   * The client's signal: when it aborts, the handler's signal fires and its work stops. A function is
+   * called only if the request is still running after its handler's first synchronous step, which
+   * spares creating a signal for requests answered at once.
+   */
+  signal?: AbortSignal | (() => AbortSignal)
 }
 
 /**
@@ -53,35 +57,22 @@ export class Dispatcher {
     options: DispatchOptions = {},
   ): Promise<OutputChannel> {
     const handler = this.registry.resolve(capability, request.model)
+    if (typeof options.signal === 'object' && options.signal.aborted) throw new CancelledError('The client closed the request')
     const channel = new OutputChannel({ highWaterMark: this.#highWaterMark })
+    const arrivedAt = performance.now()
+    let disarm: (() => void) | undefined
 
-    const timeoutMs = this.#timeoutMs
-    // Timers take at most 2^31-1 ms and fire at once past it: clamp, and read Infinity as none.
-    const timer =
-      timeoutMs > 0 && timeoutMs !== Infinity
-        ? setTimeout(() => channel.abort(new TimeoutError(`The request timed out after ${timeoutMs} ms`)), Math.min(timeoutMs, MAX_TIMER_MS))
-        : undefined
-    const clientSignal = options.signal
-    const onClientAbort = () => channel.abort(new CancelledError('The client closed the request'))
-    if (clientSignal?.aborted) onClientAbort()
-    else clientSignal?.addEventListener('abort', onClientAbort, { once: true })
-    const cleanUp = () => {
-      clearTimeout(timer)
-      clientSignal?.removeEventListener('abort', onClientAbort)
+    let release = this.limiter.tryAcquire()
+    if (!release) {
+      disarm = this.#arm(channel, arrivedAt, options.signal)
+      try {
+        release = await this.limiter.acquire(channel.signal)
+      } catch (error) {
+        disarm()
+        channel.abort(error)
+        throw error
+      }
     }
-
-    let release: () => void
-    try {
-      release = await this.limiter.acquire(channel.signal)
-    } catch (error) {
-      cleanUp()
-      channel.abort(error)
-      throw error
-    }
-    channel.onClose(() => {
-      release()
-      cleanUp()
-    })
 
     try {
       const result = handler(request, channel)
@@ -89,6 +80,38 @@ export class Dispatcher {
     } catch (error) {
       channel.fail(error)
     }
+
+    // Answered at once (the common case for light handlers): no timer, no signal, nothing to clean up.
+    if (channel.closed && !disarm) {
+      release()
+      return channel
+    }
+    disarm ??= this.#arm(channel, arrivedAt, options.signal)
+    const done = release
+    const cleanUp = disarm
+    channel.onClose(() => {
+      done()
+      cleanUp()
+    })
     return channel
+  }
+
+  /** Closes the channel at the deadline (counted from arrival) or when the client leaves; returns the undo. */
+  #arm(channel: OutputChannel, arrivedAt: number, signal: DispatchOptions['signal']): () => void {
+    const timeoutMs = this.#timeoutMs
+    const remaining = timeoutMs - (performance.now() - arrivedAt)
+    // Timers take at most 2^31-1 ms and fire at once past it: clamp, and read Infinity as none.
+    const timer =
+      timeoutMs > 0 && timeoutMs !== Infinity
+        ? setTimeout(() => channel.abort(new TimeoutError(`The request timed out after ${timeoutMs} ms`)), Math.min(Math.max(remaining, 0), MAX_TIMER_MS))
+        : undefined
+    const clientSignal = typeof signal === 'function' ? signal() : signal
+    const onClientAbort = () => channel.abort(new CancelledError('The client closed the request'))
+    if (clientSignal?.aborted) onClientAbort()
+    else clientSignal?.addEventListener('abort', onClientAbort, { once: true })
+    return () => {
+      clearTimeout(timer)
+      clientSignal?.removeEventListener('abort', onClientAbort)
+    }
   }
 }

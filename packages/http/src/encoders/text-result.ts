@@ -1,3 +1,4 @@
+import { nextBatch } from '../next-batch.ts'
 import type { FinishReason, OutputChannel, OutputChunk, UsageChunk } from '@cy/core'
 
 export interface CollectedToolCall {
@@ -62,7 +63,9 @@ export class TextAccumulator {
 
 export async function collectText(channel: OutputChannel, first: OutputChunk[] | null): Promise<TextResult> {
   const accumulator = new TextAccumulator()
-  for (let chunks = first; chunks !== null; chunks = await channel.take()) for (const chunk of chunks) accumulator.add(chunk)
+  for (let chunks = first; chunks !== null; chunks = await nextBatch(channel)) {
+    for (const chunk of chunks) accumulator.add(chunk)
+  }
   return accumulator.result()
 }
 

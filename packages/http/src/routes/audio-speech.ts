@@ -30,7 +30,7 @@ export const audioSpeechRoute = (ctx: ApiContext) =>
     '/v1/audio/speech',
     async ({ body, request }) => {
       const speech = body as SpeechRequest
-      const channel = await ctx.dispatcher.dispatch('tts', speech, { signal: request.signal })
+      const channel = await ctx.dispatcher.dispatch('tts', speech, { signal: () => request.signal })
       const audio = await speechAudio(channel, speech.response_format ?? 'mp3')
       const cancel = () => channel.abort(toApiError(request.signal.reason ?? new Error('client closed the stream')))
       if (speech.stream_format === 'sse') {

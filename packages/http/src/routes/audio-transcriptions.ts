@@ -69,7 +69,7 @@ function transcriptEvents() {
 const asrRoute = (ctx: ApiContext, task: AsrRequest['task']) =>
   async ({ body, request }: { body: TranscriptionFormBody; request: Request }) => {
     const asr = await toAsrRequest(body, task)
-    const channel = await ctx.dispatcher.dispatch('asr', asr, { signal: request.signal })
+    const channel = await ctx.dispatcher.dispatch('asr', asr, { signal: () => request.signal })
     if (asr.stream) return streamResponse(channel, await channel.take(), transcriptEvents(), SSE_HEADERS)
     const transcript = await collectTranscript(channel)
     switch (asr.response_format) {

@@ -17,7 +17,7 @@ export const embeddingsRoute = (ctx: ApiContext) =>
     '/v1/embeddings',
     async ({ body, request }) => {
       const embedding = body as EmbeddingRequest
-      const channel = await ctx.dispatcher.dispatch('embedding', embedding, { signal: request.signal })
+      const channel = await ctx.dispatcher.dispatch('embedding', embedding, { signal: () => request.signal })
       return jsonResponse(
         await embeddingListBody(channel, {
           model: embedding.model,

@@ -1,5 +1,6 @@
 import type { Capability, CapabilityRequests, OutputChannel, OutputChunk } from '@cy/core'
 import type { ApiContext } from '../api-context.ts'
+import { nextBatch } from '../next-batch.ts'
 
 export interface Started {
   channel: OutputChannel
@@ -17,7 +18,7 @@ export async function start<K extends Capability>(
   body: CapabilityRequests[K],
   request: Request,
 ): Promise<Started> {
-  const channel = await ctx.dispatcher.dispatch(capability, body, { signal: request.signal })
-  const first = await channel.take()
-  return { channel, first }
+  const channel = await ctx.dispatcher.dispatch(capability, body, { signal: () => request.signal })
+  return { channel, first: await nextBatch(channel) }
 }
+

@@ -15,7 +15,7 @@ export const imageGenerationsRoute = (ctx: ApiContext) =>
       '/v1/images/generations',
       async ({ body, request }) => {
         const image = body as ImageRequest
-        const channel = await ctx.dispatcher.dispatch('image', image, { signal: request.signal })
+        const channel = await ctx.dispatcher.dispatch('image', image, { signal: () => request.signal })
         const images: ImageChunk[] = []
         for await (const chunk of channel) if (chunk.type === 'image') images.push(chunk)
         if (images.length === 0) throw new ProviderError('The model produced no image')
