@@ -15,6 +15,8 @@ import type { ApiContext } from './api-context.ts'
 import { ApiKeyGuard } from './guards/api-key-guard.ts'
 import { ImageStore } from './images/image-store.ts'
 import { openaiPlugin } from './openai-plugin.ts'
+import { nativeJsonRoute } from './routes/json-route.ts'
+import { JSON_ROUTES } from './routes/json-routes.ts'
 
 export interface ServerOptions {
   /** Port to listen on (default 8080; 0 picks a free one). */
@@ -50,7 +52,8 @@ export class Server {
   readonly app: Elysia<any, any, any, any, any, any, any>
   readonly #options: ServerOptions
   readonly #apiKeys = new ApiKeyGuard()
-  #listening: { port: number; hostname: string } | undefined
+  readonly #ctx: ApiContext
+  #listening: { port: number; hostname: string; server: ReturnType<typeof Bun.serve> } | undefined
 
   constructor(options: ServerOptions | number = {}) {
     this.#options = typeof options === 'number' ? { port: options } : { ...options }
@@ -72,14 +75,8 @@ export class Server {
       startedAt: Date.now(),
       ...(opts.publicUrl ? { publicUrl: opts.publicUrl.replace(/\/$/, '') } : {}),
     }
-    const app = new Elysia({
-      normalize: false,
-      // No idle cut-off: a long non-streaming generation sends nothing until it is done.
-      // No limit of Bun's own: it answers an empty 413 before any code of ours runs. The plugin enforces
-      // maxBodyBytes instead (declared and chunked bodies), with an OpenAI-shaped 413.
-      serve: { maxRequestBodySize: Number.MAX_SAFE_INTEGER, idleTimeout: 0 },
-    })
-    this.app = app.use(openaiPlugin(ctx, { docs: opts.docs !== false }))
+    this.#ctx = ctx
+    this.app = new Elysia({ normalize: false }).use(openaiPlugin(ctx, { docs: opts.docs !== false }))
   }
 
   registerChat(name: string, handler: ChatHandler, options?: RegisterOptions): this {
@@ -149,18 +146,32 @@ export class Server {
   async start(): Promise<{ port: number; url: string }> {
     if (this.#listening) return this.address()
     const hostname = this.#options.hostname ?? '0.0.0.0'
-    this.app.listen({ port: this.#options.port ?? 8080, hostname })
-    const port = this.app.server?.port
-    if (port === undefined) throw new Error('The server did not start')
-    this.#listening = { port, hostname }
+    // JSON routes are served as plain Bun routes (same checks, schemas and errors as the Elysia routes,
+    // which still serve `app.handle` and the docs); everything else goes through Elysia.
+    const routes: Record<string, { POST: (request: Request) => Promise<Response> }> = {}
+    for (const route of JSON_ROUTES) routes[route.path] = { POST: nativeJsonRoute(this.#ctx, route) }
+    const server = Bun.serve({
+      port: this.#options.port ?? 8080,
+      hostname,
+      // No idle cut-off: a long non-streaming generation sends nothing until it is done.
+      idleTimeout: 0,
+      // No limit of Bun's own: it answers an empty 413 before any code of ours runs. The routes enforce
+      // maxBodyBytes instead (declared and chunked bodies), with an OpenAI-shaped 413.
+      maxRequestBodySize: Number.MAX_SAFE_INTEGER,
+      routes,
+      fetch: this.app.fetch,
+    })
+    if (server.port === undefined) throw new Error('The server did not start')
+    this.#listening = { port: server.port, hostname, server }
     return this.address()
   }
 
   /** Stops listening; requests in flight are closed. */
   async stop(): Promise<void> {
     if (!this.#listening) return
+    const { server } = this.#listening
     this.#listening = undefined
-    await this.app.stop(true)
+    await server.stop(true)
   }
 
   get isRunning(): boolean {

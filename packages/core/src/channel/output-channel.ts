@@ -31,7 +31,8 @@ type Waiter = { resolve: (chunks: OutputChunk[] | null) => void; reject: (error:
  * The reader takes every buffered chunk at once (`take`), so a fast writer costs one wake-up per batch.
  */
 export class OutputChannel implements OutputSink, AsyncIterable<OutputChunk> {
-  readonly #controller = new AbortController()
+  // Made on first use: most light requests never need a signal, and an AbortController is not free.
+  #controller: AbortController | undefined
   readonly #highWaterMark: number
   #buffer: OutputChunk[] = []
   #ended = false
@@ -46,6 +47,7 @@ export class OutputChannel implements OutputSink, AsyncIterable<OutputChunk> {
   }
 
   get signal(): AbortSignal {
+    this.#controller ??= new AbortController()
     return this.#controller.signal
   }
 
@@ -94,7 +96,8 @@ export class OutputChannel implements OutputSink, AsyncIterable<OutputChunk> {
 
   /** Called by the reader's side: the client left or the deadline passed. Fires `signal`. */
   abort(reason: unknown): void {
-    if (!this.#controller.signal.aborted) this.#controller.abort(reason)
+    const signal = this.signal
+    if (!signal.aborted) this.#controller!.abort(reason)
     if (this.closed) return
     this.#failed = true
     this.#error = toApiError(reason)

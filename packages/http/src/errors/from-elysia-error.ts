@@ -1,14 +1,15 @@
 import { ApiError, BadRequestError, NotFoundError, PayloadTooLargeError } from '@cy/core'
 
-interface ValueErrorLike {
+/** The parts of a TypeBox value error we read (Elysia's validation errors carry the same). */
+export interface ValueErrorLike {
   path?: string
   message?: string
-  schema?: { anyOf?: Array<{ const?: unknown }> }
+  schema?: unknown
 }
 
 /** For a union of literals, the values it allows ("one of 'user', 'assistant'"). */
 function allowedValues(issue: ValueErrorLike): string | undefined {
-  const options = issue.schema?.anyOf
+  const options = (issue.schema as { anyOf?: Array<{ const?: unknown }> } | undefined)?.anyOf
   if (!options?.length || !options.every((option) => option.const !== undefined)) return undefined
   return `expected one of ${options.map((option) => JSON.stringify(option.const)).join(', ')}`
 }
@@ -29,6 +30,24 @@ function describe(issue: ValueErrorLike, param: string | null): string {
   return `Invalid value for '${param}': ${what.charAt(0).toLowerCase()}${what.slice(1)}.`
 }
 
+/** A 400 naming the most specific bad parameter: the deepest path among the schema's complaints. */
+export function validationError(issues: readonly ValueErrorLike[]): BadRequestError {
+  const issue = [...issues].sort((a, b) => (b.path?.length ?? 0) - (a.path?.length ?? 0))[0] ?? {}
+  const param = pointerToParam(issue.path ?? '')
+  return new BadRequestError(describe(issue, param), { param, code: 'invalid_value' })
+}
+
+/** A body that could not be read as JSON; a body cut off while read (over the size limit) keeps its own error. */
+export function parseError(error: unknown): ApiError {
+  const cause = (error as { cause?: unknown } | null)?.cause
+  if (ApiError.isInstance(error)) return error
+  if (ApiError.isInstance(cause)) return cause
+  return new BadRequestError(
+    'We could not parse the JSON body of your request. The body must be valid JSON (or multipart form data for file uploads).',
+    { code: 'invalid_json' },
+  )
+}
+
 /**
  * Maps Elysia's own errors (parse, validation, unknown route, body size) to typed API errors.
  * Returns undefined for anything that is not Elysia's.
@@ -36,22 +55,10 @@ function describe(issue: ValueErrorLike, param: string | null): string {
 export function fromElysiaError(code: string | number, error: unknown): ApiError | undefined {
   if (ApiError.isInstance(error)) return error
   switch (code) {
-    case 'PARSE': {
-      // A body cut off while it was read (over the size limit) keeps its own error.
-      const cause = (error as { cause?: unknown } | null)?.cause
-      if (ApiError.isInstance(cause)) return cause
-      return new BadRequestError(
-        'We could not parse the JSON body of your request. The body must be valid JSON (or multipart form data for file uploads).',
-        { code: 'invalid_json' },
-      )
-    }
-    case 'VALIDATION': {
-      const all = (error as { all?: ValueErrorLike[] }).all ?? []
-      // The deepest path names the most specific parameter that is wrong.
-      const issue = [...all].sort((a, b) => (b.path?.length ?? 0) - (a.path?.length ?? 0))[0] ?? {}
-      const param = pointerToParam(issue.path ?? '')
-      return new BadRequestError(describe(issue, param), { param, code: 'invalid_value' })
-    }
+    case 'PARSE':
+      return parseError(error)
+    case 'VALIDATION':
+      return validationError((error as { all?: ValueErrorLike[] }).all ?? [])
     case 'NOT_FOUND':
       return new NotFoundError('Unknown route. See /docs for the routes this server serves.', { code: 'unknown_url' })
     case 413:

@@ -1,9 +1,9 @@
-import { SpeechRequestSchema, toApiError, type SpeechRequest } from '@cy/core'
-import { Elysia, t } from 'elysia'
-import type { ApiContext } from '../api-context.ts'
+import { CancelledError, SpeechRequestSchema, toApiError, type SpeechRequest } from '@cy/core'
+import { t } from 'elysia'
 import { speechAudio } from '../audio/speech-audio.ts'
 import { SSE_HEADERS, sseData } from '../sse/sse-frame.ts'
 import { errorResponses } from '../wire/error-body.ts'
+import type { JsonRoute } from './json-route.ts'
 
 /** Streams an async iterable of bytes; stopping early (client gone) aborts the channel through `onCancel`. */
 function byteStream(source: AsyncIterable<string | Uint8Array>, onCancel: () => void): ReadableStream {
@@ -25,35 +25,31 @@ function byteStream(source: AsyncIterable<string | Uint8Array>, onCancel: () => 
   })
 }
 
-export const audioSpeechRoute = (ctx: ApiContext) =>
-  new Elysia().post(
-    '/v1/audio/speech',
-    async ({ body, request }) => {
-      const speech = body as SpeechRequest
-      const channel = await ctx.dispatcher.dispatch('tts', speech, { signal: () => request.signal })
-      const audio = await speechAudio(channel, speech.response_format ?? 'mp3')
-      const cancel = () => channel.abort(toApiError(request.signal.reason ?? new Error('client closed the stream')))
-      if (speech.stream_format === 'sse') {
-        const events = (async function* () {
-          try {
-            for await (const bytes of audio.bytes) {
-              yield sseData(JSON.stringify({ type: 'speech.audio.delta', audio: Buffer.from(bytes).toString('base64') }))
-            }
-            const usage = audio.usage()
-            const input = usage?.promptTokens ?? 0
-            const output = usage?.completionTokens ?? 0
-            yield sseData(JSON.stringify({ type: 'speech.audio.done', usage: { input_tokens: input, output_tokens: output, total_tokens: input + output } }))
-          } catch (error) {
-            yield sseData(JSON.stringify(toApiError(error).toJSON()))
+export const audioSpeechRoute: JsonRoute<SpeechRequest> = {
+  path: '/v1/audio/speech',
+  schema: SpeechRequestSchema,
+  response: { 200: t.File({ description: 'The audio, streamed as it is produced; SSE `speech.audio.*` events with `stream_format: "sse"`.' }), ...errorResponses },
+  detail: { tags: ['Audio'], summary: 'Generate speech', description: 'Audio in `response_format` (mp3 by default); formats other than the provider’s own are converted with ffmpeg.' },
+  async serve(ctx, speech, request) {
+    const channel = await ctx.dispatcher.dispatch('tts', speech, { signal: () => request.signal })
+    const audio = await speechAudio(channel, speech.response_format ?? 'mp3')
+    const cancel = () => channel.abort(new CancelledError('The client closed the stream'))
+    if (speech.stream_format === 'sse') {
+      const events = (async function* () {
+        try {
+          for await (const bytes of audio.bytes) {
+            yield sseData(JSON.stringify({ type: 'speech.audio.delta', audio: Buffer.from(bytes).toString('base64') }))
           }
-        })()
-        return new Response(byteStream(events, cancel), { headers: SSE_HEADERS })
-      }
-      return new Response(byteStream(audio.bytes, cancel), { headers: { 'content-type': audio.contentType } })
-    },
-    {
-      body: SpeechRequestSchema,
-      response: { 200: t.File({ description: 'The audio, streamed as it is produced; SSE `speech.audio.*` events with `stream_format: "sse"`.' }), ...errorResponses },
-      detail: { tags: ['Audio'], summary: 'Generate speech', description: 'Audio in `response_format` (mp3 by default); formats other than the provider’s own are converted with ffmpeg.' },
-    },
-  )
+          const usage = audio.usage()
+          const input = usage?.promptTokens ?? 0
+          const output = usage?.completionTokens ?? 0
+          yield sseData(JSON.stringify({ type: 'speech.audio.done', usage: { input_tokens: input, output_tokens: output, total_tokens: input + output } }))
+        } catch (error) {
+          yield sseData(JSON.stringify(toApiError(error).toJSON()))
+        }
+      })()
+      return new Response(byteStream(events, cancel), { headers: SSE_HEADERS })
+    }
+    return new Response(byteStream(audio.bytes, cancel), { headers: { 'content-type': audio.contentType } })
+  },
+}

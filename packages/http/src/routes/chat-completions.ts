@@ -1,6 +1,4 @@
 import { ChatRequestSchema, type ChatRequest } from '@cy/core'
-import { Elysia } from 'elysia'
-import type { ApiContext } from '../api-context.ts'
 import { ChatStreamEncoder, chatCompletionBody } from '../encoders/chat-completion.ts'
 import { collectText } from '../encoders/text-result.ts'
 import { newId, unixSeconds } from '../ids.ts'
@@ -10,28 +8,25 @@ import { streamResponse } from '../sse/stream-response.ts'
 import { ChatCompletion } from '../wire/chat-completion.ts'
 import { errorResponses } from '../wire/error-body.ts'
 import { start } from './generate.ts'
+import type { JsonRoute } from './json-route.ts'
 
-export const chatCompletionsRoute = (ctx: ApiContext) =>
-  new Elysia().post(
-    '/v1/chat/completions',
-    async ({ body, request }) => {
-      const chat = body as ChatRequest
-      // Handlers read one limit whichever name the client used.
-      if (chat.max_completion_tokens != null && chat.max_tokens == null) chat.max_tokens = chat.max_completion_tokens
-      const { channel, first } = await start(ctx, 'chat', chat, request)
-      const meta = { id: newId('chatcmpl'), created: unixSeconds(), model: chat.model }
-      if (chat.stream) {
-        return streamResponse(channel, first, new ChatStreamEncoder(meta, chat.stream_options?.include_usage === true), SSE_HEADERS)
-      }
-      return jsonResponse(chatCompletionBody(meta, await collectText(channel, first)))
-    },
-    {
-      body: ChatRequestSchema,
-      response: { 200: ChatCompletion, ...errorResponses },
-      detail: {
-        tags: ['Chat'],
-        summary: 'Create a chat completion',
-        description: 'Routes by `model`. With `stream: true` the answer comes as server-sent `chat.completion.chunk` events ending with `data: [DONE]`.',
-      },
-    },
-  )
+export const chatCompletionsRoute: JsonRoute<ChatRequest> = {
+  path: '/v1/chat/completions',
+  schema: ChatRequestSchema,
+  response: { 200: ChatCompletion, ...errorResponses },
+  detail: {
+    tags: ['Chat'],
+    summary: 'Create a chat completion',
+    description: 'Routes by `model`. With `stream: true` the answer comes as server-sent `chat.completion.chunk` events ending with `data: [DONE]`.',
+  },
+  async serve(ctx, chat, request) {
+    // Handlers read one limit whichever name the client used.
+    if (chat.max_completion_tokens != null && chat.max_tokens == null) chat.max_tokens = chat.max_completion_tokens
+    const { channel, first } = await start(ctx, 'chat', chat, request)
+    const meta = { id: newId('chatcmpl'), created: unixSeconds(), model: chat.model }
+    if (chat.stream) {
+      return streamResponse(channel, first, new ChatStreamEncoder(meta, chat.stream_options?.include_usage === true), SSE_HEADERS)
+    }
+    return jsonResponse(chatCompletionBody(meta, await collectText(channel, first)))
+  },
+}

@@ -1,6 +1,4 @@
 import { CompletionRequestSchema, type CompletionRequest } from '@cy/core'
-import { Elysia } from 'elysia'
-import type { ApiContext } from '../api-context.ts'
 import { CompletionStreamEncoder, completionBody } from '../encoders/completion.ts'
 import { collectText } from '../encoders/text-result.ts'
 import { newId, unixSeconds } from '../ids.ts'
@@ -10,23 +8,20 @@ import { streamResponse } from '../sse/stream-response.ts'
 import { CompletionBody } from '../wire/chat-completion.ts'
 import { errorResponses } from '../wire/error-body.ts'
 import { start } from './generate.ts'
+import type { JsonRoute } from './json-route.ts'
 
-export const completionsRoute = (ctx: ApiContext) =>
-  new Elysia().post(
-    '/v1/completions',
-    async ({ body, request }) => {
-      const completion = body as CompletionRequest
-      const { channel, first } = await start(ctx, 'completion', completion, request)
-      const meta = { id: newId('cmpl'), created: unixSeconds(), model: completion.model }
-      if (completion.stream) {
-        return streamResponse(channel, first, new CompletionStreamEncoder(meta, completion.stream_options?.include_usage === true), SSE_HEADERS)
-      }
-      const echo = completion.echo && typeof completion.prompt === 'string' ? completion.prompt : ''
-      return jsonResponse(completionBody(meta, await collectText(channel, first), echo))
-    },
-    {
-      body: CompletionRequestSchema,
-      response: { 200: CompletionBody, ...errorResponses },
-      detail: { tags: ['Completions'], summary: 'Create a text completion (legacy)', description: 'JSON, or SSE with `stream: true`.' },
-    },
-  )
+export const completionsRoute: JsonRoute<CompletionRequest> = {
+  path: '/v1/completions',
+  schema: CompletionRequestSchema,
+  response: { 200: CompletionBody, ...errorResponses },
+  detail: { tags: ['Completions'], summary: 'Create a text completion (legacy)', description: 'JSON, or SSE with `stream: true`.' },
+  async serve(ctx, completion, request) {
+    const { channel, first } = await start(ctx, 'completion', completion, request)
+    const meta = { id: newId('cmpl'), created: unixSeconds(), model: completion.model }
+    if (completion.stream) {
+      return streamResponse(channel, first, new CompletionStreamEncoder(meta, completion.stream_options?.include_usage === true), SSE_HEADERS)
+    }
+    const echo = completion.echo && typeof completion.prompt === 'string' ? completion.prompt : ''
+    return jsonResponse(completionBody(meta, await collectText(channel, first), echo))
+  },
+}

@@ -1,0 +1,1 @@
+export const IMAGE_FILES_PATH = '/v1/images/files/'

@@ -1,0 +1,9 @@
+import { audioSpeechRoute } from './audio-speech.ts'
+import { chatCompletionsRoute } from './chat-completions.ts'
+import { completionsRoute } from './completions.ts'
+import { embeddingsRoute } from './embeddings.ts'
+import { imageGenerationsRoute } from './image-generations.ts'
+import type { JsonRoute } from './json-route.ts'
+
+/** Every route that takes a JSON body. */
+export const JSON_ROUTES: readonly JsonRoute<any>[] = [chatCompletionsRoute, completionsRoute, embeddingsRoute, audioSpeechRoute, imageGenerationsRoute]
