@@ -32,6 +32,8 @@ interface Options {
   deltas: number
   client: LoadClientKind
   cpuProfDir: string | undefined
+  /** Make the baseline read and parse each JSON request body, as any real server must. */
+  bareReadsBody: boolean
 }
 
 function readOptions(): Options {
@@ -46,12 +48,13 @@ function readOptions(): Options {
       client: { type: 'string' },
       quick: { type: 'boolean' },
       'cpu-prof-dir': { type: 'string' },
+      'bare-reads-body': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   })
   if (values.help) {
     console.log(
-      'usage: bun bench/http/index.ts [--rounds N] [--duration-ms MS] [--warmup-ms MS] [--concurrency N] [--deltas N] [--client raw|fetch] [--quick] [--cpu-prof-dir DIR]',
+      'usage: bun bench/http/index.ts [--rounds N] [--duration-ms MS] [--warmup-ms MS] [--concurrency N] [--deltas N] [--client raw|fetch] [--quick] [--cpu-prof-dir DIR] [--bare-reads-body]',
     )
     process.exit(0)
   }
@@ -73,6 +76,7 @@ function readOptions(): Options {
     deltas: int(values.deltas ?? env.BENCH_DELTAS, quick ? 20_000 : 200_000, 10, 2_000_000, 'deltas'),
     client: loadClient(values.client ?? env.BENCH_CLIENT),
     cpuProfDir: values['cpu-prof-dir'] ?? env.BENCH_CPU_PROF_DIR,
+    bareReadsBody: values['bare-reads-body'] === true || env.BENCH_BARE_READS_BODY === '1',
   }
 }
 
@@ -165,7 +169,8 @@ async function main(): Promise<void> {
   const cores = navigator.hardwareConcurrency
   console.log(
     `bench/http: Bun ${Bun.version}, ${cores} cores; ${options.rounds} rounds; chat JSON: ${options.durationMs} ms each, ${options.concurrency} in flight, ` +
-      `${options.client} client; SSE: ${options.deltas.toLocaleString('en-US')} deltas in one stream; warm-up ${options.warmupMs} ms`,
+      `${options.client} client; SSE: ${options.deltas.toLocaleString('en-US')} deltas in one stream; warm-up ${options.warmupMs} ms` +
+      (options.bareReadsBody ? '; the baseline reads and parses each JSON body' : '; the baseline does not read the request body'),
   )
 
   const cyFlags = options.cpuProfDir ? ['--cpu-prof', '--cpu-prof-md', `--cpu-prof-dir=${options.cpuProfDir}`] : []
@@ -176,7 +181,7 @@ async function main(): Promise<void> {
     // The baseline answers the exact JSON body ours returns.
     const first = await post(cy.url, jsonRequestBody, false)
     if (first.status !== 200) throw new Error(`Our server answered ${first.status}: ${first.text}`)
-    bare = await startServer('bare', { BENCH_JSON_BODY: first.text })
+    bare = await startServer('bare', { BENCH_JSON_BODY: first.text, BENCH_BARE_READS_BODY: options.bareReadsBody ? '1' : '' })
     await checkSameBytes(cy.url, bare.url)
     await client.expect('ready')
 

@@ -76,6 +76,8 @@ async function startBare(): Promise<Running> {
   const jsonBody = process.env.BENCH_JSON_BODY
   if (!jsonBody) throw new Error('BENCH_JSON_BODY is not set')
   const jsonHeaders = { 'content-type': 'application/json' }
+  // With --bare-reads-body the baseline parses each request as a real server must, still answering fixed bytes.
+  const readsBody = process.env.BENCH_BARE_READS_BODY === '1'
   const server = Bun.serve({
     port: 0,
     hostname: '127.0.0.1',
@@ -84,7 +86,10 @@ async function startBare(): Promise<Running> {
       [CHAT_PATH]: {
         async POST(req) {
           // Only the streaming request needs its body (for `max_tokens`); the JSON one answers fixed bytes.
-          if (req.headers.get('accept') !== 'text/event-stream') return new Response(jsonBody, { headers: jsonHeaders })
+          if (req.headers.get('accept') !== 'text/event-stream') {
+            if (readsBody) await req.json()
+            return new Response(jsonBody, { headers: jsonHeaders })
+          }
           const body = (await req.json()) as { model?: string; max_tokens?: number }
           return new Response(bareSseStream(body.model ?? STREAM_MODEL, clampDeltas(body.max_tokens)), { headers: SSE_HEADERS })
         },

@@ -183,3 +183,27 @@ describe('POST /v1/chat/completions', () => {
     expect((seen as unknown as Record<string, unknown>).reasoning_effort).toBe('low')
   })
 })
+
+describe('the Elysia plugin path (server.app.handle, no port) answers as the listening server does', () => {
+  const post = (body: unknown) =>
+    new Request('http://in-process/v1/chat/completions', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+
+  test('a completion, an SSE stream, and a validation error', async () => {
+    const ok = await server.app.handle(post({ model: 'words', messages: [{ role: 'user', content: 'hi' }] }))
+    const body = (await ok.json()) as { choices: Array<{ message: { content: string } }> }
+    assertMatchesSchema('CreateChatCompletionResponse', body)
+    expect(body.choices[0]!.message.content).toBe(WORDS.join(''))
+
+    const stream = await server.app.handle(post({ model: 'words', stream: true, messages: [{ role: 'user', content: 'hi' }] }))
+    const frames = sseFrames(await stream.text()) as Array<{ choices: Array<{ delta: { content?: string } }> }>
+    expect(frames.map((f) => f.choices[0]?.delta.content ?? '').join('')).toBe(WORDS.join(''))
+
+    const bad = { model: 'words', messages: [{ role: 'robot', content: 'hi' }] }
+    const [viaPlugin, viaServer] = await Promise.all([
+      server.app.handle(post(bad)),
+      fetch(`${server.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(bad) }),
+    ])
+    expect(viaPlugin.status).toBe(400)
+    expect(await viaPlugin.json()).toEqual(await viaServer.json())
+  })
+})

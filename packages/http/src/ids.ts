@@ -1,6 +1,11 @@
-/** OpenAI-style ids: a prefix and 24 random hex characters ("chatcmpl-3f9a..."). */
+// Ids need to be unique, not secret: a random prefix per process and a counter are enough, and cheap.
+const processPrefix = crypto.randomUUID().replaceAll('-', '').slice(0, 12)
+let counter = 0
+
+/** OpenAI-style ids: a prefix, then 12 random hex characters for this process and a counter ("chatcmpl-3f9a…1k"). */
 export function newId(prefix: string): string {
-  return `${prefix}-${crypto.randomUUID().replaceAll('-', '').slice(0, 24)}`
+  counter = (counter + 1) % Number.MAX_SAFE_INTEGER
+  return `${prefix}-${processPrefix}${counter.toString(36).padStart(8, '0')}`
 }
 
 export function unixSeconds(): number {
