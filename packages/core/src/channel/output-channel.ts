@@ -55,6 +55,11 @@ export class OutputChannel implements OutputSink, AsyncIterable<OutputChunk> {
     return this.#ended || this.#failed
   }
 
+  /** True once the output ended normally and the reader has taken every chunk. */
+  get finished(): boolean {
+    return this.#ended && this.#buffer.length === 0
+  }
+
   /** Number of chunks waiting for the reader. */
   get buffered(): number {
     return this.#buffer.length

@@ -3,7 +3,7 @@ import type { Capability } from '../capability.ts'
 import { CancelledError } from '../errors/cancelled-error.ts'
 import { TimeoutError } from '../errors/timeout-error.ts'
 import { ConcurrencyLimiter, type ConcurrencyLimits } from '../limits/concurrency-limiter.ts'
-import type { CapabilityRequests } from '../registry/handlers.ts'
+import type { CapabilityRequests, Handler } from '../registry/handlers.ts'
 import type { ModelRegistry } from '../registry/model-registry.ts'
 
 const MAX_TIMER_MS = 2 ** 31 - 1
@@ -51,47 +51,76 @@ export class Dispatcher {
     this.#timeoutMs = ms
   }
 
+  /** Routes the request, waits for a slot, and starts its handler; resolves with the handler's output channel. */
   async dispatch<K extends Capability>(
     capability: K,
     request: CapabilityRequests[K],
     options: DispatchOptions = {},
   ): Promise<OutputChannel> {
+    return this.begin(capability, request, options)
+  }
+
+  /**
+   * `dispatch` without a promise when a slot is free at once: the hot path of small requests, where
+   * every promise and microtask shows. Throws (routing) or rejects (queueing) as `dispatch` does.
+   */
+  begin<K extends Capability>(
+    capability: K,
+    request: CapabilityRequests[K],
+    options: DispatchOptions = {},
+  ): OutputChannel | Promise<OutputChannel> {
     const handler = this.registry.resolve(capability, request.model)
     if (typeof options.signal === 'object' && options.signal.aborted) throw new CancelledError('The client closed the request')
     const channel = new OutputChannel({ highWaterMark: this.#highWaterMark })
     const arrivedAt = performance.now()
-    let disarm: (() => void) | undefined
+    const release = this.limiter.tryAcquire()
+    if (release) return this.#run(handler, request, channel, release, undefined, arrivedAt, options.signal)
+    return this.#queue(handler, request, channel, arrivedAt, options.signal)
+  }
 
-    let release = this.limiter.tryAcquire()
-    if (!release) {
-      disarm = this.#arm(channel, arrivedAt, options.signal)
-      try {
-        release = await this.limiter.acquire(channel.signal)
-      } catch (error) {
-        disarm()
-        channel.abort(error)
-        throw error
-      }
+  async #queue<Request>(
+    handler: Handler<Request>,
+    request: Request,
+    channel: OutputChannel,
+    arrivedAt: number,
+    signal: DispatchOptions['signal'],
+  ): Promise<OutputChannel> {
+    const disarm = this.#arm(channel, arrivedAt, signal)
+    let release: () => void
+    try {
+      release = await this.limiter.acquire(channel.signal)
+    } catch (error) {
+      disarm()
+      channel.abort(error)
+      throw error
     }
+    return this.#run(handler, request, channel, release, disarm, arrivedAt, signal)
+  }
 
+  #run<Request>(
+    handler: Handler<Request>,
+    request: Request,
+    channel: OutputChannel,
+    release: () => void,
+    armed: (() => void) | undefined,
+    arrivedAt: number,
+    signal: DispatchOptions['signal'],
+  ): OutputChannel {
     try {
       const result = handler(request, channel)
       if (result && typeof result.then === 'function') result.then(undefined, (error: unknown) => channel.fail(error))
     } catch (error) {
       channel.fail(error)
     }
-
     // Answered at once (the common case for light handlers): no timer, no signal, nothing to clean up.
-    if (channel.closed && !disarm) {
+    if (channel.closed && !armed) {
       release()
       return channel
     }
-    disarm ??= this.#arm(channel, arrivedAt, options.signal)
-    const done = release
-    const cleanUp = disarm
+    const disarm = armed ?? this.#arm(channel, arrivedAt, signal)
     channel.onClose(() => {
-      done()
-      cleanUp()
+      release()
+      disarm()
     })
     return channel
   }

@@ -1,4 +1,4 @@
-import { nextBatch } from '../next-batch.ts'
+import { forEachChunk, then, type MaybePromise } from '../next-batch.ts'
 import type { FinishReason, OutputChannel, OutputChunk, UsageChunk } from '@cy/core'
 
 export interface CollectedToolCall {
@@ -61,12 +61,13 @@ export class TextAccumulator {
   }
 }
 
-export async function collectText(channel: OutputChannel, first: OutputChunk[] | null): Promise<TextResult> {
+/** Gathers a text handler's output; synchronous when it is all there already. */
+export function collectText(channel: OutputChannel, first: OutputChunk[] | null): MaybePromise<TextResult> {
   const accumulator = new TextAccumulator()
-  for (let chunks = first; chunks !== null; chunks = await nextBatch(channel)) {
-    for (const chunk of chunks) accumulator.add(chunk)
-  }
-  return accumulator.result()
+  return then(
+    forEachChunk(channel, first, (chunk) => accumulator.add(chunk)),
+    () => accumulator.result(),
+  )
 }
 
 /** OpenAI has no `error`/`cancelled` finish reason: those end a choice as `stop`. */

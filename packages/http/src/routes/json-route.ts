@@ -6,6 +6,7 @@ import { errorResponse } from '../errors/error-response.ts'
 import { parseError, validationError } from '../errors/from-elysia-error.ts'
 import { applyCors } from '../guards/cors.ts'
 import { checkRequest } from '../guards/request-checks.ts'
+import type { MaybePromise } from '../next-batch.ts'
 
 /** A POST route with a JSON body: its path, schema, docs, and what it does with a valid body. */
 export interface JsonRoute<Body> {
@@ -13,7 +14,8 @@ export interface JsonRoute<Body> {
   schema: TSchema
   response: Record<number, TSchema>
   detail: { tags: string[]; summary: string; description?: string }
-  serve(ctx: ApiContext, body: Body, request: Request): Promise<Response>
+  /** May answer synchronously (a light handler that is already done) or with a promise. */
+  serve(ctx: ApiContext, body: Body, request: Request): MaybePromise<Response>
 }
 
 /** The route as Elysia serves it: validation and errors by the plugin's hooks, and its OpenAPI docs. */
