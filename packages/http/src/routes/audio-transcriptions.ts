@@ -1,11 +1,11 @@
-import { BadRequestError, TranscriptionFormatSchema, type AsrRequest, type OutputChunk } from '@cy/core'
+import { BadRequestError, TranscriptionFormatSchema, type AsrRequest } from '@cy/core'
 import { Elysia, t } from 'elysia'
 import type { ApiContext } from '../api-context.ts'
 import { collectTranscript, toSrt, toVerboseJson, toVtt } from '../encoders/transcript.ts'
 import { jsonResponse, textResponse } from '../json-response.ts'
-import { SSE_HEADERS, sseData } from '../sse/sse-frame.ts'
+import { TranscriptStreamEncoder } from '../encoders/transcript-events.ts'
+import { SSE_HEADERS } from '../sse/sse-frame.ts'
 import { streamResponse } from '../sse/stream-response.ts'
-import { toApiError } from '@cy/core'
 import { errorResponses } from '../wire/error-body.ts'
 import { TranscriptionBody } from '../wire/transcription.ts'
 
@@ -47,30 +47,11 @@ async function toAsrRequest(form: TranscriptionFormBody, task: AsrRequest['task'
   return request
 }
 
-/** `transcript.text.delta` / `transcript.text.done` events, as OpenAI streams transcriptions. */
-function transcriptEvents() {
-  let text = ''
-  return {
-    encode(chunks: OutputChunk[]) {
-      let out = ''
-      for (const chunk of chunks) {
-        const delta = chunk.type === 'text-delta' ? chunk.text : chunk.type === 'transcript-segment' ? chunk.text : ''
-        if (!delta) continue
-        text += delta
-        out += sseData(JSON.stringify({ type: 'transcript.text.delta', delta }))
-      }
-      return out
-    },
-    finish: () => sseData(JSON.stringify({ type: 'transcript.text.done', text })),
-    failure: (error: unknown) => sseData(JSON.stringify(toApiError(error).toJSON())),
-  }
-}
-
 const asrRoute = (ctx: ApiContext, task: AsrRequest['task']) =>
   async ({ body, request }: { body: TranscriptionFormBody; request: Request }) => {
     const asr = await toAsrRequest(body, task)
     const channel = await ctx.dispatcher.dispatch('asr', asr, { signal: () => request.signal })
-    if (asr.stream) return streamResponse(channel, await channel.take(), transcriptEvents(), SSE_HEADERS)
+    if (asr.stream) return streamResponse(channel, await channel.take(), new TranscriptStreamEncoder(), SSE_HEADERS)
     const transcript = await collectTranscript(channel)
     switch (asr.response_format) {
       case 'text':
