@@ -173,6 +173,24 @@ describe('bad input: timeouts, disconnects and failing handlers', () => {
     await leaveMidStream((_abort, reader) => reader.cancel())
   })
 
+  test('9c. a client that leaves a non-streaming request: the handler is signalled and stops', async () => {
+    server.setTimeout(0)
+    try {
+      const count = streams.length
+      const abort = new AbortController()
+      const pending = chat('endless', {}, abort.signal).catch((error: unknown) => error)
+      await waitFor(() => streams.length === count + 1 && streams.at(-1)!.pushes >= 2, 'the handler to be working')
+      const stream = streams.at(-1)!
+      abort.abort()
+      expect(await pending).toBeInstanceOf(Error)
+      await waitFor(() => stream.stopped, "the handler's loop to end")
+      expect((stream.signal.reason as { status?: number }).status).toBe(499)
+      await waitFor(async () => (await health(url)).requests.active === 0, 'the slot to be released')
+    } finally {
+      server.setTimeout(200)
+    }
+  })
+
   test("10a. a handler that throws Error('engine exploded') before output → 502 upstream_error with that message", async () => {
     await expectApiError(await chat('explodes'), { status: 502, type: 'upstream_error', message: 'engine exploded' })
     await expectApiError(await chat('explodes-later'), { status: 502, type: 'upstream_error', message: 'engine exploded' })
