@@ -1,0 +1,168 @@
+import { BadRequestError, ProviderError } from '@cy/core'
+import type { Pointer } from 'bun:ffi'
+import type { LlamaNative } from '../native/llama-native.ts'
+import type { Sequence } from './sequence.ts'
+
+/** Lets the Worker read its messages (new requests, cancellations, credit) between decode steps. */
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve))
+
+/**
+ * Continuous batching: every active sequence advances by one token per `llama_decode` (a prompt by as
+ * many tokens as the batch has room for), new requests join between steps, and a finished or cancelled
+ * sequence frees its cache slot at once.
+ */
+export class BatchScheduler {
+  readonly #waiting: Sequence[] = []
+  readonly #active: Sequence[] = []
+  readonly #freeSlots: number[]
+  readonly #memory: Pointer
+  readonly #tokens: Int32Array
+  readonly #positions: Int32Array
+  readonly #sequences: Int32Array
+  readonly #logits: Int8Array
+  #running = false
+  /** Entries laid out by the last `#fillBatch`. */
+  #batchSize = 0
+
+  constructor(
+    readonly native: LlamaNative,
+    readonly context: Pointer,
+    readonly vocab: Pointer,
+    readonly slots: number,
+    readonly batchSize: number,
+    readonly contextSize: number,
+  ) {
+    this.#freeSlots = Array.from({ length: slots }, (_, i) => slots - 1 - i)
+    this.#memory = native.calls.llama_get_memory(context)!
+    this.#tokens = new Int32Array(batchSize)
+    this.#positions = new Int32Array(batchSize)
+    this.#sequences = new Int32Array(batchSize)
+    this.#logits = new Int8Array(batchSize)
+  }
+
+  get active(): number {
+    return this.#active.length
+  }
+
+  submit(sequence: Sequence): void {
+    if (sequence.prompt.length >= this.contextSize) {
+      sequence.fail(
+        new BadRequestError(`The prompt is ${sequence.prompt.length} tokens; this model's context holds ${this.contextSize}`, {
+          param: 'messages',
+          code: 'context_length_exceeded',
+        }),
+      )
+      return
+    }
+    this.#waiting.push(sequence)
+    if (!this.#running) void this.#run()
+  }
+
+  async #run(): Promise<void> {
+    this.#running = true
+    try {
+      while (this.#waiting.length > 0 || this.#active.length > 0) {
+        this.#admit()
+        this.#dropCancelled()
+        const sampled = this.#fillBatch()
+        if (this.#batchSize > 0) {
+          this.#step(sampled)
+          await yieldToEventLoop()
+        } else {
+          // Every active sequence waits for its client: nothing to compute until one catches up.
+          await Bun.sleep(1)
+        }
+      }
+    } catch (error) {
+      for (const sequence of [...this.#active, ...this.#waiting]) sequence.fail(error)
+      this.#active.length = 0
+      this.#waiting.length = 0
+    } finally {
+      this.#running = false
+    }
+  }
+
+  #admit(): void {
+    while (this.#freeSlots.length > 0 && this.#waiting.length > 0) {
+      const sequence = this.#waiting.shift()!
+      if (sequence.out.aborted) {
+        sequence.finish('cancelled')
+        this.native.calls.llama_sampler_free(sequence.sampler)
+        continue
+      }
+      sequence.slot = this.#freeSlots.pop()!
+      this.#active.push(sequence)
+    }
+  }
+
+  #dropCancelled(): void {
+    for (const sequence of this.#active) if (!sequence.done && sequence.out.aborted) sequence.finish('cancelled')
+    this.#release()
+  }
+
+  /** Frees the cache and slot of every finished sequence. */
+  #release(): void {
+    for (let i = this.#active.length - 1; i >= 0; i--) {
+      const sequence = this.#active[i]!
+      if (!sequence.done) continue
+      this.native.calls.llama_memory_seq_rm(this.#memory, sequence.slot, -1, -1)
+      this.native.calls.llama_sampler_free(sequence.sampler)
+      this.#freeSlots.push(sequence.slot)
+      this.#active.splice(i, 1)
+    }
+  }
+
+  /** Lays out this step's batch; returns, per sequence that wants a token sampled, its output row. */
+  #fillBatch(): Array<{ sequence: Sequence; row: number }> {
+    let count = 0
+    const sampled: Array<{ sequence: Sequence; row: number }> = []
+    const add = (sequence: Sequence, token: number, wantsOutput: boolean) => {
+      this.#tokens[count] = token
+      this.#positions[count] = sequence.position++
+      this.#sequences[count] = sequence.slot
+      this.#logits[count] = wantsOutput ? 1 : 0
+      if (wantsOutput) sampled.push({ sequence, row: count })
+      count++
+    }
+    // Generating sequences first (one token each), so a long prompt never stalls them.
+    for (const sequence of this.#active) {
+      if (count >= this.batchSize) break
+      if (sequence.done || sequence.paused || sequence.prefilling || sequence.pending === undefined) continue
+      if (sequence.position >= this.contextSize) {
+        sequence.finish('length')
+        continue
+      }
+      const token = sequence.pending
+      sequence.pending = undefined
+      add(sequence, token, true)
+    }
+    for (const sequence of this.#active) {
+      if (sequence.done || !sequence.prefilling) continue
+      while (sequence.prefilling && count < this.batchSize) {
+        const token = sequence.prompt[sequence.consumed++]!
+        add(sequence, token, !sequence.prefilling)
+      }
+    }
+    this.#batchSize = count
+    return sampled
+  }
+
+  #step(sampled: Array<{ sequence: Sequence; row: number }>): void {
+    const s = this.native.calls
+    const code = this.native.decode(this.context, this.#tokens, this.#positions, this.#sequences, this.#logits, this.#batchSize)
+    if (code !== 0) {
+      // 1: no room left in the cache; the sequences in this batch end as if they hit their length.
+      if (code === 1) for (const { sequence } of sampled) sequence.finish('length')
+      else throw new ProviderError(`llama_decode failed (${code})`)
+      this.#release()
+      return
+    }
+    for (const { sequence, row } of sampled) {
+      if (sequence.done) continue
+      const token = s.llama_sampler_sample(sequence.sampler, this.context, row)
+      s.llama_sampler_accept(sequence.sampler, token)
+      sequence.accept(token, this.native.tokenBytes(this.vocab, token, false), s.llama_vocab_is_eog(this.vocab, token))
+    }
+    this.#release()
+  }
+}

@@ -1,0 +1,137 @@
+import { ProviderError, type WorkerSink } from '@cy/core'
+import type { Pointer } from 'bun:ffi'
+import { LlamaNative, type ContextOptions, type Pooling } from '../native/llama-native.ts'
+import { BatchScheduler } from './batch-scheduler.ts'
+import type { EngineInfo, GenerateArgs, GenerateResult } from './generate-args.ts'
+import { samplerChain } from './sampler-chain.ts'
+import { Sequence } from './sequence.ts'
+
+export interface EngineOptions {
+  libDir: string
+  modelPath: string
+  contextSize: number
+  batchSize: number
+  parallel: number
+  threads: number
+  gpuLayers: number
+  flashAttention: ContextOptions['flashAttention']
+  embeddings: boolean
+  pooling: Pooling
+}
+
+/** One loaded model inside the engine Worker: its context, its batch scheduler, and an embeddings context on demand. */
+export class LlamaEngine {
+  readonly native: LlamaNative
+  readonly model: Pointer
+  readonly context: Pointer
+  readonly vocab: Pointer
+  readonly vocabSize: number
+  readonly scheduler: BatchScheduler
+  #embeddingContext: Pointer | undefined
+
+  constructor(readonly options: EngineOptions) {
+    this.native = new LlamaNative(options.libDir)
+    const model = this.native.loadModel(options.modelPath, options.gpuLayers)
+    if (!model) throw new ProviderError(`llama.cpp could not load ${options.modelPath}: it is not a GGUF model it supports, or it is damaged`)
+    this.model = model
+    // Room for every sequence at its full context: a busy model never runs out of cache mid-answer.
+    const context = this.native.newContext(model, {
+      contextSize: options.contextSize * options.parallel,
+      batchSize: options.batchSize,
+      sequences: options.parallel,
+      threads: options.threads,
+      embeddings: false,
+      pooling: 'model',
+      flashAttention: options.flashAttention,
+    })
+    if (!context) {
+      this.native.calls.llama_model_free(model)
+      throw new ProviderError(`llama.cpp could not create a context of ${options.contextSize} tokens for ${options.modelPath}`)
+    }
+    this.context = context
+    this.vocab = this.native.vocab(model)
+    this.vocabSize = this.native.calls.llama_vocab_n_tokens(this.vocab)
+    this.scheduler = new BatchScheduler(this.native, context, this.vocab, options.parallel, this.native.calls.llama_n_batch(context), options.contextSize)
+  }
+
+  info(): EngineInfo {
+    const s = this.native.calls
+    const text = (token: number) => new TextDecoder().decode(this.native.tokenBytes(this.vocab, token, true))
+    return {
+      description: this.native.describe(this.model),
+      chatTemplate: this.native.chatTemplate(this.model),
+      bosToken: text(s.llama_vocab_bos(this.vocab)),
+      eosToken: text(s.llama_vocab_eos(this.vocab)),
+      contextSize: this.options.contextSize,
+      embeddingSize: s.llama_model_n_embd(this.model),
+      trainedContext: s.llama_model_n_ctx_train(this.model),
+      parameters: Number(s.llama_model_n_params(this.model)),
+      devices: this.native.devices,
+      libDir: this.options.libDir,
+    }
+  }
+
+  tokenize(text: string, special: boolean): Int32Array {
+    return this.native.tokenize(this.vocab, text, special, special)
+  }
+
+  generate(args: GenerateArgs, out: WorkerSink): Promise<GenerateResult> {
+    const prompt = this.tokenize(args.prompt, true)
+    const sequence = new Sequence(prompt, args, out, samplerChain(this.native, this.vocab, this.vocabSize, args))
+    this.scheduler.submit(sequence)
+    return sequence.finished
+  }
+
+  /** One pooled, L2-normalized vector per input; inputs are decoded in turn on a context made for embeddings. */
+  embed(inputs: Array<string | number[]>): { vectors: Float32Array[]; tokens: number } {
+    const context = this.#embeddings()
+    const s = this.native.calls
+    const memory = s.llama_get_memory(context)!
+    const batchSize = s.llama_n_batch(context)
+    const size = s.llama_model_n_embd(this.model)
+    const vectors: Float32Array[] = []
+    let tokens = 0
+    for (const input of inputs) {
+      const ids = typeof input === 'string' ? this.tokenize(input, true) : Int32Array.from(input)
+      if (ids.length === 0) throw new ProviderError('An embedding input has no tokens')
+      if (ids.length > batchSize) throw new ProviderError(`An embedding input has ${ids.length} tokens; the limit is ${batchSize}`)
+      tokens += ids.length
+      s.llama_memory_clear(memory, true)
+      const positions = Int32Array.from(ids, (_, i) => i)
+      const code = this.native.decode(context, ids, positions, new Int32Array(ids.length), new Int8Array(ids.length).fill(1), ids.length)
+      if (code !== 0) throw new ProviderError(`llama_decode failed for embeddings (${code})`)
+      const pointer = s.llama_pooling_type(context) === 0 ? s.llama_get_embeddings_ith(context, ids.length - 1) : s.llama_get_embeddings_seq(context, 0)
+      if (!pointer) throw new ProviderError('The model gave no embedding')
+      const vector = this.native.floats(pointer, size)
+      let norm = 0
+      for (const value of vector) norm += value * value
+      norm = Math.sqrt(norm) || 1
+      for (let i = 0; i < vector.length; i++) vector[i]! /= norm
+      vectors.push(vector)
+    }
+    return { vectors, tokens }
+  }
+
+  #embeddings(): Pointer {
+    if (this.#embeddingContext) return this.#embeddingContext
+    const context = this.native.newContext(this.model, {
+      contextSize: this.options.contextSize,
+      batchSize: Math.min(this.options.contextSize, Math.max(this.options.batchSize, 512)),
+      sequences: 1,
+      threads: this.options.threads,
+      embeddings: true,
+      pooling: this.options.pooling,
+      flashAttention: this.options.flashAttention,
+    })
+    if (!context) throw new ProviderError('llama.cpp could not create an embeddings context')
+    this.#embeddingContext = context
+    return context
+  }
+
+  dispose(): void {
+    const s = this.native.calls
+    if (this.#embeddingContext) s.llama_free(this.#embeddingContext)
+    s.llama_free(this.context)
+    s.llama_model_free(this.model)
+  }
+}

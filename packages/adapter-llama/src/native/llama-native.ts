@@ -1,0 +1,184 @@
+import { cc, dlopen, ptr, toArrayBuffer, CString, type Pointer } from 'bun:ffi'
+import { readdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { GGML_SYMBOLS, LLAMA_SYMBOLS, SHIM_SYMBOLS } from './llama-symbols.ts'
+
+const SHIM_SOURCE = join(import.meta.dir, 'llama-shim.c')
+const HEADERS = join(import.meta.dir, '..', '..', 'vendor', 'llama.cpp', 'include')
+
+/** The shared library in `dir` whose name starts with `stem` ("libllama" matches libllama.so and libllama.v0.5.0.so). */
+export function findLibrary(dir: string, stem: string): string | undefined {
+  const extension = process.platform === 'darwin' ? '.dylib' : process.platform === 'win32' ? '.dll' : '.so'
+  const names = readdirSync(dir).filter((name) => name.startsWith(stem) && name.endsWith(extension))
+  // The bare name first (libllama.so), then versioned ones; never a sibling such as libllama-common.
+  return names.filter((name) => name === `${stem}${extension}` || name.startsWith(`${stem}.`)).sort((a, b) => a.length - b.length)[0]
+}
+
+export type Pooling = 'model' | 'none' | 'mean' | 'cls' | 'last'
+const POOLING: Record<Pooling, number> = { model: -1, none: 0, mean: 1, cls: 2, last: 3 }
+
+export interface ContextOptions {
+  contextSize: number
+  batchSize: number
+  sequences: number
+  threads: number
+  embeddings: boolean
+  pooling: Pooling
+  flashAttention: 'auto' | 'on' | 'off'
+}
+
+const FLASH: Record<ContextOptions['flashAttention'], number> = { auto: -1, off: 0, on: 1 }
+
+/** bun:ffi types pointer results as `Pointer | bigint | null`; on 64-bit they are always `Pointer | null`. */
+type Calls<T> = { [K in keyof T]: T[K] extends (...args: infer A) => infer R ? (...args: A) => Exclude<R, bigint> : T[K] }
+
+/**
+ * The typed wrapper over llama.cpp: every pointer, buffer and string conversion lives here, so the
+ * engine above speaks in numbers, strings and typed arrays. One instance per thread (it is not shared).
+ */
+export class LlamaNative {
+  readonly lib
+  /** llama.cpp's functions, with pointer results typed as pointers. */
+  readonly calls: Calls<ReturnType<typeof dlopen<typeof LLAMA_SYMBOLS>>['symbols']>
+  readonly shim: { symbols: Calls<ReturnType<typeof cc<typeof SHIM_SYMBOLS>>['symbols']> }
+  readonly ggml
+  readonly devices: string[]
+
+  constructor(readonly libDir: string) {
+    const ggmlFile = findLibrary(libDir, 'libggml')
+    const llamaFile = findLibrary(libDir, 'libllama')
+    if (!ggmlFile || !llamaFile) throw new Error(`No libllama/libggml shared libraries in ${libDir}`)
+    this.ggml = dlopen(join(libDir, ggmlFile), GGML_SYMBOLS)
+    this.lib = dlopen(join(libDir, llamaFile), LLAMA_SYMBOLS)
+    this.shim = cc({ source: SHIM_SOURCE, include: [HEADERS], symbols: SHIM_SYMBOLS }) as unknown as typeof this.shim
+    // Quiet first, so loading the backends does not print a line per library.
+    this.shim.symbols.cy_quiet_logs(fn(this.lib.symbols.llama_log_set))
+    this.ggml.symbols.ggml_backend_load_all_from_path(cstr(libDir))
+    this.calls = this.lib.symbols as unknown as typeof this.calls
+    this.lib.symbols.llama_backend_init()
+    const count = Number(this.ggml.symbols.ggml_backend_dev_count())
+    this.devices = Array.from({ length: count }, (_, i) => String(this.ggml.symbols.ggml_backend_dev_name(this.ggml.symbols.ggml_backend_dev_get(i))))
+  }
+
+  systemInfo(): string {
+    return String(this.lib.symbols.llama_print_system_info())
+  }
+
+  loadModel(path: string, gpuLayers: number): Pointer | null {
+    const s = this.lib.symbols
+    return this.shim.symbols.cy_model_load(fn(s.llama_model_default_params), fn(s.llama_model_load_from_file), cstr(path), gpuLayers, 0)
+  }
+
+  newContext(model: Pointer, options: ContextOptions): Pointer | null {
+    const s = this.lib.symbols
+    return this.shim.symbols.cy_context_new(
+      fn(s.llama_context_default_params),
+      fn(s.llama_init_from_model),
+      model,
+      options.contextSize,
+      options.batchSize,
+      options.sequences,
+      options.threads,
+      options.embeddings ? 1 : 0,
+      POOLING[options.pooling],
+      FLASH[options.flashAttention],
+    )
+  }
+
+  /** Decodes one token per entry; `logits[i]` = 1 asks for that entry's output. Returns llama_decode's code. */
+  decode(context: Pointer, tokens: Int32Array, positions: Int32Array, sequences: Int32Array, logits: Int8Array, count: number): number {
+    return this.shim.symbols.cy_decode(fn(this.lib.symbols.llama_decode), context, count, ptr(tokens), ptr(positions), ptr(sequences), ptr(logits))
+  }
+
+  /** Points llama.cpp's abort callback at a shared flag (an Int32Array over shared memory), or clears it. */
+  setAbortFlag(context: Pointer, flag: Int32Array | null): void {
+    this.shim.symbols.cy_set_abort_flag(fn(this.lib.symbols.llama_set_abort_callback), context, flag ? ptr(flag) : null)
+  }
+
+  vocab(model: Pointer): Pointer {
+    return this.calls.llama_model_get_vocab(model)!
+  }
+
+  tokenize(vocab: Pointer, text: string, addSpecial: boolean, parseSpecial: boolean): Int32Array {
+    const bytes = new TextEncoder().encode(text)
+    const input = bytes.length > 0 ? bytes : new Uint8Array(1)
+    let out = new Int32Array(bytes.length + 8)
+    let count = this.lib.symbols.llama_tokenize(vocab, ptr(input), bytes.length, ptr(out), out.length, addSpecial, parseSpecial)
+    if (count < 0) {
+      out = new Int32Array(-count)
+      count = this.lib.symbols.llama_tokenize(vocab, ptr(input), bytes.length, ptr(out), out.length, addSpecial, parseSpecial)
+    }
+    if (count < 0) throw new Error('llama_tokenize failed')
+    return out.slice(0, count)
+  }
+
+  /** The bytes of one token's text (not necessarily whole UTF-8 characters). */
+  tokenBytes(vocab: Pointer, token: number, special: boolean): Uint8Array {
+    let buffer = new Uint8Array(64)
+    let length = this.lib.symbols.llama_token_to_piece(vocab, token, ptr(buffer), buffer.length, 0, special)
+    if (length < 0) {
+      buffer = new Uint8Array(-length)
+      length = this.lib.symbols.llama_token_to_piece(vocab, token, ptr(buffer), buffer.length, 0, special)
+    }
+    return buffer.slice(0, Math.max(0, length))
+  }
+
+  metaString(model: Pointer, key: string): string | undefined {
+    const buffer = new Uint8Array(256)
+    const length = this.lib.symbols.llama_model_meta_val_str(model, cstr(key), ptr(buffer), buffer.length)
+    if (length < 0) return undefined
+    if (length < buffer.length) return new TextDecoder().decode(buffer.subarray(0, length))
+    const big = new Uint8Array(length + 1)
+    this.lib.symbols.llama_model_meta_val_str(model, cstr(key), ptr(big), big.length)
+    return new TextDecoder().decode(big.subarray(0, length))
+  }
+
+  chatTemplate(model: Pointer): string | undefined {
+    const pointer = this.calls.llama_model_chat_template(model, null)
+    return pointer ? new CString(pointer).toString() : undefined
+  }
+
+  /** llama.cpp's built-in chat templates (matched by name or by the template's text), without Jinja. */
+  applyChatTemplate(template: string, messages: Array<{ role: string; content: string }>, addAssistant: boolean): string {
+    // struct llama_chat_message { const char * role; const char * content; }: keep the strings alive across the call.
+    const strings = messages.flatMap((message) => [cstr(message.role), cstr(message.content)])
+    const table = new BigUint64Array(strings.length)
+    strings.forEach((bytes, i) => (table[i] = BigInt(ptr(bytes))))
+    let buffer = new Uint8Array(4096)
+    let length = this.lib.symbols.llama_chat_apply_template(cstr(template), ptr(table), messages.length, addAssistant, ptr(buffer), buffer.length)
+    if (length > buffer.length) {
+      buffer = new Uint8Array(length)
+      length = this.lib.symbols.llama_chat_apply_template(cstr(template), ptr(table), messages.length, addAssistant, ptr(buffer), buffer.length)
+    }
+    if (length < 0) throw new Error(`llama.cpp has no built-in chat template matching this model's`)
+    return new TextDecoder().decode(buffer.subarray(0, length))
+  }
+
+  describe(model: Pointer): string {
+    const buffer = new Uint8Array(256)
+    const length = this.lib.symbols.llama_model_desc(model, ptr(buffer), buffer.length)
+    return new TextDecoder().decode(buffer.subarray(0, Math.max(0, Math.min(length, buffer.length))))
+  }
+
+  /** A copy of `count` floats at `pointer`. */
+  floats(pointer: Pointer, count: number): Float32Array {
+    return new Float32Array(toArrayBuffer(pointer, 0, count * 4).slice(0))
+  }
+
+  /** A sampler chain from its parts, in order; the chain owns them. */
+  samplerChain(parts: Array<Pointer | null>): Pointer {
+    const chain = this.shim.symbols.cy_sampler_chain_new(fn(this.lib.symbols.llama_sampler_chain_init))!
+    for (const part of parts) if (part) this.lib.symbols.llama_sampler_chain_add(chain, part)
+    return chain
+  }
+}
+
+/** A NUL-terminated UTF-8 copy of a string, for `char *` arguments. */
+function cstr(text: string): Uint8Array {
+  return new TextEncoder().encode(`${text}\0`)
+}
+
+/** The address of a dlopen'ed function, for the shim to call. */
+function fn(symbol: unknown): Pointer {
+  return (symbol as { ptr: Pointer }).ptr
+}

@@ -1,0 +1,134 @@
+import createLlamaAdapter, { resolveLlamaLibrary } from '@cy/adapter-llama'
+import type { LoadedModel } from '@cy/core'
+import type { Server } from '@cy/http'
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import OpenAI from 'openai'
+import { writeTinyLlama } from '../fixtures/llama/tiny-llama.ts'
+import { recordingClient } from '../support/recording-client.ts'
+import { startTestServer } from '../support/test-server.ts'
+import { referenceGreedy } from './reference-greedy.ts'
+
+let dir: string
+let modelPath: string
+let loaded: LoadedModel
+let server: Server
+let client: OpenAI
+let libDir: string
+
+const chatPrompt = (user: string) => `<|im_start|>user\n${user}<|im_end|>\n<|im_start|>assistant\n`
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'cy-llama-'))
+  modelPath = await writeTinyLlama(join(dir, 'tiny.gguf'))
+  libDir = (await resolveLlamaLibrary(undefined)).dir
+  loaded = await createLlamaAdapter({ quiet: true }).load({
+    name: 'tiny',
+    adapter: 'llama',
+    path: modelPath,
+    options: { contextSize: 512, threads: 2, parallel: 8 },
+  })
+  server = await startTestServer({}, (s) => s.registerModel('tiny', loaded.providers))
+  client = recordingClient(server.url).client
+})
+afterAll(async () => {
+  await server?.stop()
+  await loaded?.dispose()
+  await rm(dir, { recursive: true, force: true })
+})
+
+const complete = async (prompt: string, extra: Record<string, unknown> = {}) =>
+  client.completions.create({ model: 'tiny', prompt, temperature: 0, max_tokens: 24, ...extra })
+
+describe('llama.cpp through the adapter', () => {
+  test('greedy completions equal llama.cpp’s own greedy loop on the same model and prompt', async () => {
+    const result = await complete('Once upon a time')
+    expect(result.choices[0]!.text).toBe(referenceGreedy(libDir, modelPath, 'Once upon a time', 24))
+    expect(result.choices[0]!.text.length).toBe(24)
+    // BOS, then one byte token per character; SentencePiece writes each space as '▁', three bytes.
+    expect(result.usage).toEqual({ prompt_tokens: 1 + 13 + 3 * 3, completion_tokens: 24, total_tokens: 23 + 24 })
+  })
+
+  test('greedy chat equals the reference on the prompt the chat template renders', async () => {
+    const result = await client.chat.completions.create({ model: 'tiny', temperature: 0, max_tokens: 20, messages: [{ role: 'user', content: 'hello' }] })
+    expect(result.choices[0]!.message.content).toBe(referenceGreedy(libDir, modelPath, chatPrompt('hello'), 20))
+  })
+
+  test('stop strings end the output before them, across token boundaries, and are never sent', async () => {
+    const full = (await complete('The answer is', { max_tokens: 40 })).choices[0]!.text
+    const stop = full.slice(12, 15)
+    const cut = full.indexOf(stop)
+    const stopped = await complete('The answer is', { max_tokens: 40, stop: [stop, 'never-there'] })
+    expect(stopped.choices[0]!.text).toBe(full.slice(0, cut))
+    expect(stopped.choices[0]!.finish_reason).toBe('stop')
+    const stream = await client.completions.create({ model: 'tiny', prompt: 'The answer is', temperature: 0, max_tokens: 40, stop, stream: true })
+    let streamed = ''
+    for await (const chunk of stream) streamed += chunk.choices[0]?.text ?? ''
+    expect(streamed).toBe(full.slice(0, cut))
+  })
+
+  test('an end-of-generation token ends with finish_reason stop (forced with logit_bias)', async () => {
+    const result = await complete('x', { logit_bias: { '2': 100 } })
+    expect(result.choices[0]!.text).toBe('')
+    expect(result.choices[0]!.finish_reason).toBe('stop')
+    expect(result.usage?.completion_tokens).toBe(0)
+  })
+
+  test('8 concurrent streams each produce exactly what they produce alone', async () => {
+    const prompts = Array.from({ length: 8 }, (_, i) => `prompt number ${i}: ${'abc'.repeat(i)}`)
+    const alone: string[] = []
+    for (const prompt of prompts) alone.push((await complete(prompt, { max_tokens: 32 })).choices[0]!.text)
+    const together = await Promise.all(
+      prompts.map(async (prompt) => {
+        const stream = await client.completions.create({ model: 'tiny', prompt, temperature: 0, max_tokens: 32, stream: true })
+        let text = ''
+        for await (const chunk of stream) text += chunk.choices[0]?.text ?? ''
+        return text
+      }),
+    )
+    expect(together).toEqual(alone)
+    expect(new Set(alone).size).toBeGreaterThan(1)
+  })
+
+  test('a seed makes sampling at temperature > 0 repeatable', async () => {
+    const draw = async (seed: number) => (await complete('Roll the dice', { temperature: 1.2, top_k: 40, top_p: 0.95, seed })).choices[0]!.text
+    const first = await draw(7)
+    expect(await draw(7)).toBe(first)
+    const others = await Promise.all([draw(8), draw(9), draw(10)])
+    expect(others.some((text) => text !== first)).toBe(true)
+  })
+
+  test('penalties and min_p are accepted and change nothing about determinism', async () => {
+    const once = await complete('Repeat repeat repeat', { repeat_penalty: 1.3, presence_penalty: 0.5, frequency_penalty: 0.5, min_p: 0.05 })
+    const twice = await complete('Repeat repeat repeat', { repeat_penalty: 1.3, presence_penalty: 0.5, frequency_penalty: 0.5, min_p: 0.05 })
+    expect(twice.choices[0]!.text).toBe(once.choices[0]!.text)
+    const plain = await complete('Repeat repeat repeat')
+    expect(once.choices[0]!.text).not.toBe(plain.choices[0]!.text)
+  })
+
+  test('a prompt longer than the context is a 400 context_length_exceeded', async () => {
+    const error = await complete('z'.repeat(600)).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(OpenAI.BadRequestError)
+    expect((error as { code?: string }).code).toBe('context_length_exceeded')
+  })
+
+  test('embeddings: the model’s width, unit length, different texts differ', async () => {
+    const result = await client.embeddings.create({ model: 'tiny', input: ['alpha', 'beta'], encoding_format: 'float' })
+    expect(result.data[0]!.embedding.length).toBe(64)
+    expect(Math.hypot(...result.data[0]!.embedding)).toBeCloseTo(1, 4)
+    expect(result.data[0]!.embedding).not.toEqual(result.data[1]!.embedding)
+    expect(result.usage.prompt_tokens).toBe(1 + 5 + (1 + 4))
+  })
+})
+
+describe('library resolution', () => {
+  test('an explicit folder without llama.cpp is refused with what was tried', async () => {
+    const error = await resolveLlamaLibrary(dir).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(Error)
+    expect((error as Error).name).toBe('NoLibraryFoundError')
+    expect((error as Error).message).toContain(dir)
+    expect((error as Error).message).toContain('libDir')
+  })
+})
