@@ -5,8 +5,8 @@ import type { Pooling } from './native/llama-native.ts'
 export interface LlamaOptions {
   /** Folder with libllama/libggml (else CY_LLAMA_LIB_DIR, else the @node-llama-cpp packages). */
   libDir?: string
-  /** Tokens of context per sequence (default 4096); the cache holds this many for each of `parallel`. */
-  contextSize: number
+  /** Tokens of context per sequence (default: 4096, or less if the model was trained on less); the cache holds this many for each of `parallel`. */
+  contextSize: number | undefined
   /** Layers on the GPU (default: all when a GPU backend is present, else 0). */
   gpuLayers?: number
   /** CPU threads (default: the machine's cores). */
@@ -34,7 +34,7 @@ export function parseLlamaOptions(raw: Record<string, unknown> = {}): LlamaOptio
   const pooling = raw.pooling ?? 'mean'
   if (!['model', 'none', 'mean', 'cls', 'last'].includes(String(pooling))) throw new Error(`llama option 'pooling' must be model, none, mean, cls or last`)
   const options: LlamaOptions = {
-    contextSize: integer(raw.contextSize, 'contextSize', 16) ?? 4096,
+    contextSize: integer(raw.contextSize, 'contextSize', 16),
     threads: integer(raw.threads, 'threads', 1) ?? availableParallelism(),
     batchSize: integer(raw.batchSize, 'batchSize', 1) ?? 512,
     parallel: integer(raw.parallel, 'parallel', 1) ?? 4,

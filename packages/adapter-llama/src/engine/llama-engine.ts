@@ -9,7 +9,8 @@ import { Sequence } from './sequence.ts'
 export interface EngineOptions {
   libDir: string
   modelPath: string
-  contextSize: number
+  /** Per sequence; undefined for 4096 or the model's trained context, whichever is less. */
+  contextSize: number | undefined
   batchSize: number
   parallel: number
   threads: number
@@ -27,6 +28,8 @@ export class LlamaEngine {
   readonly vocab: Pointer
   readonly vocabSize: number
   readonly scheduler: BatchScheduler
+  /** Tokens of context per sequence. */
+  readonly contextSize: number
   #embeddingContext: Pointer | undefined
 
   constructor(readonly options: EngineOptions) {
@@ -34,9 +37,10 @@ export class LlamaEngine {
     const model = this.native.loadModel(options.modelPath, options.gpuLayers)
     if (!model) throw new ProviderError(`llama.cpp could not load ${options.modelPath}: it is not a GGUF model it supports, or it is damaged`)
     this.model = model
+    this.contextSize = options.contextSize ?? Math.min(4096, this.native.calls.llama_model_n_ctx_train(model))
     // Room for every sequence at its full context: a busy model never runs out of cache mid-answer.
     const context = this.native.newContext(model, {
-      contextSize: options.contextSize * options.parallel,
+      contextSize: this.contextSize * options.parallel,
       batchSize: options.batchSize,
       sequences: options.parallel,
       threads: options.threads,
@@ -46,12 +50,12 @@ export class LlamaEngine {
     })
     if (!context) {
       this.native.calls.llama_model_free(model)
-      throw new ProviderError(`llama.cpp could not create a context of ${options.contextSize} tokens for ${options.modelPath}`)
+      throw new ProviderError(`llama.cpp could not create a context of ${this.contextSize} × ${options.parallel} tokens for ${options.modelPath}`)
     }
     this.context = context
     this.vocab = this.native.vocab(model)
     this.vocabSize = this.native.calls.llama_vocab_n_tokens(this.vocab)
-    this.scheduler = new BatchScheduler(this.native, context, this.vocab, options.parallel, this.native.calls.llama_n_batch(context), options.contextSize)
+    this.scheduler = new BatchScheduler(this.native, context, this.vocab, options.parallel, this.native.calls.llama_n_batch(context), this.contextSize)
   }
 
   info(): EngineInfo {
@@ -62,7 +66,7 @@ export class LlamaEngine {
       chatTemplate: this.native.chatTemplate(this.model),
       bosToken: text(s.llama_vocab_bos(this.vocab)),
       eosToken: text(s.llama_vocab_eos(this.vocab)),
-      contextSize: this.options.contextSize,
+      contextSize: this.contextSize,
       embeddingSize: s.llama_model_n_embd(this.model),
       trainedContext: s.llama_model_n_ctx_train(this.model),
       parameters: Number(s.llama_model_n_params(this.model)),
@@ -115,8 +119,8 @@ export class LlamaEngine {
   #embeddings(): Pointer {
     if (this.#embeddingContext) return this.#embeddingContext
     const context = this.native.newContext(this.model, {
-      contextSize: this.options.contextSize,
-      batchSize: Math.min(this.options.contextSize, Math.max(this.options.batchSize, 512)),
+      contextSize: this.contextSize,
+      batchSize: Math.min(this.contextSize, Math.max(this.options.batchSize, 512)),
       sequences: 1,
       threads: this.options.threads,
       embeddings: true,
