@@ -132,3 +132,72 @@ describe('library resolution', () => {
     expect((error as Error).message).toContain('libDir')
   })
 })
+
+describe('JSON mode through a grammar', () => {
+  const schema = {
+    type: 'object',
+    properties: {
+      answer: { enum: ['yes', 'no'] },
+      confident: { type: 'boolean' },
+      count: { type: 'integer' },
+      tags: { type: 'array', items: { enum: ['a', 'b'] }, maxItems: 3 },
+      note: { anyOf: [{ type: 'null' }, { $ref: '#/$defs/level' }] },
+    },
+    required: ['answer', 'confident', 'count', 'tags', 'note'],
+    additionalProperties: false,
+    $defs: { level: { enum: ['low', 'high'] } },
+  }
+
+  test('json_schema: the output parses and the schema accepts it, greedy and sampled', async () => {
+    const Ajv = (await import('ajv')).default
+    const validate = new Ajv().compile(schema)
+    for (const [temperature, seed] of [
+      [0, 1],
+      [0.9, 2],
+      [0.9, 3],
+    ] as const) {
+      const result = await client.chat.completions.create({
+        model: 'tiny',
+        temperature,
+        seed,
+        max_tokens: 300,
+        response_format: { type: 'json_schema', json_schema: { name: 'reply', schema, strict: true } },
+        messages: [{ role: 'user', content: 'answer in JSON' }],
+      })
+      expect(result.choices[0]!.finish_reason).toBe('stop')
+      const parsed = JSON.parse(result.choices[0]!.message.content!)
+      expect(validate(parsed)).toBe(true)
+    }
+  })
+
+  test('json_object: every answer that ends parses as an object', async () => {
+    const endings = []
+    for (const seed of [1, 2, 3, 4, 5]) {
+      const result = await client.chat.completions.create({
+        model: 'tiny',
+        temperature: 0.9,
+        seed,
+        max_tokens: 200,
+        response_format: { type: 'json_object' },
+        messages: [{ role: 'user', content: 'JSON please' }],
+      })
+      const content = result.choices[0]!.message.content!
+      expect(content.startsWith('{')).toBe(true)
+      if (result.choices[0]!.finish_reason === 'stop') endings.push(JSON.parse(content))
+    }
+    expect(endings.length).toBeGreaterThan(0)
+    for (const value of endings) expect(typeof value === 'object' && value !== null && !Array.isArray(value)).toBe(true)
+  })
+
+  test('a schema the grammar cannot express is a 400 naming response_format', async () => {
+    const error = await client.chat.completions
+      .create({
+        model: 'tiny',
+        response_format: { type: 'json_schema', json_schema: { name: 'x', schema: { type: 'object', properties: { a: { $ref: 'http://elsewhere/schema' } } } } },
+        messages: [{ role: 'user', content: 'x' }],
+      })
+      .catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(OpenAI.BadRequestError)
+    expect((error as { param?: string }).param).toBe('response_format')
+  })
+})

@@ -21,7 +21,6 @@ export function referenceGreedy(libDir: string, modelPath: string, prompt: strin
     let row = tokens.length - 1
     for (let i = 0; i < maxTokens; i++) {
       const token = s.llama_sampler_sample(sampler, context, row)
-      s.llama_sampler_accept(sampler, token)
       if (s.llama_vocab_is_eog(vocab, token)) break
       bytes.push(...native.tokenBytes(vocab, token, false))
       if (native.decode(context, Int32Array.of(token), Int32Array.of(position++), Int32Array.of(0), Int8Array.of(1), 1) !== 0) throw new Error('decode failed')

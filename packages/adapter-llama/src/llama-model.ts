@@ -12,6 +12,7 @@ import { existsSync } from 'node:fs'
 import { ChatTemplate, templateMessages } from './chat/chat-template.ts'
 import type { EngineOptions } from './engine/llama-engine.ts'
 import type { EngineInfo, GenerateArgs } from './engine/generate-args.ts'
+import { JSON_OBJECT_GRAMMAR, jsonSchemaToGrammar } from './grammar/json-schema-grammar.ts'
 import { resolveLlamaLibrary } from './library/resolve-library.ts'
 import { parseLlamaOptions } from './llama-options.ts'
 
@@ -20,7 +21,14 @@ type SamplingRequest = Pick<
   'max_tokens' | 'temperature' | 'top_p' | 'top_k' | 'min_p' | 'repeat_penalty' | 'presence_penalty' | 'frequency_penalty' | 'seed' | 'stop' | 'logit_bias'
 >
 
-function generateArgs(prompt: string, request: SamplingRequest): GenerateArgs {
+/** The grammar a `response_format` asks for: any JSON object, or JSON that a given schema accepts. */
+function responseGrammar(format: ChatRequest['response_format']): string | undefined {
+  if (!format || format.type === 'text') return undefined
+  if (format.type === 'json_object') return JSON_OBJECT_GRAMMAR
+  return format.json_schema.schema ? jsonSchemaToGrammar(format.json_schema.schema) : JSON_OBJECT_GRAMMAR
+}
+
+function generateArgs(prompt: string, request: SamplingRequest, grammar?: string): GenerateArgs {
   const stop = request.stop == null ? [] : typeof request.stop === 'string' ? [request.stop] : request.stop
   return {
     prompt,
@@ -36,7 +44,7 @@ function generateArgs(prompt: string, request: SamplingRequest): GenerateArgs {
     seed: request.seed ?? undefined,
     stop: stop.filter((s) => s.length > 0),
     logitBias: request.logit_bias ?? undefined,
-    grammar: undefined,
+    grammar,
   }
 }
 
@@ -97,14 +105,17 @@ export class LlamaModel {
     return this.host.call<string>('applyTemplate', { template: this.info.chatTemplate ?? 'chatml', messages })
   }
 
-  #generate(prompt: string, request: SamplingRequest, out: OutputSink): Promise<void> {
+  #generate(prompt: string, request: SamplingRequest, out: OutputSink, grammar?: string): Promise<void> {
     if (this.#disposed) return Promise.reject(new Error(`Model '${this.config.name}' was unloaded`))
-    return this.host.call('generate', generateArgs(prompt, request), out).then(() => out.end())
+    return this.host.call('generate', generateArgs(prompt, request, grammar), out).then(() => out.end())
   }
 
   loaded(): LoadedModel {
     const providers: LoadedModel['providers'] = {
-      chat: async (request: ChatRequest, out) => this.#generate(await this.chatPrompt(request), request, out),
+      chat: async (request: ChatRequest, out) => {
+        const grammar = responseGrammar(request.response_format)
+        return this.#generate(await this.chatPrompt(request), request, out, grammar)
+      },
       completion: (request: CompletionRequest, out) => {
         const prompt = typeof request.prompt === 'string' ? request.prompt : Array.isArray(request.prompt) && typeof request.prompt[0] === 'string' ? (request.prompt as string[]).join('') : ''
         return this.#generate(prompt, request, out)

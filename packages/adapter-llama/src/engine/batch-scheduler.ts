@@ -159,8 +159,8 @@ export class BatchScheduler {
     }
     for (const { sequence, row } of sampled) {
       if (sequence.done) continue
+      // Samples and accepts (penalties and grammars advance) in one call.
       const token = s.llama_sampler_sample(sequence.sampler, this.context, row)
-      s.llama_sampler_accept(sequence.sampler, token)
       sequence.accept(token, this.native.tokenBytes(this.vocab, token, false), s.llama_vocab_is_eog(this.vocab, token))
     }
     this.#release()
