@@ -34,7 +34,8 @@ void * cy_context_new(void * defaults, void * init, void * model, uint32_t n_ctx
   params.embeddings = embeddings != 0;
   params.pooling_type = (enum llama_pooling_type)pooling;
   params.flash_attn_type = (enum llama_flash_attn_type)flash_attn;
-  params.kv_unified = 1;
+  // One cache region per sequence, each of n_ctx / n_seq_max: a sequence can never crowd out another.
+  params.kv_unified = 0;
   params.no_perf = 1;
   return ((context_init_fn)init)((struct llama_model *)model, params);
 }
