@@ -48,7 +48,7 @@ describe('llama.cpp through the adapter', () => {
     expect(result.choices[0]!.text).toBe(referenceGreedy(libDir, modelPath, 'Once upon a time', 24))
     expect(result.choices[0]!.text.length).toBe(24)
     // BOS, then one byte token per character; SentencePiece writes each space as '▁', three bytes.
-    expect(result.usage).toEqual({ prompt_tokens: 1 + 13 + 3 * 3, completion_tokens: 24, total_tokens: 23 + 24 })
+    expect(result.usage).toMatchObject({ prompt_tokens: 1 + 13 + 3 * 3, completion_tokens: 24, total_tokens: 23 + 24 })
   })
 
   test('greedy chat equals the reference on the prompt the chat template renders', async () => {
@@ -199,5 +199,24 @@ describe('JSON mode through a grammar', () => {
       .catch((e: unknown) => e)
     expect(error).toBeInstanceOf(OpenAI.BadRequestError)
     expect((error as { param?: string }).param).toBe('response_format')
+  })
+})
+
+describe('prefix reuse', () => {
+  const cachedTokens = (usage: unknown) => (usage as { prompt_tokens_details?: { cached_tokens: number } }).prompt_tokens_details?.cached_tokens
+
+  test('a prompt that starts like an earlier one reuses its cache, and the answer is unchanged', async () => {
+    const base = 'A long shared beginning that many requests repeat. '
+    const first = await complete(`${base}First question?`, { max_tokens: 8 })
+    // The same request again reuses all but the last prompt token, and answers exactly as before.
+    const again = await complete(`${base}First question?`, { max_tokens: 8 })
+    expect(cachedTokens(again.usage)).toBe(again.usage!.prompt_tokens - 1)
+    expect(again.choices[0]!.text).toBe(first.choices[0]!.text)
+    expect(again.choices[0]!.text).toBe(referenceGreedy(libDir, modelPath, `${base}First question?`, 8))
+    // Another question on the same beginning evaluates only its own end.
+    const second = await complete(`${base}Second question?`, { max_tokens: 8 })
+    expect(cachedTokens(second.usage)).toBeGreaterThanOrEqual(new TextEncoder().encode(base).length)
+    expect(cachedTokens(second.usage)).toBeLessThan(second.usage!.prompt_tokens)
+    expect(second.choices[0]!.text).toBe(referenceGreedy(libDir, modelPath, `${base}Second question?`, 8))
   })
 })

@@ -55,7 +55,7 @@ describe('a sequence turns token bytes into text deltas', () => {
     expect(out.chunks).toEqual([
       { type: 'text-delta', text: 'h' },
       { type: 'text-delta', text: 'i' },
-      { type: 'usage', promptTokens: 3, completionTokens: 2, totalTokens: 5 },
+      { type: 'usage', promptTokens: 3, completionTokens: 2, totalTokens: 5, cachedTokens: 0 },
       { type: 'finish', reason: 'length' },
     ])
   })

@@ -6,15 +6,27 @@ import type { Sequence } from './sequence.ts'
 /** Lets the Worker read its messages (new requests, cancellations, credit) between decode steps. */
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve))
 
+/** How many leading tokens two token lists share. */
+function commonPrefix(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  const limit = Math.min(a.length, b.length)
+  let i = 0
+  while (i < limit && a[i] === b[i]) i++
+  return i
+}
+
 /**
  * Continuous batching: every active sequence advances by one token per `llama_decode` (a prompt by as
  * many tokens as the batch has room for), new requests join between steps, and a finished or cancelled
- * sequence frees its cache slot at once.
+ * sequence frees its slot at once. A freed slot keeps its cache: a new prompt that starts the same way
+ * (a chat growing turn by turn, a shared system prompt) takes the slot with the longest common prefix
+ * and evaluates only the rest.
  */
 export class BatchScheduler {
   readonly #waiting: Sequence[] = []
   readonly #active: Sequence[] = []
   readonly #freeSlots: number[]
+  /** What each slot's cache holds, token by token. */
+  readonly #slotTokens: number[][]
   readonly #memory: Pointer
   readonly #tokens: Int32Array
   readonly #positions: Int32Array
@@ -33,6 +45,7 @@ export class BatchScheduler {
     readonly contextSize: number,
   ) {
     this.#freeSlots = Array.from({ length: slots }, (_, i) => slots - 1 - i)
+    this.#slotTokens = Array.from({ length: slots }, () => [])
     this.#memory = native.calls.llama_get_memory(context)!
     this.#tokens = new Int32Array(batchSize)
     this.#positions = new Int32Array(batchSize)
@@ -90,9 +103,31 @@ export class BatchScheduler {
         this.native.calls.llama_sampler_free(sequence.sampler)
         continue
       }
-      sequence.slot = this.#freeSlots.pop()!
+      this.#place(sequence)
       this.#active.push(sequence)
     }
+  }
+
+  /** Gives the sequence the free slot whose cache shares the longest prefix with its prompt, and reuses that prefix. */
+  #place(sequence: Sequence): void {
+    let best = this.#freeSlots.length - 1
+    let bestShared = -1
+    for (let i = this.#freeSlots.length - 1; i >= 0; i--) {
+      const shared = commonPrefix(this.#slotTokens[this.#freeSlots[i]!]!, sequence.prompt)
+      if (shared > bestShared) {
+        best = i
+        bestShared = shared
+      }
+    }
+    const slot = this.#freeSlots.splice(best, 1)[0]!
+    // At least the prompt's last token is decoded again: its output row gives the first sampled token.
+    const reused = Math.min(bestShared, sequence.prompt.length - 1)
+    this.native.calls.llama_memory_seq_rm(this.#memory, slot, reused, -1)
+    sequence.slot = slot
+    sequence.consumed = reused
+    sequence.cached = reused
+    sequence.position = reused
+    for (let i = 0; i < reused; i++) sequence.fed.push(sequence.prompt[i]!)
   }
 
   #dropCancelled(): void {
@@ -105,7 +140,9 @@ export class BatchScheduler {
     for (let i = this.#active.length - 1; i >= 0; i--) {
       const sequence = this.#active[i]!
       if (!sequence.done) continue
-      this.native.calls.llama_memory_seq_rm(this.#memory, sequence.slot, -1, -1)
+      // The cache stays for the next request with the same beginning (unless a failed decode left it unknown).
+      if (sequence.fed.length === 0) this.native.calls.llama_memory_seq_rm(this.#memory, sequence.slot, -1, -1)
+      this.#slotTokens[sequence.slot] = sequence.fed
       this.native.calls.llama_sampler_free(sequence.sampler)
       this.#freeSlots.push(sequence.slot)
       this.#active.splice(i, 1)
@@ -121,6 +158,7 @@ export class BatchScheduler {
       this.#positions[count] = sequence.position++
       this.#sequences[count] = sequence.slot
       this.#logits[count] = wantsOutput ? 1 : 0
+      sequence.fed.push(token)
       if (wantsOutput) sampled.push({ sequence, row: count })
       count++
     }
@@ -151,6 +189,8 @@ export class BatchScheduler {
     const s = this.native.calls
     const code = this.native.decode(this.context, this.#tokens, this.#positions, this.#sequences, this.#logits, this.#batchSize)
     if (code !== 0) {
+      // What this batch left in the cache is unknown: forget the slots' contents.
+      for (const sequence of this.#active) if (this.#sequences.subarray(0, this.#batchSize).includes(sequence.slot)) sequence.fed.length = 0
       // 1: no room left in the cache; the sequences in this batch end as if they hit their length.
       if (code === 1) for (const { sequence } of sampled) sequence.finish('length')
       else throw new ProviderError(`llama_decode failed (${code})`)

@@ -7,8 +7,12 @@ import { StopMatcher } from './stop-matcher.ts'
 export class Sequence {
   /** The llama.cpp sequence id it occupies while active; -1 while waiting. */
   slot = -1
-  /** Prompt tokens already decoded. */
+  /** Prompt tokens already decoded (or found in the slot's cache). */
   consumed = 0
+  /** Prompt tokens that were already in the slot's cache from an earlier request. */
+  cached = 0
+  /** Every token fed to llama_decode for this sequence, in order: what its cache holds. */
+  readonly fed: number[] = []
   /** The next position in its sequence. */
   position = 0
   /** A sampled token not yet decoded (it is fed in the next batch). */
@@ -63,7 +67,7 @@ export class Sequence {
     this.done = true
     if (flush && reason !== 'cancelled') this.#send(this.#stop.push(this.#decoder.decode()).emit + this.#stop.flush())
     if (reason !== 'cancelled') {
-      this.out.push(OutputChunk.usage(this.prompt.length, this.generated))
+      this.out.push(OutputChunk.usage(this.prompt.length, this.generated, this.cached))
       this.out.push(OutputChunk.finish(reason))
     }
     this.#resolve({ promptTokens: this.prompt.length, completionTokens: this.generated, finishReason: reason })

@@ -31,11 +31,12 @@ export const OutputChunk = {
     index ? { type: 'reasoning-delta', text, index } : { type: 'reasoning-delta', text },
   toolCallDelta: (fields: Without<ToolCallDeltaChunk, never>): ToolCallDeltaChunk => ({ type: 'tool-call-delta', ...fields }),
   toolCall: (fields: Without<ToolCallChunk, never>): ToolCallChunk => ({ type: 'tool-call', ...fields }),
-  usage: (promptTokens: number, completionTokens: number): UsageChunk => ({
+  usage: (promptTokens: number, completionTokens: number, cachedTokens?: number): UsageChunk => ({
     type: 'usage',
     promptTokens,
     completionTokens,
     totalTokens: promptTokens + completionTokens,
+    ...(cachedTokens === undefined ? {} : { cachedTokens }),
   }),
   embedding: (index: number, embedding: Float32Array | number[]): EmbeddingChunk => ({ type: 'embedding', index, embedding }),
   transcriptInfo: (fields: Without<TranscriptInfoChunk, never>): TranscriptInfoChunk => ({ type: 'transcript-info', ...fields }),

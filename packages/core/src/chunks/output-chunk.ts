@@ -17,7 +17,14 @@ export interface ToolCallDeltaChunk {
 /** A complete tool call; its arguments are a JSON text. */
 export interface ToolCallChunk { type: 'tool-call'; callIndex: number; id: string; name: string; arguments: string }
 /** Token counts, in real tokens of the model. */
-export interface UsageChunk { type: 'usage'; promptTokens: number; completionTokens: number; totalTokens?: number }
+export interface UsageChunk {
+  type: 'usage'
+  promptTokens: number
+  completionTokens: number
+  totalTokens?: number
+  /** Prompt tokens served from a cache instead of being evaluated again. */
+  cachedTokens?: number
+}
 /** One embedding vector; `index` is the position of its input. */
 export interface EmbeddingChunk { type: 'embedding'; index: number; embedding: Float32Array | number[] }
 /** Facts about a transcription as a whole. */

@@ -80,7 +80,9 @@ export function wireFinishReason(reason: FinishReason | undefined, hasToolCalls:
 export function wireUsage(usage: UsageChunk | undefined) {
   const prompt = usage?.promptTokens ?? 0
   const completion = usage?.completionTokens ?? 0
-  return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: usage?.totalTokens ?? prompt + completion }
+  const wire: Record<string, unknown> = { prompt_tokens: prompt, completion_tokens: completion, total_tokens: usage?.totalTokens ?? prompt + completion }
+  if (usage?.cachedTokens !== undefined) wire.prompt_tokens_details = { cached_tokens: usage.cachedTokens }
+  return wire
 }
 
 /**
