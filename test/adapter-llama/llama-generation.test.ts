@@ -220,3 +220,37 @@ describe('prefix reuse', () => {
     expect(second.choices[0]!.text).toBe(referenceGreedy(libDir, modelPath, `${base}Second question?`, 8))
   })
 })
+
+describe('chat templates', () => {
+  test('a model without a Jinja template falls back to llama.cpp’s built-in ones (ChatML here)', async () => {
+    const path = await writeTinyLlama(join(dir, 'no-template.gguf'), { chatTemplate: null })
+    const model = await createLlamaAdapter({ quiet: true }).load({ name: 'plain', adapter: 'llama', path, options: { contextSize: 256, threads: 2, parallel: 1 } })
+    try {
+      const other = await startTestServer({}, (s) => s.registerModel('plain', model.providers))
+      try {
+        const result = await recordingClient(other.url).client.chat.completions.create({
+          model: 'plain',
+          temperature: 0,
+          max_tokens: 12,
+          messages: [{ role: 'user', content: 'hello' }],
+        })
+        expect(result.choices[0]!.message.content).toBe(referenceGreedy(libDir, path, chatPrompt('hello'), 12))
+      } finally {
+        await other.stop()
+      }
+    } finally {
+      await model.dispose()
+    }
+  })
+
+  test('image parts are refused by a text-only model with a 400 naming the part', async () => {
+    const error = await client.chat.completions
+      .create({
+        model: 'tiny',
+        messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA' } }] }],
+      })
+      .catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(OpenAI.BadRequestError)
+    expect((error as { param?: string }).param).toBe('messages[0].content')
+  })
+})
