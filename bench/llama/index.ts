@@ -15,11 +15,12 @@ import { parseArgs } from 'node:util'
 import { writeTinyLlama, type TinyLlamaOptions } from '../../test/fixtures/llama/tiny-llama.ts'
 import { referenceDecodeRate } from './reference-loop.ts'
 
+// Matrices in q8_0, as real models are usually served (the tests' tiny model stays f32).
 const SIZES: Record<string, TinyLlamaOptions> = {
-  small: { embedding: 256, layers: 4, heads: 4, feedForward: 704 },
-  medium: { embedding: 768, layers: 12, heads: 12, feedForward: 2048 },
-  // About 1B parameters, as a real small model (4 GB of f32 weights).
-  '1b': { embedding: 2048, layers: 20, heads: 16, kvHeads: 8, feedForward: 5632 },
+  small: { embedding: 256, layers: 4, heads: 4, feedForward: 704, quantize: true },
+  medium: { embedding: 768, layers: 12, heads: 12, feedForward: 2048, quantize: true },
+  // About 1B parameters, as a real small model (1 GB in q8_0).
+  '1b': { embedding: 2048, layers: 20, heads: 16, kvHeads: 8, feedForward: 5632, quantize: true },
 }
 
 const { values } = parseArgs({
@@ -35,7 +36,7 @@ if (!SIZES[size]) throw new Error(`--size must be one of ${Object.keys(SIZES).jo
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 const fmt = (x: number, digits = 1) => x.toLocaleString('en-US', { maximumFractionDigits: digits })
 
-const modelPath = join(tmpdir(), `cy-bench-llama-${size}.gguf`)
+const modelPath = join(tmpdir(), `cy-bench-llama-${size}-q8_0.gguf`)
 if (!existsSync(modelPath)) {
   console.log(`writing a random-weight ${size} model to ${modelPath} ...`)
   await writeTinyLlama(modelPath, { ...SIZES[size], context: 4096, seed: 7 })
@@ -47,7 +48,7 @@ const loaded: LoadedModel = await createLlamaAdapter({ quiet: true }).load({
   path: modelPath,
   options: { threads, parallel: 8, contextSize: 1024 },
 })
-console.log(`bench/llama: ${size} model (${fmt(Number(loaded.metadata?.parameters) / 1e6)} M parameters, f32), ${threads} threads, ${tokens} tokens, ${rounds} rounds; llama.cpp from ${library.source}`)
+console.log(`bench/llama: ${size} model (${fmt(Number(loaded.metadata?.parameters) / 1e6)} M parameters, q8_0), ${threads} threads, ${tokens} tokens, ${rounds} rounds; llama.cpp from ${library.source}`)
 
 /** One completion in-process; returns token timestamps. */
 async function inProcess(prompt: string, maxTokens: number): Promise<number[]> {

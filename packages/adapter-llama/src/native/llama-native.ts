@@ -112,9 +112,11 @@ export class LlamaNative {
     return out.slice(0, count)
   }
 
+  readonly #piece = new Uint8Array(256)
+
   /** The bytes of one token's text (not necessarily whole UTF-8 characters). */
   tokenBytes(vocab: Pointer, token: number, special: boolean): Uint8Array {
-    let buffer = new Uint8Array(64)
+    let buffer = this.#piece
     let length = this.lib.symbols.llama_token_to_piece(vocab, token, ptr(buffer), buffer.length, 0, special)
     if (length < 0) {
       buffer = new Uint8Array(-length)

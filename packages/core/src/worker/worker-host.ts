@@ -6,6 +6,8 @@ import type { HostMessage, WorkerMessage } from './worker-protocol.ts'
 
 /** Chunks a Worker may send before it must wait for the reader. */
 const CREDIT_WINDOW = 64
+/** Credit goes back in batches of this many chunks: one message per chunk would cost the engine's cores. */
+const CREDIT_BATCH = 16
 
 interface PendingCall {
   out: OutputSink | undefined
@@ -13,6 +15,8 @@ interface PendingCall {
   resolve: (value: unknown) => void
   reject: (error: unknown) => void
   onAbort: () => void
+  /** Chunks taken by the reader whose credit has not been sent back yet. */
+  owed: number
 }
 
 export interface WorkerHostOptions {
@@ -53,7 +57,7 @@ export class WorkerHost {
         Atomics.store(abortFlag, 0, 1)
         this.#post({ kind: 'cancel', id })
       }
-      this.#calls.set(id, { out, abortFlag, resolve: resolve as (value: unknown) => void, reject, onAbort })
+      this.#calls.set(id, { out, abortFlag, resolve: resolve as (value: unknown) => void, reject, onAbort, owed: 0 })
       if (out?.signal.aborted) onAbort()
       else out?.signal.addEventListener('abort', onAbort, { once: true })
       this.#post({ kind: 'call', id, method, args, abortFlag, credit: CREDIT_WINDOW })
@@ -79,11 +83,8 @@ export class WorkerHost {
     if (!call) return
     switch (message.kind) {
       case 'chunk': {
-        if (!call.out || call.out.push(message.chunk)) {
-          this.#post({ kind: 'credit', id: message.id, credit: 1 })
-        } else {
-          call.out.ready().then(() => this.#post({ kind: 'credit', id: message.id, credit: 1 }))
-        }
+        if (!call.out || call.out.push(message.chunk)) this.#owe(message.id, call)
+        else call.out.ready().then(() => this.#owe(message.id, call))
         return
       }
       case 'end':
@@ -95,6 +96,12 @@ export class WorkerHost {
         call.reject(errorFromWire(message.error))
         return
     }
+  }
+
+  #owe(id: number, call: PendingCall): void {
+    if (++call.owed < CREDIT_BATCH) return
+    this.#post({ kind: 'credit', id, credit: call.owed })
+    call.owed = 0
   }
 
   #settle(id: number, call: PendingCall): void {
