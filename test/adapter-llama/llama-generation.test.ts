@@ -254,3 +254,29 @@ describe('chat templates', () => {
     expect((error as { param?: string }).param).toBe('messages[0].content')
   })
 })
+
+describe('unloading', () => {
+  test('disposing a model mid-stream ends the stream with an error, not a crash', async () => {
+    const path = await writeTinyLlama(join(dir, 'doomed.gguf'))
+    const model = await createLlamaAdapter({ quiet: true }).load({ name: 'doomed', adapter: 'llama', path, options: { contextSize: 512, threads: 2, parallel: 2 } })
+    const other = await startTestServer({}, (s) => s.registerModel('doomed', model.providers))
+    try {
+      const response = await fetch(`${other.url}/v1/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'doomed', prompt: 'go', temperature: 0, stream: true }),
+      })
+      const reader = response.body!.getReader()
+      await reader.read()
+      await model.dispose()
+      let text = ''
+      for (let part = await reader.read(); !part.done; part = await reader.read()) text += new TextDecoder().decode(part.value)
+      expect(text).toContain('"error"')
+      expect(text).not.toContain('[DONE]')
+      // The process is alive and the other model still answers.
+      expect((await complete('still here', { max_tokens: 3 })).choices[0]!.text.length).toBe(3)
+    } finally {
+      await other.stop()
+    }
+  })
+})

@@ -32,7 +32,8 @@ export class BatchScheduler {
   readonly #positions: Int32Array
   readonly #sequences: Int32Array
   readonly #logits: Int8Array
-  #running = false
+  #running: Promise<void> | undefined
+  #closed = false
   /** Entries laid out by the last `#fillBatch`. */
   #batchSize = 0
 
@@ -57,7 +58,22 @@ export class BatchScheduler {
     return this.#active.length
   }
 
+  /** Stops taking work, ends what is queued or running with `reason`, and resolves once no step is in flight. */
+  async close(reason: unknown): Promise<void> {
+    this.#closed = true
+    const all = [...this.#active, ...this.#waiting]
+    for (const sequence of all) sequence.fail(reason)
+    await this.#running
+    for (const sequence of all) this.native.calls.llama_sampler_free(sequence.sampler)
+    this.#active.length = 0
+    this.#waiting.length = 0
+  }
+
   submit(sequence: Sequence): void {
+    if (this.#closed) {
+      sequence.fail(new ProviderError('The model is being unloaded'))
+      return
+    }
     if (sequence.prompt.length >= this.contextSize) {
       sequence.fail(
         new BadRequestError(`The prompt is ${sequence.prompt.length} tokens; this model's context holds ${this.contextSize}`, {
@@ -68,13 +84,12 @@ export class BatchScheduler {
       return
     }
     this.#waiting.push(sequence)
-    if (!this.#running) void this.#run()
+    this.#running ??= this.#run().finally(() => (this.#running = undefined))
   }
 
   async #run(): Promise<void> {
-    this.#running = true
     try {
-      while (this.#waiting.length > 0 || this.#active.length > 0) {
+      while (!this.#closed && (this.#waiting.length > 0 || this.#active.length > 0)) {
         this.#admit()
         this.#dropCancelled()
         const sampled = this.#fillBatch()
@@ -90,8 +105,6 @@ export class BatchScheduler {
       for (const sequence of [...this.#active, ...this.#waiting]) sequence.fail(error)
       this.#active.length = 0
       this.#waiting.length = 0
-    } finally {
-      this.#running = false
     }
   }
 

@@ -20,8 +20,9 @@ serveWorker({
   tokenize: (args: { text: string; special: boolean }) => Array.from(loaded().tokenize(args.text, args.special)),
   applyTemplate: (args: { template: string; messages: Array<{ role: string; content: string }> }) =>
     loaded().native.applyChatTemplate(args.template, args.messages, true),
-  dispose() {
-    engine?.dispose()
+  async dispose() {
+    const closing = engine
     engine = undefined
+    await closing?.dispose()
   },
 })

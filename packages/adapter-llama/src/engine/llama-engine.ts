@@ -132,7 +132,9 @@ export class LlamaEngine {
     return context
   }
 
-  dispose(): void {
+  /** Ends every request (a step in flight finishes first), then frees the contexts and the model. */
+  async dispose(): Promise<void> {
+    await this.scheduler.close(new ProviderError('The model was unloaded'))
     const s = this.native.calls
     if (this.#embeddingContext) s.llama_free(this.#embeddingContext)
     s.llama_free(this.context)

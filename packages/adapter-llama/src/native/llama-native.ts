@@ -90,11 +90,6 @@ export class LlamaNative {
     return this.shim.symbols.cy_decode(fn(this.lib.symbols.llama_decode), context, count, ptr(tokens), ptr(positions), ptr(sequences), ptr(logits))
   }
 
-  /** Points llama.cpp's abort callback at a shared flag (an Int32Array over shared memory), or clears it. */
-  setAbortFlag(context: Pointer, flag: Int32Array | null): void {
-    this.shim.symbols.cy_set_abort_flag(fn(this.lib.symbols.llama_set_abort_callback), context, flag ? ptr(flag) : null)
-  }
-
   vocab(model: Pointer): Pointer {
     return this.calls.llama_model_get_vocab(model)!
   }

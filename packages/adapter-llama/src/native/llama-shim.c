@@ -11,7 +11,6 @@ typedef struct llama_context_params (*context_defaults_fn)(void);
 typedef struct llama_context * (*context_init_fn)(struct llama_model *, struct llama_context_params);
 typedef int32_t (*decode_fn)(struct llama_context *, struct llama_batch);
 typedef struct llama_sampler * (*chain_init_fn)(struct llama_sampler_chain_params);
-typedef void (*abort_set_fn)(struct llama_context *, ggml_abort_callback, void *);
 
 void * cy_model_load(void * defaults, void * load, const char * path, int32_t n_gpu_layers, int32_t vocab_only) {
   struct llama_model_params params = ((model_defaults_fn)defaults)();
@@ -66,15 +65,6 @@ void * cy_sampler_chain_new(void * init) {
   struct llama_sampler_chain_params params;
   params.no_perf = 1;
   return ((chain_init_fn)init)(params);
-}
-
-// llama.cpp polls this between graph computations: a shared flag set by the main thread stops the decode.
-static bool cy_should_abort(void * flag) {
-  return *(volatile int32_t *)flag != 0;
-}
-
-void cy_set_abort_flag(void * set_abort, void * ctx, int32_t * flag) {
-  ((abort_set_fn)set_abort)((struct llama_context *)ctx, flag ? cy_should_abort : NULL, flag);
 }
 
 int32_t cy_struct_sizes(int32_t which) {

@@ -54,7 +54,6 @@ export const LLAMA_SYMBOLS = {
   llama_init_from_model: { args: [], returns: 'void' },
   llama_decode: { args: [], returns: 'void' },
   llama_sampler_chain_init: { args: [], returns: 'void' },
-  llama_set_abort_callback: { args: [], returns: 'void' },
 } as const
 
 /** From libggml: the backends (CPU variants, CUDA, Metal, Vulkan) live in their own libraries beside it. */
@@ -72,7 +71,6 @@ export const SHIM_SYMBOLS = {
   cy_context_new: { args: ['ptr', 'ptr', 'ptr', 'u32', 'u32', 'u32', 'i32', 'i32', 'i32', 'i32'], returns: 'ptr' },
   cy_decode: { args: ['ptr', 'ptr', 'i32', 'ptr', 'ptr', 'ptr', 'ptr'], returns: 'i32' },
   cy_sampler_chain_new: { args: ['ptr'], returns: 'ptr' },
-  cy_set_abort_flag: { args: ['ptr', 'ptr', 'ptr'], returns: 'void' },
   cy_struct_sizes: { args: ['i32'], returns: 'i32' },
   cy_quiet_logs: { args: ['ptr'], returns: 'void' },
 } as const
