@@ -1,4 +1,4 @@
-import createLlamaAdapter, { resolveLlamaLibrary } from '@cy/adapter-llama'
+import createLlamaAdapter, { isPinnedVersion, LLAMA_CPP_VERSION, resolveLlamaLibrary } from '@cy/adapter-llama'
 import type { LoadedModel } from '@cy/core'
 import type { Server } from '@cy/http'
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
@@ -124,12 +124,45 @@ describe('llama.cpp through the adapter', () => {
 })
 
 describe('library resolution', () => {
-  test('an explicit folder without llama.cpp is refused with what was tried', async () => {
-    const error = await resolveLlamaLibrary(dir).catch((e: unknown) => e)
-    expect(error).toBeInstanceOf(Error)
-    expect((error as Error).name).toBe('NoLibraryFoundError')
-    expect((error as Error).message).toContain(dir)
-    expect((error as Error).message).toContain('libDir')
+  test('an explicit folder without llama.cpp is logged and skipped; the packages come next', async () => {
+    const lines: string[] = []
+    const found = await resolveLlamaLibrary(dir, (line) => lines.push(line))
+    expect(found.source).toStartWith('@node-llama-cpp/')
+    expect(found.dir).toBe(libDir)
+    expect(lines.some((line) => line.includes(`libDir (${dir})`))).toBe(true)
+  })
+
+  test('the pinned version is the only one accepted', () => {
+    expect(isPinnedVersion(LLAMA_CPP_VERSION)).toBe(true)
+    expect(isPinnedVersion(`${LLAMA_CPP_VERSION}-dev`)).toBe(true)
+    expect(isPinnedVersion('0.4.9')).toBe(false)
+    expect(isPinnedVersion(`${LLAMA_CPP_VERSION}1`)).toBe(false)
+  })
+})
+
+describe('cancellation', () => {
+  test('a client that leaves mid-stream: a one-slot model goes on to serve the next request', async () => {
+    const path = await writeTinyLlama(join(dir, 'one-slot.gguf'))
+    const model = await createLlamaAdapter({ quiet: true }).load({ name: 'one', adapter: 'llama', path, options: { contextSize: 4096, threads: 2, parallel: 1 } })
+    const other = await startTestServer({}, (s) => s.registerModel('one', model.providers))
+    try {
+      const leaving = new AbortController()
+      // Without a limit this would generate 4,000 tokens and hold the only slot.
+      const response = await fetch(`${other.url}/v1/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'one', prompt: 'go on forever', temperature: 0, stream: true }),
+        signal: leaving.signal,
+      })
+      await response.body!.getReader().read()
+      leaving.abort()
+      const next = await recordingClient(other.url).client.completions.create({ model: 'one', prompt: 'next', temperature: 0, max_tokens: 4 })
+      expect(next.choices[0]!.text.length).toBe(4)
+      expect(next.choices[0]!.finish_reason).toBe('length')
+    } finally {
+      await other.stop()
+      await model.dispose()
+    }
   })
 })
 

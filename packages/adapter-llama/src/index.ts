@@ -1,5 +1,5 @@
 export { createLlamaAdapter, createLlamaAdapter as default } from './llama-adapter.ts'
 export { LlamaModel } from './llama-model.ts'
-export { LLAMA_CPP_VERSION } from './library/llama-version.ts'
+export { isPinnedVersion, LLAMA_CPP_VERSION } from './library/llama-version.ts'
 export { NoLibraryFoundError, resolveLlamaLibrary } from './library/resolve-library.ts'
 export { manifest } from './manifest.ts'

@@ -67,15 +67,16 @@ function smokeTest(dir: string): Promise<{ version: string; devices: string[] }>
 }
 
 /**
- * Finds the llama.cpp shared libraries: (1) an explicit folder (`libDir`, or CY_LLAMA_LIB_DIR); (2) the
- * prebuilt `@node-llama-cpp/<platform>` packages, best GPU first, CPU last. Each candidate is smoke-tested
- * in a child process and must be the pinned llama.cpp version. Every step is logged.
+ * Finds the llama.cpp shared libraries, in order: (1) an explicit folder (`libDir`, or CY_LLAMA_LIB_DIR);
+ * (2) the prebuilt `@node-llama-cpp/<platform>` packages, best GPU first, CPU last. Each candidate is
+ * smoke-tested in a child process and must be the pinned llama.cpp version; each step is logged, and
+ * when none works the error lists what was tried and why each failed.
  */
 export async function resolveLlamaLibrary(libDir: string | undefined, log: (line: string) => void = () => {}): Promise<ResolvedLibrary> {
   const candidates: Array<{ dir: string | undefined; source: string }> = []
   const explicit = libDir ?? process.env.CY_LLAMA_LIB_DIR
   if (explicit) candidates.push({ dir: explicit, source: libDir ? 'libDir' : 'CY_LLAMA_LIB_DIR' })
-  else for (const name of binaryPackages()) candidates.push({ dir: packageLibraryDir(name), source: name })
+  for (const name of binaryPackages()) candidates.push({ dir: packageLibraryDir(name), source: name })
 
   const tried: string[] = []
   for (const { dir, source } of candidates) {
