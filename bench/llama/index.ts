@@ -115,6 +115,6 @@ const rows = [
   ['time to first token, ms', fmt(median(httpFirst), 2), `in-process ${fmt(median(localFirst), 2)}`, `+${fmt(median(httpFirst) - median(localFirst), 2)} ms`, ''],
 ]
 console.log('')
-console.log(['benchmark'.padEnd(32), 'adapter'.padEnd(12), 'baseline'.padEnd(28), 'ratio'.padEnd(10), 'aim'].join(''))
-for (const row of rows) console.log([row[0]!.padEnd(32), row[1]!.padEnd(12), row[2]!.padEnd(28), row[3]!.padEnd(10), row[4]].join(''))
+console.log(['benchmark'.padEnd(32), 'adapter'.padEnd(12), 'baseline'.padEnd(36), 'ratio'.padEnd(10), 'aim'].join(''))
+for (const row of rows) console.log([row[0]!.padEnd(32), row[1]!.padEnd(12), row[2]!.padEnd(36), row[3]!.padEnd(10), row[4]].join(''))
 process.exit(0)

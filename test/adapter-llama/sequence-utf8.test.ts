@@ -1,43 +1,12 @@
-import type { OutputChunk, WorkerSink } from '@cy/core'
 import { describe, expect, test } from 'bun:test'
 import type { Pointer } from 'bun:ffi'
-import type { GenerateArgs } from '../../packages/adapter-llama/src/engine/generate-args.ts'
 import { Sequence } from '../../packages/adapter-llama/src/engine/sequence.ts'
-
-/** A test double for the Worker's output sink (the boundary to the main thread): it records chunks. */
-function recordingSink(): WorkerSink & { chunks: OutputChunk[] } {
-  const chunks: OutputChunk[] = []
-  return {
-    chunks,
-    signal: new AbortController().signal,
-    aborted: false,
-    abortFlag: new Int32Array(1),
-    push: (chunk) => (chunks.push(chunk), true),
-    ready: () => Promise.resolve(),
-  }
-}
-
-const args = (over: Partial<GenerateArgs> = {}): GenerateArgs => ({
-  prompt: '',
-  maxTokens: undefined,
-  temperature: 0,
-  topP: undefined,
-  topK: undefined,
-  minP: undefined,
-  repeatPenalty: undefined,
-  presencePenalty: undefined,
-  frequencyPenalty: undefined,
-  seed: undefined,
-  stop: [],
-  logitBias: undefined,
-  grammar: undefined,
-  ...over,
-})
+import { greedyArgs, recordingSink } from './engine-doubles.ts'
 
 describe('a sequence turns token bytes into text deltas', () => {
   test('a character split across tokens is sent whole, never as a broken piece', async () => {
     const out = recordingSink()
-    const sequence = new Sequence(Int32Array.of(1, 2), args(), out, 0 as unknown as Pointer)
+    const sequence = new Sequence(Int32Array.of(1, 2), greedyArgs(), out, 0 as unknown as Pointer)
     const fox = new TextEncoder().encode('a🦊b')
     for (const byte of fox) sequence.accept(0, Uint8Array.of(byte), false)
     sequence.accept(0, new Uint8Array(), true)
@@ -49,7 +18,7 @@ describe('a sequence turns token bytes into text deltas', () => {
 
   test('max tokens ends with length and usage counts real tokens', async () => {
     const out = recordingSink()
-    const sequence = new Sequence(Int32Array.of(1, 2, 3), args({ maxTokens: 2 }), out, 0 as unknown as Pointer)
+    const sequence = new Sequence(Int32Array.of(1, 2, 3), greedyArgs({ maxTokens: 2 }), out, 0 as unknown as Pointer)
     expect(sequence.accept(0, Uint8Array.of(104), false)).toBe(false)
     expect(sequence.accept(0, Uint8Array.of(105), false)).toBe(true)
     expect(out.chunks).toEqual([
