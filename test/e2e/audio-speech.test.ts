@@ -1,5 +1,6 @@
 import { OutputChunk, type SpeechRequest } from '@cy/core'
-import { ffmpegPath, type Server } from '@cy/http'
+import { ffmpegPath } from '@cy/audio'
+import type { Server } from '@cy/http'
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { assertMatchesSchema } from '../support/openapi-validator.ts'
 import { recordingClient, sseFrames } from '../support/recording-client.ts'

@@ -1,7 +1,7 @@
 import { BadRequestError, ProviderError, type AudioChunk, type OutputChannel, type SpeechFormat, type UsageChunk } from '@cy/core'
 import { wavHeader } from '../encoders/wav-header.ts'
 import { AUDIO_CONTENT_TYPES, FFMPEG_OUTPUT_ARGS, OPENAI_PCM_RATE } from './audio-formats.ts'
-import { ffmpegPath, ffmpegPipe } from './ffmpeg.ts'
+import { ffmpegPath, ffmpegPipe } from '@cy/audio'
 
 export interface SpeechAudio {
   contentType: string

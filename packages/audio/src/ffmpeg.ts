@@ -56,3 +56,24 @@ export async function* ffmpegPipe(args: string[], input: AsyncIterable<Uint8Arra
     child.kill()
   }
 }
+
+/** Decodes any audio ffmpeg reads into 32-bit float mono at `rate`; throws with ffmpeg's last line on failure. */
+export async function ffmpegDecode(bytes: Uint8Array, rate: number): Promise<Float32Array> {
+  const chunks: Uint8Array[] = []
+  let total = 0
+  const input = (async function* () {
+    yield bytes
+  })()
+  for await (const chunk of ffmpegPipe(['-i', 'pipe:0', '-vn', '-ac', '1', '-ar', String(rate), '-f', 'f32le', 'pipe:1'], input)) {
+    chunks.push(chunk)
+    total += chunk.length
+  }
+  const out = new Uint8Array(total - (total % 4))
+  let offset = 0
+  for (const chunk of chunks) {
+    const room = out.length - offset
+    out.set(room < chunk.length ? chunk.subarray(0, room) : chunk, offset)
+    offset += Math.min(room, chunk.length)
+  }
+  return new Float32Array(out.buffer)
+}
