@@ -1,0 +1,32 @@
+import type { TranscribeOptions } from '../native/whisper-native.ts'
+
+export interface EngineOptions {
+  libDir: string
+  headerDirs: string[]
+  modelPath: string
+  /** whisper states decoding at once. */
+  parallel: number
+  threads: number
+  useGpu: boolean
+  flashAttention: boolean
+}
+
+export interface TranscribeArgs extends Omit<TranscribeOptions, 'threads'> {
+  /** 16 kHz mono samples. */
+  samples: Float32Array
+  /** Stream segments as they are decoded. */
+  stream: boolean
+}
+
+export interface TranscribeResult {
+  language: string
+  segments: Array<{
+    start: number
+    end: number
+    text: string
+    noSpeechProb: number
+    avgLogprob: number
+    tokens: number[]
+    words: Array<{ word: string; start: number; end: number }>
+  }>
+}

@@ -1,0 +1,6 @@
+export { buildEngine } from './library/engine-build.ts'
+export { resolveWhisperLibrary } from './library/resolve-library.ts'
+export { WHISPER_CPP_VERSION } from './library/whisper-version.ts'
+export { manifest } from './manifest.ts'
+export { createWhisperAdapter, createWhisperAdapter as default } from './whisper-adapter.ts'
+export { WhisperModel } from './whisper-model.ts'

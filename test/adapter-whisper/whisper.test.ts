@@ -1,0 +1,154 @@
+import { buildEngine, resolveWhisperLibrary } from '@cy/adapter-whisper'
+import createWhisperAdapter from '@cy/adapter-whisper'
+import { ffmpegPath } from '@cy/audio'
+import type { LoadedModel } from '@cy/core'
+import type { Server } from '@cy/http'
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import OpenAI, { toFile } from 'openai'
+import { tone, wav } from '../audio/wav-fixtures.ts'
+import { writeTinyWhisper } from '../fixtures/whisper/tiny-whisper.ts'
+import { assertMatchesSchema } from '../support/openapi-validator.ts'
+import { recordingClient } from '../support/recording-client.ts'
+import { startTestServer } from '../support/test-server.ts'
+
+let dir: string
+let modelPath: string
+let wavPath: string
+let wavBytes: Uint8Array
+let cli: string
+let loaded: LoadedModel
+let server: Server
+let client: OpenAI
+
+/** Two tones, so the audio is not one flat sound. */
+function speechLike(): Float32Array {
+  const a = tone(440, 16_000, 1.5)
+  const b = tone(880, 16_000, 1.5)
+  const out = new Float32Array(a.length + b.length)
+  out.set(a)
+  out.set(b, a.length)
+  return out
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'cy-whisper-'))
+  modelPath = await writeTinyWhisper(join(dir, 'ggml-tiny-test.bin'))
+  wavBytes = wav(speechLike(), 16_000, 1, 's16')
+  wavPath = join(dir, 'clip.wav')
+  await writeFile(wavPath, wavBytes)
+  // The first run on a machine builds whisper.cpp (a few minutes); later runs find it in the cache.
+  const library = await resolveWhisperLibrary(undefined)
+  cli = join(dirname(library.libDir), 'bin', 'whisper-cli')
+  if (!(await Bun.file(cli).exists())) cli = join(dirname(await buildEngine({ backend: 'cpu' })), 'bin', 'whisper-cli')
+  loaded = await createWhisperAdapter({ quiet: true }).load({
+    name: 'tiny-whisper',
+    adapter: 'whisper',
+    path: modelPath,
+    options: { threads: 2, parallel: 2, fallback: false },
+  })
+  server = await startTestServer({}, (s) => s.registerModel('tiny-whisper', loaded.providers))
+  client = recordingClient(server.url).client
+}, 900_000)
+afterAll(async () => {
+  await server?.stop()
+  await loaded?.dispose()
+  await rm(dir, { recursive: true, force: true })
+})
+
+/** What whisper.cpp's own CLI prints for the same model, audio and options (greedy, no fallback), timestamps stripped. */
+async function cliTranscript(audioPath: string, extra: string[] = []): Promise<string> {
+  const child = Bun.spawn([cli, '-m', modelPath, '-f', audioPath, '-t', '2', '-l', 'en', '-bs', '1', '-bo', '1', '-nf', '-np', ...extra], { stdout: 'pipe', stderr: 'pipe' })
+  const [code, stdout] = await Promise.all([child.exited, new Response(child.stdout).text()])
+  if (code !== 0) throw new Error(`whisper-cli failed (${code}): ${await new Response(child.stderr).text()}`)
+  return stdout
+    .split('\n')
+    .map((line) => line.replace(/^\[[^\]]*\]/, '').trim())
+    .join('')
+}
+
+const audio = () => toFile(wavBytes, 'clip.wav', { type: 'audio/wav' })
+
+describe('whisper.cpp through the adapter', () => {
+  test('the transcript equals what whisper-cli prints for the same model, audio and options', async () => {
+    const result = await client.audio.transcriptions.create({ model: 'tiny-whisper', file: await audio(), language: 'en' })
+    expect(result.text.trim().length).toBeGreaterThan(0)
+    expect(result.text.replace(/\s+/g, '')).toBe((await cliTranscript(wavPath)).replace(/\s+/g, ''))
+  })
+
+  test('verbose_json: language, duration, segments in order; words when asked', async () => {
+    const { client: recording, last } = recordingClient(server.url)
+    const result = await recording.audio.transcriptions.create({
+      model: 'tiny-whisper',
+      file: await audio(),
+      language: 'en',
+      response_format: 'verbose_json',
+      timestamp_granularities: ['word', 'segment'],
+    })
+    assertMatchesSchema('CreateTranscriptionResponseVerboseJson', JSON.parse((await last()).text))
+    expect(result.language).toBe('en')
+    expect(result.duration).toBeCloseTo(3, 2)
+    expect(result.segments!.length).toBeGreaterThan(0)
+    let previous = 0
+    for (const segment of result.segments!) {
+      expect(segment.start).toBeGreaterThanOrEqual(previous)
+      expect(segment.end).toBeGreaterThanOrEqual(segment.start)
+      expect(segment.tokens.length).toBeGreaterThan(0)
+      previous = segment.start
+    }
+    expect(result.words!.length).toBeGreaterThan(0)
+    for (const word of result.words!) expect(word.end).toBeGreaterThanOrEqual(word.start)
+  })
+
+  test('srt and vtt: well-formed, monotonic timestamps', async () => {
+    const stamp = /^(\d\d):(\d\d):(\d\d)[,.](\d\d\d) --> (\d\d):(\d\d):(\d\d)[,.](\d\d\d)$/
+    for (const format of ['srt', 'vtt'] as const) {
+      const text = String(await client.audio.transcriptions.create({ model: 'tiny-whisper', file: await audio(), language: 'en', response_format: format }))
+      const times = text
+        .split('\n')
+        .filter((line) => line.includes('-->'))
+        .map((line) => {
+          const m = stamp.exec(line.trim())
+          expect(m).not.toBeNull()
+          const seconds = (h: string, mi: string, s: string, ms: string) => Number(h) * 3600 + Number(mi) * 60 + Number(s) + Number(ms) / 1000
+          return [seconds(m![1]!, m![2]!, m![3]!, m![4]!), seconds(m![5]!, m![6]!, m![7]!, m![8]!)] as const
+        })
+      expect(times.length).toBeGreaterThan(0)
+      for (let i = 0; i < times.length; i++) {
+        expect(times[i]![1]).toBeGreaterThanOrEqual(times[i]![0])
+        if (i > 0) expect(times[i]![0]).toBeGreaterThanOrEqual(times[i - 1]![0])
+      }
+      if (format === 'vtt') expect(text.startsWith('WEBVTT')).toBe(true)
+    }
+  })
+
+  test('the same audio as WAV and as FLAC (lossless, through ffmpeg) gives the same text', async () => {
+    const child = Bun.spawn([ffmpegPath()!, '-hide_banner', '-loglevel', 'error', '-i', wavPath, '-f', 'flac', 'pipe:1'], { stdout: 'pipe' })
+    const flac = new Uint8Array(await new Response(child.stdout).arrayBuffer())
+    const fromFlac = await client.audio.transcriptions.create({ model: 'tiny-whisper', file: await toFile(flac, 'clip.flac'), language: 'en' })
+    const fromWav = await client.audio.transcriptions.create({ model: 'tiny-whisper', file: await audio(), language: 'en' })
+    expect(fromFlac.text).toBe(fromWav.text)
+  })
+
+  test('translations run the translate task and answer in the same shape', async () => {
+    const { client: recording, last } = recordingClient(server.url)
+    const result = await recording.audio.translations.create({ model: 'tiny-whisper', file: await audio() })
+    expect(typeof result.text).toBe('string')
+    assertMatchesSchema('CreateTranslationResponseJson', JSON.parse((await last()).text))
+  })
+
+  test('bad audio: empty, not audio, an unknown language: clear 400s', async () => {
+    const empty = await client.audio.transcriptions.create({ model: 'tiny-whisper', file: await toFile(new Uint8Array(), 'x.wav') }).catch((e: unknown) => e)
+    expect(empty).toBeInstanceOf(OpenAI.BadRequestError)
+    const text = await client.audio.transcriptions
+      .create({ model: 'tiny-whisper', file: await toFile(new TextEncoder().encode('not audio at all, just words'), 'x.mp3') })
+      .catch((e: unknown) => e)
+    expect(text).toBeInstanceOf(OpenAI.BadRequestError)
+    expect((text as { param?: string }).param).toBe('file')
+    const language = await client.audio.transcriptions.create({ model: 'tiny-whisper', file: await audio(), language: 'klingon' }).catch((e: unknown) => e)
+    expect(language).toBeInstanceOf(OpenAI.BadRequestError)
+    expect((language as { param?: string }).param).toBe('language')
+  })
+})
