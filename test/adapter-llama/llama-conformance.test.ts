@@ -8,6 +8,7 @@ runAdapterConformance({
   name: 'llama',
   createAdapter: () => createLlamaAdapter({ quiet: true }),
   extension: '.gguf',
+  capabilities: ['chat', 'completion', 'embedding'],
   modelFile: (dir) => writeTinyLlama(join(dir, 'tiny.gguf')),
   options: { contextSize: 512, threads: 2, parallel: 4 },
 })

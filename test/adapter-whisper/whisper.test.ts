@@ -132,6 +132,18 @@ describe('whisper.cpp through the adapter', () => {
     expect(fromFlac.text).toBe(fromWav.text)
   })
 
+  test('stream=true: transcript.text.delta events as segments are decoded, then transcript.text.done', async () => {
+    const whole = await client.audio.transcriptions.create({ model: 'tiny-whisper', file: await audio(), language: 'en' })
+    const stream = await client.audio.transcriptions.create({ model: 'tiny-whisper', file: await audio(), language: 'en', stream: true })
+    const events = []
+    for await (const event of stream) events.push(event)
+    expect(events.at(-1)?.type).toBe('transcript.text.done')
+    const deltas = events.filter((e) => e.type === 'transcript.text.delta').map((e) => (e as { delta: string }).delta)
+    expect(deltas.length).toBeGreaterThan(0)
+    expect(deltas.join('')).toBe(whole.text)
+    expect((events.at(-1) as { text: string }).text).toBe(whole.text)
+  })
+
   test('translations run the translate task and answer in the same shape', async () => {
     const { client: recording, last } = recordingClient(server.url)
     const result = await recording.audio.translations.create({ model: 'tiny-whisper', file: await audio() })

@@ -21,6 +21,8 @@ export type ConformanceCase =
   | 'health-while-working'
   | 'completion'
   | 'embedding'
+  | 'asr'
+  | 'asr-stream'
   | 'dispose'
 
 export interface ConformanceTarget {
@@ -33,8 +35,12 @@ export interface ConformanceTarget {
   extension: string
   /** Options for loading (keep generation long enough to cancel mid-way). */
   options?: Record<string, unknown>
+  /** What the adapter serves (its manifest's capabilities): cases for other capabilities do not apply. */
+  capabilities: Capability[]
   /** A prompt whose greedy answer has several tokens. */
   prompt?: string
+  /** For speech-to-text: audio (a WAV file) long enough to take the engine a moment. */
+  audio?: () => Uint8Array
   /** Cases this adapter cannot run, each with its reason. */
   skip?: Partial<Record<ConformanceCase, string>>
 }
@@ -44,7 +50,9 @@ export interface ConformanceTarget {
  * contract and through a real server with the official `openai` SDK.
  */
 export function runAdapterConformance(target: ConformanceTarget): void {
-  const caseTest = (name: ConformanceCase, title: string, body: () => Promise<void> | void, timeout = 60_000) => {
+  const caseTest = (name: ConformanceCase, title: string, body: () => Promise<void> | void, needs?: Capability, timeout = 60_000) => {
+    // A case for a capability the adapter does not have does not apply: it is not registered at all.
+    if (needs && !target.capabilities.includes(needs)) return
     const reason = target.skip?.[name]
     // A skip is declared by the adapter with its reason and shows up in the test name.
     if (reason) test.skip(`${title} — skipped: ${reason}`, () => {})
@@ -60,6 +68,26 @@ export function runAdapterConformance(target: ConformanceTarget): void {
     const model = 'conformance-model'
     const prompt = target.prompt ?? 'one two three four five six seven eight'
     const has = (capability: Capability) => loaded.providers[capability] !== undefined
+    const audioFile = () => {
+      if (!target.audio) throw new Error(`${target.name}: an asr adapter's conformance target needs 'audio'`)
+      return new File([target.audio() as Uint8Array<ArrayBuffer>], 'clip.wav', { type: 'audio/wav' })
+    }
+    /** A request that keeps the model busy for a while, streamed: chat when the adapter chats, else a transcription. */
+    const longRequest = (signal?: AbortSignal): Promise<Response> => {
+      if (target.capabilities.includes('chat')) {
+        return fetch(`${server.url}/v1/chat/completions`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ model, stream: true, temperature: 0, messages: [{ role: 'user', content: prompt }] }),
+          ...(signal ? { signal } : {}),
+        })
+      }
+      const form = new FormData()
+      form.append('model', model)
+      form.append('file', audioFile())
+      form.append('stream', 'true')
+      return fetch(`${server.url}/v1/audio/transcriptions`, { method: 'POST', body: form, ...(signal ? { signal } : {}) })
+    }
 
     beforeAll(async () => {
       adapter = await target.createAdapter()
@@ -80,6 +108,7 @@ export function runAdapterConformance(target: ConformanceTarget): void {
       expect(isAdapterV1(adapter)).toBe(true)
       expect(adapter.manifest.name).toMatch(/^[a-z0-9-]+$/)
       expect(adapter.manifest.capabilities.length).toBeGreaterThan(0)
+      expect([...adapter.manifest.capabilities].sort()).toEqual([...target.capabilities].sort())
       expect(adapter.manifest.engine.name.length).toBeGreaterThan(0)
       expect(adapter.manifest.engine.version.length).toBeGreaterThan(0)
       for (const capability of Object.keys(loaded.providers)) expect(adapter.manifest.capabilities).toContain(capability as Capability)
@@ -116,7 +145,7 @@ export function runAdapterConformance(target: ConformanceTarget): void {
       assertMatchesSchema('CreateChatCompletionResponse', JSON.parse((await last()).text))
       expect(first.choices[0]!.message.content!.length).toBeGreaterThan(0)
       expect((await ask()).choices[0]!.message.content).toBe(first.choices[0]!.message.content)
-    })
+    }, 'chat')
 
     caseTest('chat-stream', 'chat: streamed deltas concatenate to the non-streamed answer', async () => {
       const { client, last } = recordingClient(server.url)
@@ -126,23 +155,18 @@ export function runAdapterConformance(target: ConformanceTarget): void {
       for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? ''
       expect(text).toBe(whole.choices[0]!.message.content!)
       for (const frame of sseFrames((await last()).text)) assertMatchesSchema('CreateChatCompletionStreamResponse', frame)
-    })
+    }, 'chat')
 
     caseTest('max-tokens', 'chat: max_tokens 1 stops early with finish_reason length', async () => {
       const { client } = recordingClient(server.url)
       const result = await client.chat.completions.create({ model, temperature: 0, max_tokens: 1, messages: [{ role: 'user', content: prompt }] })
       expect(result.choices[0]!.finish_reason).toBe('length')
       if (result.usage) expect(result.usage.completion_tokens).toBe(1)
-    })
+    }, 'chat')
 
     caseTest('cancel', 'a client that leaves mid-stream frees its slot, and the model serves the next request', async () => {
       const controller = new AbortController()
-      const response = await fetch(`${server.url}/v1/chat/completions`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ model, stream: true, temperature: 0, messages: [{ role: 'user', content: prompt }] }),
-        signal: controller.signal,
-      })
+      const response = await longRequest(controller.signal)
       const reader = response.body!.getReader()
       await reader.read()
       controller.abort()
@@ -153,18 +177,14 @@ export function runAdapterConformance(target: ConformanceTarget): void {
         if (active !== 0) await Bun.sleep(10)
       }
       expect(active).toBe(0)
-      const { client } = recordingClient(server.url)
-      const next = await client.chat.completions.create({ model, temperature: 0, messages: [{ role: 'user', content: prompt }] })
-      expect(next.choices[0]!.message.content!.length).toBeGreaterThan(0)
+      const next = await longRequest()
+      expect(next.status).toBe(200)
+      expect((await next.text()).length).toBeGreaterThan(0)
     })
 
     caseTest('health-while-working', '/health answers while the model works', async () => {
       const order: string[] = []
-      const chat = fetch(`${server.url}/v1/chat/completions`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ model, temperature: 0, messages: [{ role: 'user', content: prompt }] }),
-      }).then(async (r) => {
+      const chat = longRequest().then(async (r) => {
         await r.text()
         order.push('chat')
       })
@@ -181,6 +201,42 @@ export function runAdapterConformance(target: ConformanceTarget): void {
       expect(order).toEqual(['health', 'chat'])
     })
 
+    caseTest(
+      'asr',
+      'speech-to-text: a transcript, the same twice, in every response format, matching OpenAI’s schema',
+      async () => {
+        const { client, last } = recordingClient(server.url)
+        const first = await client.audio.transcriptions.create({ model, file: audioFile(), language: 'en' })
+        assertMatchesSchema('CreateTranscriptionResponseJson', JSON.parse((await last()).text))
+        expect((await client.audio.transcriptions.create({ model, file: audioFile(), language: 'en' })).text).toBe(first.text)
+        const verbose = await client.audio.transcriptions.create({ model, file: audioFile(), language: 'en', response_format: 'verbose_json' })
+        assertMatchesSchema('CreateTranscriptionResponseVerboseJson', JSON.parse((await last()).text))
+        expect(verbose.text).toBe(first.text)
+        expect(verbose.duration).toBeGreaterThan(0)
+        const text = String(await client.audio.transcriptions.create({ model, file: audioFile(), language: 'en', response_format: 'text' }))
+        expect(text.trim()).toBe(first.text.trim())
+        const srt = String(await client.audio.transcriptions.create({ model, file: audioFile(), language: 'en', response_format: 'srt' }))
+        expect(srt).toMatch(/^1\n\d\d:\d\d:\d\d,\d\d\d --> \d\d:\d\d:\d\d,\d\d\d\n/)
+      },
+      'asr',
+      120_000,
+    )
+
+    caseTest(
+      'asr-stream',
+      'speech-to-text: streamed deltas concatenate to the transcript',
+      async () => {
+        const { client } = recordingClient(server.url)
+        const whole = await client.audio.transcriptions.create({ model, file: audioFile(), language: 'en' })
+        const stream = await client.audio.transcriptions.create({ model, file: audioFile(), language: 'en', stream: true })
+        let text = ''
+        for await (const event of stream) if (event.type === 'transcript.text.delta') text += event.delta
+        expect(text).toBe(whole.text)
+      },
+      'asr',
+      120_000,
+    )
+
     caseTest('completion', 'legacy completions: text, and the stream concatenates to it', async () => {
       expect(has('completion')).toBe(true)
       const { client } = recordingClient(server.url)
@@ -190,7 +246,7 @@ export function runAdapterConformance(target: ConformanceTarget): void {
       let text = ''
       for await (const chunk of stream) text += chunk.choices[0]?.text ?? ''
       expect(text).toBe(whole.choices[0]!.text)
-    })
+    }, 'completion')
 
     caseTest('embedding', 'embeddings: one finite, unit-length vector per input, all the same width, deterministic', async () => {
       expect(has('embedding')).toBe(true)
@@ -208,7 +264,7 @@ export function runAdapterConformance(target: ConformanceTarget): void {
       }
       const again = await client.embeddings.create({ model, input: inputs, encoding_format: 'float' })
       expect(again.data[0]!.embedding).toEqual(result.data[0]!.embedding)
-    })
+    }, 'embedding')
 
     caseTest('dispose', 'dispose frees the model; a second load of the same file works', async () => {
       const config: ModelConfig = { name: 'second', adapter: adapter.manifest.name, path: modelPath }

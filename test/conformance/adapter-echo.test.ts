@@ -8,6 +8,7 @@ runAdapterConformance({
   name: 'echo (fixture)',
   createAdapter: () => createEchoAdapter(),
   extension: '.echo',
+  capabilities: ['chat', 'completion', 'embedding'],
   async modelFile(dir) {
     const path = join(dir, 'tiny.echo')
     await writeFile(path, 'ECHO v1\nprefix: you said: \nstepMs: 5\ndimensions: 16\n')
