@@ -151,6 +151,33 @@ describe('whisper.cpp through the adapter', () => {
     assertMatchesSchema('CreateTranslationResponseJson', JSON.parse((await last()).text))
   })
 
+  test('requests decode at once on the pool (parallel 2) and each gets its own transcript', async () => {
+    const other = wav(tone(660, 16_000, 2), 16_000, 1, 's16')
+    const alone = [
+      (await client.audio.transcriptions.create({ model: 'tiny-whisper', file: await audio(), language: 'en' })).text,
+      (await client.audio.transcriptions.create({ model: 'tiny-whisper', file: await toFile(other, 'other.wav'), language: 'en' })).text,
+    ]
+    const together = await Promise.all([
+      client.audio.transcriptions.create({ model: 'tiny-whisper', file: await audio(), language: 'en' }),
+      client.audio.transcriptions.create({ model: 'tiny-whisper', file: await toFile(other, 'other.wav'), language: 'en' }),
+    ])
+    expect(together.map((r) => r.text)).toEqual(alone)
+    expect(alone[0]).not.toBe(alone[1])
+  })
+
+  test('a file over the model’s size limit is a 413', async () => {
+    const small = await createWhisperAdapter({ quiet: true }).load({ name: 'small', adapter: 'whisper', path: modelPath, options: { threads: 1, parallel: 1, maxBytes: 1000 } })
+    const limited = await startTestServer({}, (s) => s.registerModel('small', small.providers))
+    try {
+      const error = await recordingClient(limited.url).client.audio.transcriptions.create({ model: 'small', file: await audio() }).catch((e: unknown) => e)
+      expect((error as { status?: number }).status).toBe(413)
+      expect((error as { param?: string }).param).toBe('file')
+    } finally {
+      await limited.stop()
+      await small.dispose()
+    }
+  })
+
   test('bad audio: empty, not audio, an unknown language: clear 400s', async () => {
     const empty = await client.audio.transcriptions.create({ model: 'tiny-whisper', file: await toFile(new Uint8Array(), 'x.wav') }).catch((e: unknown) => e)
     expect(empty).toBeInstanceOf(OpenAI.BadRequestError)

@@ -20,6 +20,7 @@ describe('config file', () => {
     expect(await loadConfigFile(path)).toEqual({
       models: [{ name: 'qwen', adapter: 'llama', path: join(dir, 'qwen.gguf'), options: { contextSize: 2048 } }],
       adapters: { llama: { threads: 4 } },
+      aliases: {},
       server: { maxConcurrency: 2, modelsDir: join(dir, 'weights') },
     })
   })
@@ -28,6 +29,14 @@ describe('config file', () => {
     const path = join(dir, 'cy.json')
     await writeFile(path, JSON.stringify({ models: [{ name: 'w', adapter: 'whisper', path: '/abs/w.bin' }] }))
     expect((await loadConfigFile(path)).models).toEqual([{ name: 'w', adapter: 'whisper', path: '/abs/w.bin' }])
+  })
+
+  test('aliases map more names to loaded models; a bad map is refused', async () => {
+    const path = join(dir, 'aliases.yaml')
+    await writeFile(path, 'aliases:\n  whisper-1: ggml-base\n')
+    expect((await loadConfigFile(path)).aliases).toEqual({ 'whisper-1': 'ggml-base' })
+    await writeFile(path, 'aliases: [whisper-1]\n')
+    await expect(loadConfigFile(path)).rejects.toThrow('aliases')
   })
 
   test('clear errors: missing file, bad syntax, a model without name or adapter', async () => {

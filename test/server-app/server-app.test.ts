@@ -55,7 +55,7 @@ beforeAll(async () => {
   await writeFile(join(workdir, 'project', 'models', 'notes.txt'), 'not a model')
   await writeFile(
     join(workdir, 'project', 'cy.yaml'),
-    ['models:', '  - name: shouty', '    adapter: echo', '    path: models/tiny.echo', '    options: { prefix: "SHOUT: " }'].join('\n'),
+    ['models:', '  - name: shouty', '    adapter: echo', '    path: models/tiny.echo', '    options: { prefix: "SHOUT: " }', 'aliases:', '  gpt-4o-mini: tiny'].join('\n'),
   )
   await mkdir(join(workdir, 'empty'))
 })
@@ -79,7 +79,11 @@ describe('bun run apps/server', () => {
       expect(ids).toEqual([
         ['shouty', 'echo'],
         ['tiny', 'echo'],
+        ['gpt-4o-mini', 'echo'],
       ])
+      // A client that hard-codes a name reaches the model the alias points at.
+      const aliased = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hello there' }] })
+      expect(aliased.choices[0]!.message.content).toBe('tiny: hello there')
       const tiny = await client.chat.completions.create({ model: 'tiny', messages: [{ role: 'user', content: 'hello there' }] })
       expect(tiny.choices[0]!.message.content).toBe('tiny: hello there')
       const shouty = await client.chat.completions.create({ model: 'shouty', messages: [{ role: 'user', content: 'hi' }] })

@@ -15,7 +15,7 @@ export interface RunningApp {
 
 /** Discovers adapters, loads the configured and found models, and starts the server. */
 export async function startApp(cli: AppOptions, log: (line: string) => void = console.error): Promise<RunningApp> {
-  const config: ConfigFile = cli.configPath ? await loadConfigFile(cli.configPath) : { models: [], adapters: {}, server: {} }
+  const config: ConfigFile = cli.configPath ? await loadConfigFile(cli.configPath) : { models: [], adapters: {}, aliases: {}, server: {} }
   const settings = config.server
   const server = new Server({
     port: cli.port,
@@ -32,6 +32,11 @@ export async function startApp(cli: AppOptions, log: (line: string) => void = co
   const configured = new Set(config.models.map((model) => model.name))
   const configs = [...config.models, ...folder.models.filter((model) => !configured.has(model.name))]
   const { loaded } = await loadModels(server, configs, adapters, log)
+  for (const [alias, target] of Object.entries(config.aliases)) {
+    const entry = loaded.find(({ config: model }) => model.name === target)
+    if (entry) server.registerModel(alias, entry.model.providers, { ownedBy: entry.config.adapter, metadata: { aliasOf: target } })
+    else log(`alias '${alias}' points at '${target}', which is not loaded`)
+  }
 
   const { url } = await server.start()
   const text = banner({ url, adapters, models: loaded, unclaimed: folder.unclaimed, apiKey: Boolean(cli.apiKey ?? settings.apiKey) })

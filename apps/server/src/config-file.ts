@@ -8,12 +8,22 @@ export interface ConfigFile {
   models: ModelConfig[]
   /** Options handed to each adapter's factory, by adapter name. */
   adapters: Record<string, Record<string, unknown>>
+  /** More names for loaded models (`whisper-1: ggml-base`), so clients that hard-code a name work. */
+  aliases: Record<string, string>
   server: { port?: number; host?: string; apiKey?: string; maxConcurrency?: number; maxQueue?: number; timeoutMs?: number; modelsDir?: string }
 }
 
 export class ConfigError extends Error {}
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value)
+
+function parseAliases(raw: unknown, path: string): Record<string, string> {
+  if (raw === undefined) return {}
+  if (!isObject(raw) || !Object.values(raw).every((target) => typeof target === 'string' && target)) {
+    throw new ConfigError(`'aliases' in ${path} must map names to model names`)
+  }
+  return raw as Record<string, string>
+}
 
 /** Reads and checks a JSON or YAML config; model paths are relative to the file. */
 export async function loadConfigFile(path: string): Promise<ConfigFile> {
@@ -46,6 +56,7 @@ export async function loadConfigFile(path: string): Promise<ConfigFile> {
       return model
     }),
     adapters: isObject(raw.adapters) ? (raw.adapters as ConfigFile['adapters']) : {},
+    aliases: parseAliases(raw.aliases, path),
     server: isObject(raw.server) ? (raw.server as ConfigFile['server']) : {},
   }
   if (typeof config.server.modelsDir === 'string' && !isAbsolute(config.server.modelsDir)) config.server.modelsDir = resolve(base, config.server.modelsDir)
