@@ -1,4 +1,5 @@
 import { BadRequestError } from '@cy/core'
+import { cstr } from '@cy/native'
 import { ptr, type Pointer } from 'bun:ffi'
 import type { LlamaNative } from '../native/llama-native.ts'
 import type { GenerateArgs } from './generate-args.ts'
@@ -43,8 +44,4 @@ export function samplerChain(native: LlamaNative, vocab: Pointer, vocabSize: num
     parts.push(s.llama_sampler_init_dist(args.seed ?? (Math.random() * 0xffffffff) >>> 0))
   }
   return native.samplerChain(parts)
-}
-
-function cstr(text: string): Uint8Array {
-  return new TextEncoder().encode(`${text}\0`)
 }

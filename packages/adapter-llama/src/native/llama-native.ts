@@ -1,4 +1,5 @@
-import { cc, dlopen, ptr, toArrayBuffer, CString, type Pointer } from 'bun:ffi'
+import { compileShim, cstr, functionAddress as fn, type Calls } from '@cy/native'
+import { dlopen, ptr, toArrayBuffer, CString, type Pointer } from 'bun:ffi'
 import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { GGML_SYMBOLS, LLAMA_SYMBOLS, SHIM_SYMBOLS } from './llama-symbols.ts'
@@ -29,9 +30,6 @@ export interface ContextOptions {
 
 const FLASH: Record<ContextOptions['flashAttention'], number> = { auto: -1, off: 0, on: 1 }
 
-/** bun:ffi types pointer results as `Pointer | bigint | null`; on 64-bit they are always `Pointer | null`. */
-type Calls<T> = { [K in keyof T]: T[K] extends (...args: infer A) => infer R ? (...args: A) => Exclude<R, bigint> : T[K] }
-
 /**
  * The typed wrapper over llama.cpp: every pointer, buffer and string conversion lives here, so the
  * engine above speaks in numbers, strings and typed arrays. One instance per thread (it is not shared).
@@ -40,7 +38,7 @@ export class LlamaNative {
   readonly lib
   /** llama.cpp's functions, with pointer results typed as pointers. */
   readonly calls: Calls<ReturnType<typeof dlopen<typeof LLAMA_SYMBOLS>>['symbols']>
-  readonly shim: { symbols: Calls<ReturnType<typeof cc<typeof SHIM_SYMBOLS>>['symbols']> }
+  readonly shim: ReturnType<typeof compileShim<typeof SHIM_SYMBOLS>>
   readonly ggml
   readonly devices: string[]
 
@@ -50,7 +48,7 @@ export class LlamaNative {
     if (!ggmlFile || !llamaFile) throw new Error(`No libllama/libggml shared libraries in ${libDir}`)
     this.ggml = dlopen(join(libDir, ggmlFile), GGML_SYMBOLS)
     this.lib = dlopen(join(libDir, llamaFile), LLAMA_SYMBOLS)
-    this.shim = cc({ source: SHIM_SOURCE, include: [HEADERS], symbols: SHIM_SYMBOLS }) as unknown as typeof this.shim
+    this.shim = compileShim(SHIM_SOURCE, [HEADERS], SHIM_SYMBOLS)
     // Quiet first, so loading the backends does not print a line per library.
     this.shim.symbols.cy_quiet_logs(fn(this.lib.symbols.llama_log_set))
     this.ggml.symbols.ggml_backend_load_all_from_path(cstr(libDir))
@@ -168,14 +166,4 @@ export class LlamaNative {
     for (const part of parts) if (part) this.lib.symbols.llama_sampler_chain_add(chain, part)
     return chain
   }
-}
-
-/** A NUL-terminated UTF-8 copy of a string, for `char *` arguments. */
-function cstr(text: string): Uint8Array {
-  return new TextEncoder().encode(`${text}\0`)
-}
-
-/** The address of a dlopen'ed function, for the shim to call. */
-function fn(symbol: unknown): Pointer {
-  return (symbol as { ptr: Pointer }).ptr
 }

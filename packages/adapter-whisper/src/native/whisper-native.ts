@@ -1,12 +1,11 @@
-import { cc, CString, dlopen, JSCallback, ptr, type Pointer } from 'bun:ffi'
+import { compileShim, cstr, functionAddress as fn, type Calls } from '@cy/native'
+import { CString, dlopen, JSCallback, ptr, type Pointer } from 'bun:ffi'
 import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { WHISPER_SHIM_SYMBOLS, WHISPER_SYMBOLS } from './whisper-symbols.ts'
 
 const SHIM_SOURCE = join(import.meta.dir, 'whisper-shim.c')
 
-/** bun:ffi types pointer results as `Pointer | bigint | null`; on 64-bit they are always `Pointer | null`. */
-type Calls<T> = { [K in keyof T]: T[K] extends (...args: infer A) => infer R ? (...args: A) => Exclude<R, bigint> : T[K] }
 
 export interface TranscribeOptions {
   threads: number
@@ -39,8 +38,6 @@ export interface NativeSegment {
   tokens: NativeToken[]
 }
 
-const cstr = (text: string) => new TextEncoder().encode(`${text}\0`)
-const fn = (symbol: unknown) => (symbol as { ptr: Pointer }).ptr
 
 /** ggml's libraries in load order, each with a symbol it surely exports (dlopen wants one). */
 const GGML_LIBRARIES: Array<[stem: string, symbol: string]> = [
@@ -67,7 +64,7 @@ function find(dir: string, stem: string): string | undefined {
  */
 export class WhisperNative {
   readonly calls: Calls<ReturnType<typeof dlopen<typeof WHISPER_SYMBOLS>>['symbols']>
-  readonly shim: { symbols: Calls<ReturnType<typeof cc<typeof WHISPER_SHIM_SYMBOLS>>['symbols']> }
+  readonly shim: ReturnType<typeof compileShim<typeof WHISPER_SHIM_SYMBOLS>>
   readonly version: string
   readonly #keep: unknown[] = []
 
@@ -85,7 +82,7 @@ export class WhisperNative {
     const lib = dlopen(whisperFile, WHISPER_SYMBOLS)
     this.#keep.push(lib)
     this.calls = lib.symbols as unknown as typeof this.calls
-    this.shim = cc({ source: SHIM_SOURCE, include: headerDirs, symbols: WHISPER_SHIM_SYMBOLS }) as unknown as typeof this.shim
+    this.shim = compileShim(SHIM_SOURCE, headerDirs, WHISPER_SHIM_SYMBOLS)
     this.shim.symbols.cy_whisper_quiet_logs(fn(lib.symbols.whisper_log_set))
     this.version = String(this.calls.whisper_version())
   }

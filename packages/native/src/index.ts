@@ -1,0 +1,2 @@
+export * from './compile-shim.ts'
+export * from './ffi-types.ts'
