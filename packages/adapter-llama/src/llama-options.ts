@@ -1,3 +1,4 @@
+import { integerOption } from '@cy/native'
 import { availableParallelism } from 'node:os'
 import type { Pooling } from './native/llama-native.ts'
 
@@ -21,12 +22,7 @@ export interface LlamaOptions {
   pooling: Pooling
 }
 
-const integer = (value: unknown, name: string, min: number): number | undefined => {
-  if (value === undefined) return undefined
-  const number = Number(value)
-  if (!Number.isInteger(number) || number < min) throw new Error(`llama option '${name}' must be an integer of at least ${min}, not ${JSON.stringify(value)}`)
-  return number
-}
+const integer = (value: unknown, name: string, min: number) => integerOption(value, 'llama', name, min)
 
 export function parseLlamaOptions(raw: Record<string, unknown> = {}): LlamaOptions {
   const flash = raw.flashAttention ?? 'auto'

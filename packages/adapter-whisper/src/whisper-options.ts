@@ -1,3 +1,4 @@
+import { integerOption } from '@cy/native'
 import { availableParallelism } from 'node:os'
 
 /** Per-model options, from the model's `options` in the config (and the adapter's defaults). */
@@ -18,12 +19,7 @@ export interface WhisperOptions {
   maxBytes: number
 }
 
-const integer = (value: unknown, name: string, min: number): number | undefined => {
-  if (value === undefined) return undefined
-  const number = Number(value)
-  if (!Number.isInteger(number) || number < min) throw new Error(`whisper option '${name}' must be an integer of at least ${min}, not ${JSON.stringify(value)}`)
-  return number
-}
+const integer = (value: unknown, name: string, min: number) => integerOption(value, 'whisper', name, min)
 
 export function parseWhisperOptions(raw: Record<string, unknown> = {}): WhisperOptions {
   const parallel = integer(raw.parallel, 'parallel', 1) ?? 2

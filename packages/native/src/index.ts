@@ -1,2 +1,3 @@
 export * from './compile-shim.ts'
 export * from './ffi-types.ts'
+export * from './adapter-options.ts'

@@ -77,7 +77,9 @@ export async function buildEngine(options: { backend?: Backend; source?: string;
       '-DCMAKE_BUILD_TYPE=Release', '-DBUILD_SHARED_LIBS=ON', '-DWHISPER_BUILD_TESTS=OFF', '-DWHISPER_BUILD_EXAMPLES=ON',
       '-DWHISPER_BUILD_SERVER=OFF', '-DWHISPER_SDL2=OFF', '-DWHISPER_CURL=OFF', '-DGGML_NATIVE=OFF', ...FLAGS[backend],
       // The libraries find each other beside themselves once copied out of the build folder.
-      '-DCMAKE_BUILD_WITH_INSTALL_RPATH=ON', `-DCMAKE_INSTALL_RPATH=${process.platform === 'darwin' ? '@loader_path' : '$ORIGIN'}`,
+      // (lib/ for the libraries, bin/ for whisper-cli: each looks beside itself and in ../lib.)
+      '-DCMAKE_BUILD_WITH_INSTALL_RPATH=ON',
+      `-DCMAKE_INSTALL_RPATH=${process.platform === 'darwin' ? '@loader_path;@loader_path/../lib' : '$ORIGIN;$ORIGIN/../lib'}`,
     ],
     log,
   )
