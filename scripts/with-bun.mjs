@@ -57,6 +57,24 @@ function run(bin, args, options = {}) {
   })
 }
 
+/**
+ * The whisper adapter builds whisper.cpp on first use, which needs CMake and a C++ compiler. On a machine
+ * without them where we may install system packages (root, apt), install them; else say what is missing.
+ */
+function ensureBuildTools() {
+  const has = (tool) => spawnSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }).status === 0
+  if (has('cmake') && (has('c++') || has('g++'))) return
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0
+  if (process.platform === 'linux' && isRoot && has('apt-get')) {
+    console.error('[with-bun] installing cmake and g++ (apt-get), needed to build whisper.cpp once')
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }
+    spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env })
+    spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'cmake', 'g++'], { stdio: 'inherit', env })
+  } else {
+    console.error('[with-bun] cmake and a C++ compiler are missing: the whisper tests build whisper.cpp and need them')
+  }
+}
+
 const bun = findBun()
 installIfNeeded(bun)
 
@@ -64,6 +82,7 @@ if (command === 'start') {
   const { code } = await run(bun, [join('apps', 'server', 'src', 'main.ts'), ...rest])
   process.exit(code)
 } else if (command === 'test') {
+  ensureBuildTools()
   const typecheck = await run(bun, ['x', 'tsc', '-p', 'tsconfig.json', '--noEmit'])
   if (typecheck.code !== 0) {
     console.error('[with-bun] typecheck failed')
