@@ -142,8 +142,8 @@ export class Server {
     return this
   }
 
-  /** Starts listening; resolves with the bound port and URL. */
-  async start(): Promise<{ port: number; url: string }> {
+  /** Starts listening (on `port`, else the one from the options); resolves with the bound port and URL. */
+  async start(port?: number): Promise<{ port: number; url: string }> {
     if (this.#listening) return this.address()
     const hostname = this.#options.hostname ?? '0.0.0.0'
     // JSON routes are served as plain Bun routes (same checks, schemas and errors as the Elysia routes,
@@ -151,7 +151,7 @@ export class Server {
     const routes: Record<string, { POST: (request: Request) => Promise<Response> }> = {}
     for (const route of JSON_ROUTES) routes[route.path] = { POST: nativeJsonRoute(this.#ctx, route) }
     const server = Bun.serve({
-      port: this.#options.port ?? 8080,
+      port: port ?? this.#options.port ?? 8080,
       hostname,
       // No idle cut-off: a long non-streaming generation sends nothing until it is done.
       idleTimeout: 0,

@@ -1,0 +1,5 @@
+export * from './cluster-server.ts'
+export * from './master-node.ts'
+export * from './protocol.ts'
+export * from './wire-codec.ts'
+export * from './worker-node.ts'

@@ -1,0 +1,128 @@
+import { ConflictError, NotFoundError, type Capability } from '@cy/core'
+import { ApiKeyGuard, errorResponse, type Server } from '@cy/http'
+import { CLUSTER_MAGIC, PATHS, SECRET_HEADER, type Handshake, type Registration } from './protocol.ts'
+import { remoteProviders, type RemoteWorker } from './remote-providers.ts'
+
+interface WorkerRecord extends RemoteWorker {
+  models: Set<string>
+  lastHeartbeat: number
+}
+
+export interface MasterOptions {
+  secret: string | undefined
+  heartbeatIntervalMs: number
+  workerTimeoutMs: number
+}
+
+const json = (body: unknown, status = 200) => Response.json(body, { status })
+
+/**
+ * The master's internal side: workers introduce themselves (with the cluster secret), register their
+ * models into the master's registry as remote providers, and heart-beat; a worker that goes quiet past
+ * the timeout loses its models.
+ */
+export class MasterNode {
+  readonly workers = new Map<string, WorkerRecord>()
+  readonly #guard = new ApiKeyGuard()
+  #internal: ReturnType<typeof Bun.serve> | undefined
+  #sweeper: ReturnType<typeof setInterval> | undefined
+
+  constructor(
+    readonly server: Server,
+    readonly options: MasterOptions,
+  ) {
+    this.#guard.set(options.secret ?? null)
+  }
+
+  get internalPort(): number | undefined {
+    return this.#internal?.port
+  }
+
+  start(port: number, hostname: string): void {
+    this.#internal = Bun.serve({
+      port,
+      hostname,
+      fetch: (request, bun) => this.#handle(request, bun.requestIP(request)?.address),
+    })
+    this.#sweeper = setInterval(() => this.#sweep(), Math.max(50, Math.floor(this.options.heartbeatIntervalMs / 2)))
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.#sweeper)
+    await this.#internal?.stop(true)
+    this.#internal = undefined
+  }
+
+  async #handle(request: Request, remoteAddress: string | undefined): Promise<Response> {
+    const path = new URL(request.url).pathname
+    if (path === PATHS.hello) return json({ magic: CLUSTER_MAGIC })
+    if (request.method !== 'POST') return errorResponse(new NotFoundError('Unknown cluster route'))
+    // The internal port is not an open door: nothing below answers without the cluster secret.
+    if (this.#guard.enabled && !this.#guard.accepts(request.headers.get(SECRET_HEADER) ?? undefined)) {
+      return json({ error: { message: 'Wrong or missing cluster secret', type: 'authentication_error', param: null, code: 'invalid_cluster_secret' } }, 401)
+    }
+    try {
+      const body = (await request.json()) as Record<string, unknown>
+      switch (path) {
+        case PATHS.handshake:
+          return this.#handshake(body as unknown as Handshake & { port?: number; host?: string }, remoteAddress)
+        case PATHS.register:
+          return this.#register(body as unknown as Registration)
+        case PATHS.unregister:
+          return this.#unregister(String(body.workerId), String(body.model))
+        case PATHS.heartbeat: {
+          const worker = this.workers.get(String(body.workerId))
+          if (!worker) return errorResponse(new NotFoundError('Unknown worker: introduce yourself again', { code: 'unknown_worker' }))
+          worker.lastHeartbeat = Date.now()
+          return json({ ok: true })
+        }
+        default:
+          return errorResponse(new NotFoundError('Unknown cluster route'))
+      }
+    } catch (error) {
+      return errorResponse(error)
+    }
+  }
+
+  #handshake(hello: Handshake & { port?: number; host?: string }, remoteAddress: string | undefined): Response {
+    if (hello.magic !== CLUSTER_MAGIC) return json({ error: { message: `Expected protocol ${CLUSTER_MAGIC}`, type: 'invalid_request_error', param: 'magic', code: 'protocol_mismatch' } }, 400)
+    // A worker listening on every interface is reached at the address it called from.
+    const host = !hello.host || hello.host === '0.0.0.0' || hello.host === '::' ? remoteAddress : hello.host
+    const url = hello.url ?? `http://${host?.includes(':') ? `[${host}]` : host}:${hello.port}`
+    this.#drop(hello.workerId)
+    this.workers.set(hello.workerId, { id: hello.workerId, url, secret: this.options.secret, inFlight: 0, models: new Set(), lastHeartbeat: Date.now() })
+    return json({ magic: CLUSTER_MAGIC, heartbeatIntervalMs: this.options.heartbeatIntervalMs })
+  }
+
+  #register(registration: Registration): Response {
+    const worker = this.workers.get(registration.workerId)
+    if (!worker) return errorResponse(new NotFoundError('Unknown worker: introduce yourself again', { code: 'unknown_worker' }))
+    try {
+      this.server.registerModel(registration.model, remoteProviders(worker, registration.capabilities as Capability[]), { ownedBy: worker.id, metadata: { worker: worker.id } })
+    } catch (error) {
+      if (!(error instanceof ConflictError)) return errorResponse(error)
+      return errorResponse(new ConflictError(`Model '${registration.model}' is already registered (by the master or another worker)`, { param: 'model', code: 'model_already_registered' }))
+    }
+    worker.models.add(registration.model)
+    return json({ ok: true })
+  }
+
+  #unregister(workerId: string, model: string): Response {
+    const worker = this.workers.get(workerId)
+    if (worker?.models.delete(model)) this.server.unregisterModel(model)
+    return json({ ok: true })
+  }
+
+  /** Withdraws a worker and its models. */
+  #drop(workerId: string): void {
+    const worker = this.workers.get(workerId)
+    if (!worker) return
+    for (const model of worker.models) this.server.unregisterModel(model)
+    this.workers.delete(workerId)
+  }
+
+  #sweep(): void {
+    const deadline = Date.now() - this.options.workerTimeoutMs
+    for (const worker of [...this.workers.values()]) if (worker.lastHeartbeat < deadline) this.#drop(worker.id)
+  }
+}

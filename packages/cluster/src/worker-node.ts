@@ -1,0 +1,161 @@
+import { errorToWire, toApiError, type CapabilityRequests, type ModelRegistry } from '@cy/core'
+import { ApiKeyGuard, errorResponse, type Server } from '@cy/http'
+import { CancelledError, NotFoundError } from '@cy/core'
+import { CLUSTER_MAGIC, PATHS, SECRET_HEADER, type RunRequest } from './protocol.ts'
+import type { RunLine } from './remote-providers.ts'
+import { decodeWire, encodeWire } from './wire-codec.ts'
+
+export interface WorkerOptions {
+  workerId: string
+  secret: string | undefined
+  listenHost: string
+  listenPort: number
+  masterUrl: string
+  heartbeatIntervalMs: number
+  log: (line: string) => void
+}
+
+/**
+ * The worker's side: an internal server that runs requests on its models and streams their chunks back,
+ * and a client that introduces itself to the master, registers each model, heart-beats, and comes back
+ * by itself (with back-off) when the master restarts.
+ */
+export class WorkerNode {
+  readonly #guard = new ApiKeyGuard()
+  #internal: ReturnType<typeof Bun.serve> | undefined
+  #timer: ReturnType<typeof setTimeout> | undefined
+  #stopped = false
+  #connected = false
+  #backoff = 100
+
+  constructor(
+    readonly server: Server,
+    readonly options: WorkerOptions,
+  ) {
+    this.#guard.set(options.secret ?? null)
+  }
+
+  get registry(): ModelRegistry {
+    return this.server.registry
+  }
+
+  get connected(): boolean {
+    return this.#connected
+  }
+
+  get port(): number | undefined {
+    return this.#internal?.port
+  }
+
+  async start(): Promise<void> {
+    this.#internal = Bun.serve({ hostname: this.options.listenHost, port: this.options.listenPort, idleTimeout: 0, fetch: (request) => this.#run(request) })
+    await this.#connect()
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true
+    clearTimeout(this.#timer)
+    // Withdraw the models at once rather than waiting for the master's timeout.
+    await Promise.all(this.registry.list().map((model) => this.withdraw(model)))
+    await this.#internal?.stop(true)
+  }
+
+  /** Registers one model at the master; refused (409) when the name is taken there. */
+  async register(model: string): Promise<void> {
+    const info = this.registry.info(model)
+    if (!info) return
+    const response = await this.#post(PATHS.register, { workerId: this.options.workerId, model, capabilities: info.capabilities })
+    if (!response.ok) {
+      const body = (await response.json().catch(() => ({}))) as { error?: { message?: string } }
+      throw Object.assign(new Error(body.error?.message ?? `The master refused model '${model}' (${response.status})`), { status: response.status })
+    }
+  }
+
+  async withdraw(model: string): Promise<void> {
+    await this.#post(PATHS.unregister, { workerId: this.options.workerId, model }).catch(() => {})
+  }
+
+  #post(path: string, body: unknown): Promise<Response> {
+    return fetch(`${this.options.masterUrl}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(this.options.secret ? { [SECRET_HEADER]: this.options.secret } : {}) },
+      body: JSON.stringify(body),
+    })
+  }
+
+  async #connect(): Promise<void> {
+    const response = await this.#post(PATHS.handshake, {
+      magic: CLUSTER_MAGIC,
+      workerId: this.options.workerId,
+      host: this.options.listenHost,
+      port: this.#internal!.port,
+    })
+    if (!response.ok) {
+      const body = (await response.json().catch(() => ({}))) as { error?: { message?: string } }
+      throw Object.assign(new Error(`The master refused this worker: ${body.error?.message ?? response.status}`), { status: response.status })
+    }
+    for (const model of this.registry.list()) {
+      await this.register(model).catch((error: Error) => this.options.log(`model '${model}' not registered: ${error.message}`))
+    }
+    this.#connected = true
+    this.#backoff = 100
+    this.#schedule(this.options.heartbeatIntervalMs)
+  }
+
+  #schedule(delay: number): void {
+    if (this.#stopped) return
+    this.#timer = setTimeout(() => void this.#beat(), delay)
+  }
+
+  async #beat(): Promise<void> {
+    try {
+      const response = await this.#post(PATHS.heartbeat, { workerId: this.options.workerId })
+      if (response.ok) return this.#schedule(this.options.heartbeatIntervalMs)
+      // The master no longer knows us (it restarted, or timed us out): introduce ourselves again.
+      await this.#connect()
+    } catch {
+      this.#connected = false
+      this.options.log(`master unreachable; trying again in ${this.#backoff} ms`)
+      this.#schedule(this.#backoff)
+      this.#backoff = Math.min(this.#backoff * 2, 5000)
+      return
+    }
+  }
+
+  async #run(request: Request): Promise<Response> {
+    const path = new URL(request.url).pathname
+    if (path !== PATHS.run || request.method !== 'POST') return errorResponse(new NotFoundError('Unknown cluster route'))
+    if (this.#guard.enabled && !this.#guard.accepts(request.headers.get(SECRET_HEADER) ?? undefined)) {
+      return Response.json({ error: { message: 'Wrong or missing cluster secret', type: 'authentication_error', param: null, code: 'invalid_cluster_secret' } }, { status: 401 })
+    }
+    const { capability, request: body } = decodeWire<RunRequest>(await request.text())
+    const line = (message: RunLine) => `${encodeWire(message)}\n`
+    let channel
+    try {
+      channel = await this.server.dispatcher.dispatch(capability, body as CapabilityRequests[typeof capability], { signal: request.signal })
+    } catch (error) {
+      return new Response(line({ error: errorToWire(toApiError(error)) }), { headers: { 'content-type': 'application/x-ndjson' } })
+    }
+    const open = channel
+    const stream = new ReadableStream<string>({
+      async pull(controller) {
+        try {
+          const chunks = await open.take()
+          if (chunks === null) {
+            controller.enqueue(line({ end: true }))
+            controller.close()
+            return
+          }
+          controller.enqueue(chunks.map((chunk) => line({ chunk })).join(''))
+        } catch (error) {
+          controller.enqueue(line({ error: errorToWire(toApiError(error)) }))
+          controller.close()
+        }
+      },
+      cancel() {
+        open.abort(new CancelledError('The master closed the request'))
+      },
+    })
+    return new Response(stream, { headers: { 'content-type': 'application/x-ndjson' } })
+  }
+}

@@ -1,0 +1,162 @@
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { join } from 'node:path'
+import OpenAI, { toFile } from 'openai'
+import { assertMatchesSchema } from '../support/openapi-validator.ts'
+import { recordingClient, sseFrames } from '../support/recording-client.ts'
+
+const NODE = join(import.meta.dir, '..', 'fixtures', 'cluster', 'node.ts')
+const SECRET = 'cluster-test-secret'
+
+interface Node {
+  process: ReturnType<typeof Bun.spawn>
+  output: () => string
+}
+
+/** Starts a node process and waits for its first line ("... ready" or "failed: ..."). */
+async function spawnNode(args: string[]): Promise<{ node: Node; line: string }> {
+  const child = Bun.spawn([process.execPath, NODE, ...args], { stdout: 'pipe', stderr: 'pipe' })
+  let output = ''
+  const reader = child.stdout.getReader()
+  const decoder = new TextDecoder()
+  while (!output.includes('\n')) {
+    const { value, done } = await reader.read()
+    if (done) break
+    output += decoder.decode(value)
+  }
+  void (async () => {
+    for (;;) {
+      const { value, done } = await reader.read()
+      if (done) return
+      output += decoder.decode(value)
+    }
+  })()
+  return { node: { process: child, output: () => output }, line: output.split('\n')[0] ?? '' }
+}
+
+/** A port with port + 1000 free too. */
+function freePorts(): number {
+  for (;;) {
+    const probe = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } })
+    const port = probe.port
+    probe.stop(true)
+    if (port + 1000 < 65_536) {
+      try {
+        const other = Bun.listen({ hostname: '127.0.0.1', port: port + 1000, socket: { data() {} } })
+        other.stop(true)
+        return port
+      } catch {
+        // taken: try another
+      }
+    }
+  }
+}
+
+async function waitForModels(url: string, predicate: (ids: string[]) => boolean): Promise<string[]> {
+  let ids: string[] = []
+  for (let i = 0; i < 200; i++) {
+    ids = ((await (await fetch(`${url}/v1/models`)).json()) as { data: Array<{ id: string }> }).data.map((m) => m.id)
+    if (predicate(ids)) return ids
+    await Bun.sleep(25)
+  }
+  return ids
+}
+
+let port: number
+let url: string
+const nodes: Node[] = []
+let client: OpenAI
+
+beforeAll(async () => {
+  port = freePorts()
+  const master = await spawnNode(['master', String(port), SECRET])
+  nodes.push(master.node)
+  expect(master.line).toStartWith('master ready')
+  url = `http://127.0.0.1:${port}`
+  // One worker joins through the internal port, the other through the API port.
+  const alpha = await spawnNode(['worker', String(port + 1000), SECRET, 'alpha', 'alpha-chat,alpha-embed,alpha-asr,alpha-tts,alpha-image'])
+  const beta = await spawnNode(['worker', String(port), SECRET, 'beta', 'beta-chat'])
+  nodes.push(alpha.node, beta.node)
+  expect([alpha.line, beta.line]).toEqual(['worker ready alpha', 'worker ready beta'])
+  client = recordingClient(url).client
+}, 60_000)
+afterAll(async () => {
+  for (const node of nodes) node.process.kill('SIGTERM')
+  await Promise.all(nodes.map((node) => node.process.exited))
+})
+
+describe('cluster mode, real processes on loopback', () => {
+  test('/v1/models on the master lists its own models and every worker’s, owned by the worker', async () => {
+    await waitForModels(url, (ids) => ids.length >= 7)
+    const listed = []
+    for await (const model of client.models.list()) listed.push([model.id, model.owned_by])
+    expect(listed).toEqual(
+      expect.arrayContaining([
+        ['master-chat', 'cy'],
+        ['alpha-chat', 'alpha'],
+        ['alpha-embed', 'alpha'],
+        ['alpha-asr', 'alpha'],
+        ['alpha-tts', 'alpha'],
+        ['alpha-image', 'alpha'],
+        ['beta-chat', 'beta'],
+      ]),
+    )
+  })
+
+  test('chat is forwarded, JSON and SSE alike, and reads exactly like a local answer', async () => {
+    const { client: recording, last } = recordingClient(url)
+    for (const model of ['alpha-chat', 'beta-chat', 'master-chat']) {
+      const whole = await recording.chat.completions.create({ model, messages: [{ role: 'user', content: 'hi' }] })
+      expect(whole.choices[0]!.message.content).toBe(`${model}: hello from the cluster`)
+      expect(whole.usage?.completion_tokens).toBe(5)
+      assertMatchesSchema('CreateChatCompletionResponse', JSON.parse((await last()).text))
+      const stream = await recording.chat.completions.create({ model, stream: true, messages: [{ role: 'user', content: 'hi' }] })
+      let text = ''
+      for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? ''
+      expect(text).toBe(whole.choices[0]!.message.content!)
+      for (const frame of sseFrames((await last()).text)) assertMatchesSchema('CreateChatCompletionStreamResponse', frame)
+    }
+  })
+
+  test('embeddings, multipart transcriptions, binary speech and images are forwarded', async () => {
+    const embedding = await client.embeddings.create({ model: 'alpha-embed', input: ['abc', 'de'], encoding_format: 'float' })
+    // Float32 vectors cross the process boundary bit for bit.
+    expect(embedding.data.map((d) => d.embedding)).toEqual([
+      [3, 1, 0.5],
+      [2, 1, 0.5],
+    ])
+    const transcript = await client.audio.transcriptions.create({ model: 'alpha-asr', file: await toFile(new Uint8Array(1234), 'clip.wav') })
+    expect(transcript.text).toBe(' 1234 bytes from clip.wav')
+    const speech = await client.audio.speech.create({ model: 'alpha-tts', voice: 'alloy', input: 'hello', response_format: 'pcm' })
+    expect(Array.from(new Int16Array(await speech.arrayBuffer()))).toEqual([1, -1, 2, -2, 5])
+    const image = await client.images.generate({ model: 'alpha-image', prompt: 'x', response_format: 'b64_json' })
+    expect(Array.from(Buffer.from(image.data![0]!.b64_json!, 'base64'))).toEqual([0x89, 0x50, 0x4e, 0x47, 9, 9])
+  })
+
+  test('a name already taken is refused at registration; the first owner keeps it', async () => {
+    const copycat = await spawnNode(['worker', String(port + 1000), SECRET, 'copycat', 'alpha-chat,gamma-chat'])
+    nodes.push(copycat.node)
+    expect(copycat.line).toBe('worker ready copycat')
+    const ids = await waitForModels(url, (list) => list.includes('gamma-chat'))
+    expect(ids.filter((id) => id === 'alpha-chat')).toHaveLength(1)
+    const answer = await client.chat.completions.create({ model: 'alpha-chat', messages: [{ role: 'user', content: 'hi' }] })
+    expect(answer.choices[0]!.message.content).toStartWith('alpha-chat:')
+  })
+
+  test('a worker with the wrong cluster secret is refused', async () => {
+    const intruder = await spawnNode(['worker', String(port + 1000), 'not-the-secret', 'intruder', 'evil-chat'])
+    expect(intruder.line).toStartWith('failed:')
+    expect(intruder.line).toContain('secret')
+    expect(await intruder.node.process.exited).toBe(3)
+    expect(await waitForModels(url, () => true)).not.toContain('evil-chat')
+  })
+
+  test('a killed worker loses its models after the heartbeat timeout; the master serves the rest', async () => {
+    const doomed = await spawnNode(['worker', String(port + 1000), SECRET, 'doomed', 'doomed-chat'])
+    expect(doomed.line).toBe('worker ready doomed')
+    expect(await waitForModels(url, (ids) => ids.includes('doomed-chat'))).toContain('doomed-chat')
+    doomed.node.process.kill('SIGKILL')
+    expect(await waitForModels(url, (ids) => !ids.includes('doomed-chat'))).not.toContain('doomed-chat')
+    const still = await client.chat.completions.create({ model: 'beta-chat', messages: [{ role: 'user', content: 'hi' }] })
+    expect(still.choices[0]!.message.content).toStartWith('beta-chat:')
+  })
+})
