@@ -159,4 +159,90 @@ describe('cluster mode, real processes on loopback', () => {
     const still = await client.chat.completions.create({ model: 'beta-chat', messages: [{ role: 'user', content: 'hi' }] })
     expect(still.choices[0]!.message.content).toStartWith('beta-chat:')
   })
+
+  test('a worker killed mid-stream: the client gets an SSE error event, then the end; the master serves on', async () => {
+    const fragile = await spawnNode(['worker', String(port + 1000), SECRET, 'fragile', 'fragile-chat'])
+    expect(fragile.line).toBe('worker ready fragile')
+    await waitForModels(url, (ids) => ids.includes('fragile-chat'))
+    const response = await fetch(`${url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      // max_tokens 1000 makes the fixture slow: 200 ms a word.
+      body: JSON.stringify({ model: 'fragile-chat', stream: true, max_tokens: 1000, messages: [{ role: 'user', content: 'hi' }] }),
+    })
+    const reader = response.body!.getReader()
+    await reader.read()
+    fragile.node.process.kill('SIGKILL')
+    let text = ''
+    for (let part = await reader.read(); !part.done; part = await reader.read()) text += new TextDecoder().decode(part.value)
+    const frames = sseFrames(text) as Array<{ error?: { type: string } }>
+    expect(frames.at(-1)?.error?.type).toBe('upstream_error')
+    assertMatchesSchema('ErrorResponse', frames.at(-1))
+    const still = await client.chat.completions.create({ model: 'alpha-chat', messages: [{ role: 'user', content: 'hi' }] })
+    expect(still.choices[0]!.message.content).toStartWith('alpha-chat:')
+  })
+
+  test('a client that leaves cancels the work on the worker', async () => {
+    const watched = await spawnNode(['worker', String(port + 1000), SECRET, 'watched', 'watched-chat'])
+    nodes.push(watched.node)
+    await waitForModels(url, (ids) => ids.includes('watched-chat'))
+    const leaving = new AbortController()
+    const response = await fetch(`${url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'watched-chat', stream: true, max_tokens: 1000, messages: [{ role: 'user', content: 'hi' }] }),
+      signal: leaving.signal,
+    })
+    await response.body!.getReader().read()
+    leaving.abort()
+    for (let i = 0; i < 100 && !watched.node.output().includes('aborted watched-chat'); i++) await Bun.sleep(20)
+    expect(watched.node.output()).toContain('aborted watched-chat')
+  })
+})
+
+describe('run(port) picks the mode by what holds the port', () => {
+  test('free → master; one of our masters → worker; anything else → a clear error', async () => {
+    const free = freePorts()
+    const first = await spawnNode(['auto', String(free), SECRET, 'auto-1', 'auto-one-chat'])
+    const second = await spawnNode(['auto', String(free), SECRET, 'auto-2', 'auto-two-chat'])
+    try {
+      expect(first.line).toBe('auto master')
+      expect(second.line).toBe('auto worker')
+      const ids = await waitForModels(`http://127.0.0.1:${free}`, (list) => list.includes('auto-two-chat'))
+      expect(ids).toEqual(expect.arrayContaining(['auto-one-chat', 'auto-two-chat']))
+      // A port held by something else: here, a plain HTTP server.
+      const stranger = Bun.serve({ port: 0, hostname: '0.0.0.0', fetch: () => new Response('not a cy master') })
+      try {
+        const third = await spawnNode(['auto', String(stranger.port), SECRET, 'auto-3', ''])
+        expect(third.line).toContain('not a cy master')
+        expect(await third.node.process.exited).toBe(3)
+      } finally {
+        stranger.stop(true)
+      }
+    } finally {
+      for (const node of [first.node, second.node]) node.process.kill('SIGTERM')
+    }
+  })
+})
+
+describe('a master that restarts', () => {
+  test('gets its workers back: they reconnect and register again by themselves', async () => {
+    const restartPort = freePorts()
+    let master = await spawnNode(['master', String(restartPort), SECRET])
+    const worker = await spawnNode(['worker', String(restartPort + 1000), SECRET, 'loyal', 'loyal-chat'])
+    const base = `http://127.0.0.1:${restartPort}`
+    try {
+      expect(await waitForModels(base, (ids) => ids.includes('loyal-chat'))).toContain('loyal-chat')
+      master.node.process.kill('SIGKILL')
+      await master.node.process.exited
+      master = await spawnNode(['master', String(restartPort), SECRET])
+      expect(master.line).toStartWith('master ready')
+      expect(await waitForModels(base, (ids) => ids.includes('loyal-chat'))).toContain('loyal-chat')
+      const answer = await recordingClient(base).client.chat.completions.create({ model: 'loyal-chat', messages: [{ role: 'user', content: 'hi' }] })
+      expect(answer.choices[0]!.message.content).toStartWith('loyal-chat:')
+    } finally {
+      master.node.process.kill('SIGTERM')
+      worker.node.process.kill('SIGTERM')
+    }
+  })
 })
