@@ -1,5 +1,5 @@
-import type { AsrHandler, ChatHandler, CompletionHandler, EmbeddingHandler, ImageHandler, Providers, RegisterOptions, TtsHandler } from '@cy/core'
-import { Server, type ServerOptions } from '@cy/http'
+import type { Providers, RegisterOptions } from '@cy/core'
+import { ModelRegistrar, Server, type ServerOptions } from '@cy/http'
 import { MasterNode } from './master-node.ts'
 import { CLUSTER_MAGIC, INTERNAL_PORT_OFFSET, PATHS } from './protocol.ts'
 import { WorkerNode } from './worker-node.ts'
@@ -45,7 +45,7 @@ async function portIsFree(port: number, host: string): Promise<boolean> {
  * cluster protocol on port + 1000; workers register their models there and the master forwards
  * requests to them. Register models first, then run.
  */
-export class ClusterServer {
+export class ClusterServer extends ModelRegistrar {
   readonly #server: Server
   readonly #options: ClusterOptions
   #mode: ClusterMode = 'standalone'
@@ -54,6 +54,7 @@ export class ClusterServer {
   #listen = { host: '0.0.0.0', port: 0 }
 
   constructor(options: ClusterOptions = {}) {
+    super()
     this.#options = { ...options, secret: options.secret ?? process.env.CY_CLUSTER_SECRET }
     this.#server = new Server({ ...options.server, port: 0 })
   }
@@ -82,27 +83,8 @@ export class ClusterServer {
     return this
   }
 
-  registerChat(name: string, handler: ChatHandler, options?: RegisterOptions): this {
-    return this.registerModel(name, { chat: handler }, options)
-  }
-  registerCompletion(name: string, handler: CompletionHandler, options?: RegisterOptions): this {
-    return this.registerModel(name, { completion: handler }, options)
-  }
-  registerEmbedding(name: string, handler: EmbeddingHandler, options?: RegisterOptions): this {
-    return this.registerModel(name, { embedding: handler }, options)
-  }
-  registerASR(name: string, handler: AsrHandler, options?: RegisterOptions): this {
-    return this.registerModel(name, { asr: handler }, options)
-  }
-  registerTTS(name: string, handler: TtsHandler, options?: RegisterOptions): this {
-    return this.registerModel(name, { tts: handler }, options)
-  }
-  registerImageGeneration(name: string, handler: ImageHandler, options?: RegisterOptions): this {
-    return this.registerModel(name, { image: handler }, options)
-  }
-
   /** Registers locally; a running worker also registers the model at its master (a taken name fails there). */
-  registerModel(name: string, providers: Providers, options?: RegisterOptions): this {
+  override registerModel(name: string, providers: Providers, options?: RegisterOptions): this {
     this.#server.registerModel(name, providers, options)
     if (this.#worker?.connected) {
       void this.#worker.register(name).catch((error: Error) => {

@@ -1,19 +1,14 @@
 import {
   Dispatcher,
   ModelRegistry,
-  type AsrHandler,
-  type ChatHandler,
-  type CompletionHandler,
-  type EmbeddingHandler,
-  type ImageHandler,
   type Providers,
   type RegisterOptions,
-  type TtsHandler,
 } from '@cy/core'
 import { Elysia } from 'elysia'
 import type { ApiContext } from './api-context.ts'
 import { ApiKeyGuard } from './guards/api-key-guard.ts'
 import { ImageStore } from './images/image-store.ts'
+import { ModelRegistrar } from './model-registrar.ts'
 import { openaiPlugin } from './openai-plugin.ts'
 import { nativeJsonRoute } from './routes/json-route.ts'
 import { JSON_ROUTES } from './routes/json-routes.ts'
@@ -46,7 +41,7 @@ export interface ServerOptions {
 const DEFAULT_MAX_BODY = 32 * 1024 * 1024
 
 /** The seed's library API: register models by name, then start an OpenAI-compatible server. */
-export class Server {
+export class Server extends ModelRegistrar {
   readonly registry = new ModelRegistry()
   readonly dispatcher: Dispatcher
   readonly app: Elysia<any, any, any, any, any, any, any>
@@ -56,6 +51,7 @@ export class Server {
   #listening: { port: number; hostname: string; server: ReturnType<typeof Bun.serve> } | undefined
 
   constructor(options: ServerOptions | number = {}) {
+    super()
     this.#options = typeof options === 'number' ? { port: options } : { ...options }
     const opts = this.#options
     this.dispatcher = new Dispatcher(this.registry, {
@@ -79,32 +75,8 @@ export class Server {
     this.app = new Elysia({ normalize: false }).use(openaiPlugin(ctx, { docs: opts.docs !== false }))
   }
 
-  registerChat(name: string, handler: ChatHandler, options?: RegisterOptions): this {
-    return this.registerModel(name, { chat: handler }, options)
-  }
-
-  registerCompletion(name: string, handler: CompletionHandler, options?: RegisterOptions): this {
-    return this.registerModel(name, { completion: handler }, options)
-  }
-
-  registerEmbedding(name: string, handler: EmbeddingHandler, options?: RegisterOptions): this {
-    return this.registerModel(name, { embedding: handler }, options)
-  }
-
-  registerASR(name: string, handler: AsrHandler, options?: RegisterOptions): this {
-    return this.registerModel(name, { asr: handler }, options)
-  }
-
-  registerTTS(name: string, handler: TtsHandler, options?: RegisterOptions): this {
-    return this.registerModel(name, { tts: handler }, options)
-  }
-
-  registerImageGeneration(name: string, handler: ImageHandler, options?: RegisterOptions): this {
-    return this.registerModel(name, { image: handler }, options)
-  }
-
   /** Registers several capabilities under one name (what adapters do). */
-  registerModel(name: string, providers: Providers, options?: RegisterOptions): this {
+  override registerModel(name: string, providers: Providers, options?: RegisterOptions): this {
     this.registry.register(name, providers, options)
     return this
   }
