@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { join } from 'node:path'
 import OpenAI, { toFile } from 'openai'
+import { clusterPort } from '../support/cluster-port.ts'
 import { assertMatchesSchema } from '../support/openapi-validator.ts'
 import { recordingClient, sseFrames } from '../support/recording-client.ts'
 
@@ -33,24 +34,6 @@ async function spawnNode(args: string[]): Promise<{ node: Node; line: string }> 
   return { node: { process: child, output: () => output }, line: output.split('\n')[0] ?? '' }
 }
 
-/** A port with port + 1000 free too. */
-function freePorts(): number {
-  for (;;) {
-    const probe = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } })
-    const port = probe.port
-    probe.stop(true)
-    if (port + 1000 < 65_536) {
-      try {
-        const other = Bun.listen({ hostname: '127.0.0.1', port: port + 1000, socket: { data() {} } })
-        other.stop(true)
-        return port
-      } catch {
-        // taken: try another
-      }
-    }
-  }
-}
-
 async function waitForModels(url: string, predicate: (ids: string[]) => boolean): Promise<string[]> {
   let ids: string[] = []
   for (let i = 0; i < 200; i++) {
@@ -67,7 +50,7 @@ const nodes: Node[] = []
 let client: OpenAI
 
 beforeAll(async () => {
-  port = freePorts()
+  port = clusterPort()
   const master = await spawnNode(['master', String(port), SECRET])
   nodes.push(master.node)
   expect(master.line).toStartWith('master ready')
@@ -202,7 +185,7 @@ describe('cluster mode, real processes on loopback', () => {
 
 describe('run(port) picks the mode by what holds the port', () => {
   test('free → master; one of our masters → worker; anything else → a clear error', async () => {
-    const free = freePorts()
+    const free = clusterPort()
     const first = await spawnNode(['auto', String(free), SECRET, 'auto-1', 'auto-one-chat'])
     const second = await spawnNode(['auto', String(free), SECRET, 'auto-2', 'auto-two-chat'])
     try {
@@ -227,7 +210,7 @@ describe('run(port) picks the mode by what holds the port', () => {
 
 describe('a master that restarts', () => {
   test('gets its workers back: they reconnect and register again by themselves', async () => {
-    const restartPort = freePorts()
+    const restartPort = clusterPort()
     let master = await spawnNode(['master', String(restartPort), SECRET])
     const worker = await spawnNode(['worker', String(restartPort + 1000), SECRET, 'loyal', 'loyal-chat'])
     const base = `http://127.0.0.1:${restartPort}`
@@ -245,4 +228,62 @@ describe('a master that restarts', () => {
       worker.node.process.kill('SIGTERM')
     }
   })
+})
+
+describe('replicas (allowReplicas on the master)', () => {
+  test('one name, two workers: the least busy takes each request; /health shows the load; a killed replica loses nothing not yet streaming', async () => {
+    const replicaPort = clusterPort()
+    const base = `http://127.0.0.1:${replicaPort}`
+    const master = await spawnNode(['master-replicas', String(replicaPort), SECRET])
+    const one = await spawnNode(['worker', String(replicaPort), SECRET, 'one', 'twin-chat'])
+    const two = await spawnNode(['worker', String(replicaPort), SECRET, 'two', 'twin-chat'])
+    try {
+      expect([master.line.split(' ')[0], one.line, two.line]).toEqual(['master', 'worker ready one', 'worker ready two'])
+      const replicas = recordingClient(base).client
+      let owner = ''
+      for (let i = 0; i < 200 && owner !== 'one,two'; i++) {
+        owner = (await replicas.models.retrieve('twin-chat').catch(() => ({ owned_by: '' }))).owned_by
+        await Bun.sleep(25)
+      }
+      expect(owner).toBe('one,two')
+      expect((await waitForModels(base, () => true)).filter((id) => id === 'twin-chat')).toHaveLength(1)
+
+      // Four slow streams at once: two on each worker.
+      const leaving = new AbortController()
+      const slow = () =>
+        fetch(`${base}/v1/chat/completions`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ model: 'twin-chat', stream: true, max_tokens: 1000, messages: [{ role: 'user', content: 'hi' }] }),
+          signal: leaving.signal,
+        })
+      const responses = await Promise.all([slow(), slow(), slow(), slow()])
+      const firsts = await Promise.all(responses.map(async (response) => new TextDecoder().decode((await response.body!.getReader().read()).value)))
+      const health = (await (await fetch(`${base}/health`)).json()) as { cluster: { workers: Array<{ id: string; models: string[]; in_flight: number; last_heartbeat: string }> } }
+      expect(health.cluster.workers.map((w) => [w.id, w.models, w.in_flight]).sort()).toEqual([
+        ['one', ['twin-chat'], 2],
+        ['two', ['twin-chat'], 2],
+      ])
+      for (const worker of health.cluster.workers) expect(Date.now() - Date.parse(worker.last_heartbeat)).toBeLessThan(5000)
+      const servedBy = firsts.map((first) => (sseFrames(first)[0] as { choices: Array<{ delta: { content?: string } }> }).choices[0]!.delta.content ?? '')
+      expect(servedBy.sort()).toEqual(['twin-chat@one:', 'twin-chat@one:', 'twin-chat@two:', 'twin-chat@two:'])
+      leaving.abort()
+
+      // Kill one replica; before the master notices, every new request still gets an answer.
+      one.node.process.kill('SIGKILL')
+      await one.node.process.exited
+      const answers = await Promise.all(
+        Array.from({ length: 6 }, () => replicas.chat.completions.create({ model: 'twin-chat', messages: [{ role: 'user', content: 'hi' }] })),
+      )
+      expect(answers.map((answer) => answer.choices[0]!.message.content)).toEqual(Array(6).fill('twin-chat@two: hello from the cluster'))
+      // Once timed out, the dead replica leaves the name to the living one.
+      for (let i = 0; i < 200 && owner !== 'two'; i++) {
+        owner = (await replicas.models.retrieve('twin-chat')).owned_by
+        await Bun.sleep(25)
+      }
+      expect(owner).toBe('two')
+    } finally {
+      for (const node of [master.node, one.node, two.node]) node.process.kill('SIGTERM')
+    }
+  }, 30_000)
 })

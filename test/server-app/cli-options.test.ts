@@ -43,4 +43,22 @@ describe('server app options', () => {
     expect(() => parseCliOptions(['--no-such-flag'], {})).toThrow(UsageError)
     expect(() => parseCliOptions([], { CY_MAX_CONCURRENCY: '-1' })).toThrow(UsageError)
   })
+
+  test('cluster flags: one mode at a time, with its settings from flags or environment', () => {
+    expect(parseCliOptions(['--worker', '--master-host', '10.0.0.2', '--master-port', '9000', '--worker-id', 'gpu-2'], { CY_CLUSTER_SECRET: 's' })?.cluster).toEqual({
+      mode: 'worker',
+      masterHost: '10.0.0.2',
+      masterPort: 9000,
+      workerHost: '0.0.0.0',
+      workerPort: 0,
+      allowReplicas: false,
+      secret: 's',
+      workerId: 'gpu-2',
+    })
+    expect(parseCliOptions(['--master', '--allow-replicas'], {})?.cluster).toMatchObject({ mode: 'master', allowReplicas: true })
+    expect(parseCliOptions(['--auto'], { CY_MASTER_PORT: '7000' })?.cluster).toMatchObject({ mode: 'auto', masterPort: 7000 })
+    expect(parseCliOptions([], {})?.cluster).toBeUndefined()
+    expect(() => parseCliOptions(['--master', '--worker'], {})).toThrow('--master and --worker cannot be combined')
+    expect(() => parseCliOptions(['--master-port', '1'], {})).toThrow(UsageError)
+  })
 })

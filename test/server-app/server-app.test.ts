@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { clusterPort } from '../support/cluster-port.ts'
 import { recordingClient } from '../support/recording-client.ts'
 
 const MAIN = resolve(import.meta.dir, '../../apps/server/src/main.ts')
@@ -123,3 +124,52 @@ describe('bun run apps/server', () => {
     expect(await new Response(child.stderr).text()).toContain('Usage: bun run apps/server')
   })
 })
+
+describe('bun run apps/server in cluster mode', () => {
+  test('--master, --worker and --auto: the worker’s models are served through the master, /health reports the workers', async () => {
+    const port = clusterPort()
+    const secret = ['--cluster-secret', 'app-secret', '--worker-host', '127.0.0.1']
+    const master = await launch(join(workdir, 'empty'), ['--master', '--port', String(port), ...secret])
+    const running = [master]
+    try {
+      expect(master.stdout()).toContain(`cluster   master; workers join on port ${port + 1000} (cluster secret required)`)
+      const worker = await launch(join(workdir, 'project'), ['--worker', '--master-port', String(port), '--worker-id', 'w1', '--config', 'cy.yaml', ...secret])
+      running.push(worker)
+      expect(worker.stdout()).toContain(`cluster   worker 'w1' of http://127.0.0.1:${port}; clients call the master`)
+      // The worker's banner sends clients to the master.
+      expect(worker.url).toBe(master.url)
+      const auto = await launch(join(workdir, 'empty'), ['--auto', '--port', String(port), '--worker-id', 'w2', ...secret])
+      running.push(auto)
+      expect(auto.stdout()).toContain(`worker 'w2'`)
+
+      const { client } = recordingClient(master.url)
+      const owners = []
+      for await (const model of client.models.list()) owners.push([model.id, model.owned_by])
+      expect(owners).toEqual([
+        ['shouty', 'w1'],
+        ['tiny', 'w1'],
+        ['gpt-4o-mini', 'w1'],
+      ])
+      const tiny = await client.chat.completions.create({ model: 'tiny', messages: [{ role: 'user', content: 'through the master' }] })
+      expect(tiny.choices[0]!.message.content).toBe('tiny: through the master')
+      const health = (await (await fetch(`${master.url}/health`)).json()) as { cluster: { mode: string; workers: Array<{ id: string; models: string[]; in_flight: number }> } }
+      expect(health.cluster.mode).toBe('master')
+      expect(health.cluster.workers.map(({ id, models, in_flight }) => ({ id, models, in_flight }))).toEqual([
+        { id: 'w1', models: ['shouty', 'tiny', 'gpt-4o-mini'], in_flight: 0 },
+        { id: 'w2', models: [], in_flight: 0 },
+      ])
+
+      // A worker without the secret does not get in, and says why.
+      const intruder = Bun.spawn([process.execPath, MAIN, '--worker', '--master-port', String(port), '--worker-host', '127.0.0.1', '--cluster-secret', 'wrong'], {
+        cwd: join(workdir, 'empty'),
+        stdout: 'pipe',
+        stderr: 'pipe',
+      })
+      expect(await intruder.exited).toBe(1)
+      expect(await new Response(intruder.stderr).text()).toContain('cluster worker: The master refused this worker: Wrong or missing cluster secret')
+    } finally {
+      for (const server of running.reverse()) await server.stop()
+    }
+  }, 60_000)
+})
+

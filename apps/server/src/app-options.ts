@@ -15,4 +15,19 @@ export interface AppOptions {
   adapterPaths: string[]
   /** Print nothing but errors. */
   quiet: boolean
+  /** Cluster mode: a master, a worker of one, or whichever `--port` calls for. */
+  cluster?: ClusterAppOptions
+}
+
+export interface ClusterAppOptions {
+  mode: 'master' | 'worker' | 'auto'
+  /** Where a worker finds its master (its API port or internal port). */
+  masterHost: string
+  masterPort: number
+  secret?: string
+  workerId?: string
+  /** Where this worker listens for the master (port 0: a free one). */
+  workerHost: string
+  workerPort: number
+  allowReplicas: boolean
 }

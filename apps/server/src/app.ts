@@ -1,13 +1,17 @@
-import { Server } from '@cy/http'
+import { ClusterServer } from '@cy/cluster'
+import { Server, type ModelRegistrar, type ServerOptions } from '@cy/http'
 import { findAdapterPackages, loadAdapters } from './adapter-discovery.ts'
 import type { AppOptions } from './app-options.ts'
 import { banner } from './banner.ts'
 import { loadConfigFile, type ConfigFile } from './config-file.ts'
 import { loadModels } from './model-loader.ts'
 import { scanModelsFolder } from './models-folder.ts'
+import { StartupError } from './startup-error.ts'
 
 export interface RunningApp {
   server: Server
+  /** Set in cluster mode. */
+  cluster?: ClusterServer
   url: string
   banner: string
   stop(): Promise<void>
@@ -17,36 +21,80 @@ export interface RunningApp {
 export async function startApp(cli: AppOptions, log: (line: string) => void = console.error): Promise<RunningApp> {
   const config: ConfigFile = cli.configPath ? await loadConfigFile(cli.configPath) : { models: [], adapters: {}, aliases: {}, server: {} }
   const settings = config.server
-  const server = new Server({
-    port: cli.port,
+  const options: ServerOptions = {
     hostname: cli.host,
     ...(cli.apiKey ?? settings.apiKey ? { apiKey: (cli.apiKey ?? settings.apiKey)! } : {}),
     ...(cli.maxConcurrency ?? settings.maxConcurrency ? { maxConcurrency: (cli.maxConcurrency ?? settings.maxConcurrency)! } : {}),
     ...(cli.maxQueue ?? settings.maxQueue ? { maxQueue: (cli.maxQueue ?? settings.maxQueue)! } : {}),
     ...(cli.timeoutMs ?? settings.timeoutMs) !== undefined ? { timeoutMs: (cli.timeoutMs ?? settings.timeoutMs)! } : {},
-  })
+  }
+  const cluster = cli.cluster
+    ? new ClusterServer({
+        ...(cli.cluster.secret ? { secret: cli.cluster.secret } : {}),
+        ...(cli.cluster.workerId ? { workerId: cli.cluster.workerId } : {}),
+        allowReplicas: cli.cluster.allowReplicas,
+        server: options,
+        log,
+      })
+    : undefined
+  const server = cluster?.getServer() ?? new Server({ ...options, port: cli.port })
+  // In cluster mode models register through the cluster, so a worker also registers them at its master.
+  const registrar: ModelRegistrar = cluster ?? server
 
   const packages = findAdapterPackages([process.cwd(), import.meta.dir], cli.adapterPaths)
   const adapters = await loadAdapters(packages, config.adapters)
   const folder = await scanModelsFolder(settings.modelsDir ?? cli.modelsDir, adapters)
   const configured = new Set(config.models.map((model) => model.name))
   const configs = [...config.models, ...folder.models.filter((model) => !configured.has(model.name))]
-  const { loaded } = await loadModels(server, configs, adapters, log)
+  const { loaded } = await loadModels(registrar, configs, adapters, log)
   for (const [alias, target] of Object.entries(config.aliases)) {
     const entry = loaded.find(({ config: model }) => model.name === target)
-    if (entry) server.registerModel(alias, entry.model.providers, { ownedBy: entry.config.adapter, metadata: { aliasOf: target } })
+    if (entry) registrar.registerModel(alias, entry.model.providers, { ownedBy: entry.config.adapter, metadata: { aliasOf: target } })
     else log(`alias '${alias}' points at '${target}', which is not loaded`)
   }
 
-  const { url } = await server.start()
-  const text = banner({ url, adapters, models: loaded, unclaimed: folder.unclaimed, apiKey: Boolean(cli.apiKey ?? settings.apiKey) })
+  const dispose = async () => {
+    for (const { model } of loaded) await model.dispose()
+  }
+  let url: string
+  let role: string | undefined
+  try {
+    if (!cluster || !cli.cluster) url = (await server.start(cli.port)).url
+    else ({ url, role } = await startCluster(cluster, cli))
+  } catch (error) {
+    await dispose()
+    throw error
+  }
+  const text = banner({ url, adapters, models: loaded, unclaimed: folder.unclaimed, apiKey: Boolean(cli.apiKey ?? settings.apiKey), ...(role ? { cluster: role } : {}) })
   return {
     server,
+    ...(cluster ? { cluster } : {}),
     url,
     banner: text,
     async stop() {
-      await server.stop()
-      for (const { model } of loaded) await model.dispose()
+      if (cluster) await cluster.stop()
+      else await server.stop()
+      await dispose()
     },
+  }
+}
+
+/** Runs as master, worker or either; resolves with the URL clients call and a line for the banner. */
+async function startCluster(cluster: ClusterServer, cli: AppOptions): Promise<{ url: string; role: string }> {
+  const settings = cli.cluster!
+  cluster.setWorkerListenAddress(settings.workerHost, settings.workerPort)
+  const secured = settings.secret ? 'cluster secret required' : 'no cluster secret: any worker may join'
+  try {
+    const mode =
+      settings.mode === 'master'
+        ? (await cluster.runAsMaster(cli.port, cli.host), 'master')
+        : settings.mode === 'worker'
+          ? (await cluster.runAsWorker(settings.masterHost, settings.masterPort), 'worker')
+          : await cluster.run(cli.port, settings.masterHost)
+    const url = cluster.getMasterUrl()!
+    if (mode === 'master') return { url, role: `master; workers join on port ${cluster.getServer().port + 1000} (${secured})` }
+    return { url, role: `worker '${cluster.getWorkerClient()!.options.workerId}' of ${url}; clients call the master` }
+  } catch (error) {
+    throw new StartupError(`cluster ${settings.mode}: ${(error as Error).message}`)
   }
 }

@@ -7,6 +7,8 @@ export interface BannerFacts {
   models: LoadedEntry[]
   unclaimed: string[]
   apiKey: boolean
+  /** The cluster role, in cluster mode. */
+  cluster?: string
 }
 
 export function banner(facts: BannerFacts): string {
@@ -21,6 +23,7 @@ export function banner(facts: BannerFacts): string {
   }
   if (facts.unclaimed.length) lines.push(`unclaimed ${facts.unclaimed.join(', ')} (no installed adapter loads these files)`)
   lines.push('')
+  if (facts.cluster) lines.push(`cluster   ${facts.cluster}`)
   lines.push(`API       ${facts.url}/v1${facts.apiKey ? '  (API key required)' : ''}`)
   lines.push(`docs      ${facts.url}/docs`)
   lines.push(`OpenAPI   ${facts.url}/openapi.json`)

@@ -14,6 +14,18 @@ Options (flags win over environment variables):
   --timeout <ms>          CY_TIMEOUT       per-request time limit in ms (default 600000; 0 for none)
   --adapter-path <dir>    CY_ADAPTER_PATHS extra folders holding adapter packages (repeatable; ':'-separated in env)
   --quiet                                  no banner
+
+Cluster mode (clients talk to the master only; workers register their models there):
+  --master                                 serve the API on --port and the cluster protocol on --port + 1000
+  --worker                                 join a master and register this machine's models there
+  --auto                                   master if --port is free, else a worker of the master holding it
+  --master-host <addr>    CY_MASTER_HOST   a worker's master (default 127.0.0.1)
+  --master-port <n>       CY_MASTER_PORT   its API port or cluster port (default 8080)
+  --cluster-secret <s>    CY_CLUSTER_SECRET shared by the master and its workers
+  --worker-id <id>        CY_WORKER_ID     this worker's name (default: generated)
+  --worker-host <addr>    CY_WORKER_HOST   where this worker listens for the master (default 0.0.0.0)
+  --worker-port <n>       CY_WORKER_PORT   its port (default 0: a free one)
+  --allow-replicas                         let several workers serve one model name (master)
   -h, --help                               this text`
 
 export class UsageError extends Error {}
@@ -42,6 +54,16 @@ export function parseCliOptions(argv: string[], env: Record<string, string | und
         timeout: { type: 'string' },
         'adapter-path': { type: 'string', multiple: true },
         quiet: { type: 'boolean' },
+        master: { type: 'boolean' },
+        worker: { type: 'boolean' },
+        auto: { type: 'boolean' },
+        'master-host': { type: 'string' },
+        'master-port': { type: 'string' },
+        'cluster-secret': { type: 'string' },
+        'worker-id': { type: 'string' },
+        'worker-host': { type: 'string' },
+        'worker-port': { type: 'string' },
+        'allow-replicas': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -67,5 +89,23 @@ export function parseCliOptions(argv: string[], env: Record<string, string | und
   if (maxQueue !== undefined) options.maxQueue = maxQueue
   const timeoutMs = integer('--timeout', values.timeout ?? env.CY_TIMEOUT)
   if (timeoutMs !== undefined) options.timeoutMs = timeoutMs
+  const modes = (['master', 'worker', 'auto'] as const).filter((mode) => values[mode])
+  if (modes.length > 1) throw new UsageError(`--${modes.join(' and --')} cannot be combined`)
+  if (modes[0]) {
+    const secret = values['cluster-secret'] ?? env.CY_CLUSTER_SECRET
+    const workerId = values['worker-id'] ?? env.CY_WORKER_ID
+    options.cluster = {
+      mode: modes[0],
+      masterHost: values['master-host'] ?? env.CY_MASTER_HOST ?? '127.0.0.1',
+      masterPort: integer('--master-port', values['master-port'] ?? env.CY_MASTER_PORT) ?? 8080,
+      workerHost: values['worker-host'] ?? env.CY_WORKER_HOST ?? '0.0.0.0',
+      workerPort: integer('--worker-port', values['worker-port'] ?? env.CY_WORKER_PORT) ?? 0,
+      allowReplicas: values['allow-replicas'] ?? false,
+      ...(secret ? { secret } : {}),
+      ...(workerId ? { workerId } : {}),
+    }
+  } else if (values['master-host'] || values['master-port'] || values['allow-replicas']) {
+    throw new UsageError('--master-host, --master-port and --allow-replicas need --master, --worker or --auto')
+  }
   return options
 }

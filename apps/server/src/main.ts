@@ -2,6 +2,7 @@
 import { startApp } from './app.ts'
 import { ConfigError } from './config-file.ts'
 import { parseCliOptions, USAGE, UsageError } from './cli-options.ts'
+import { StartupError } from './startup-error.ts'
 
 async function main(): Promise<number> {
   let options
@@ -23,6 +24,10 @@ async function main(): Promise<number> {
     if (error instanceof ConfigError) {
       console.error(error.message)
       return 2
+    }
+    if (error instanceof StartupError) {
+      console.error(error.message)
+      return 1
     }
     throw error
   }

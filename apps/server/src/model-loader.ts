@@ -1,5 +1,5 @@
 import type { LoadedModel, ModelConfig } from '@cy/core'
-import type { Server } from '@cy/http'
+import type { ModelRegistrar } from '@cy/http'
 import type { DiscoveredAdapter } from './adapter-discovery.ts'
 
 export interface LoadedEntry {
@@ -9,7 +9,7 @@ export interface LoadedEntry {
 
 /** Loads each model with its adapter and registers it; a model that fails is reported, not fatal. */
 export async function loadModels(
-  server: Server,
+  server: ModelRegistrar,
   configs: ModelConfig[],
   adapters: DiscoveredAdapter[],
   log: (line: string) => void,

@@ -1,6 +1,6 @@
 import type { Providers, RegisterOptions } from '@cy/core'
 import { ModelRegistrar, Server, type ServerOptions } from '@cy/http'
-import { MasterNode } from './master-node.ts'
+import { MasterNode, type WorkerStatus } from './master-node.ts'
 import { CLUSTER_MAGIC, INTERNAL_PORT_OFFSET, PATHS } from './protocol.ts'
 import { WorkerNode } from './worker-node.ts'
 
@@ -13,6 +13,8 @@ export interface ClusterOptions {
   heartbeatIntervalMs?: number
   /** How long the master waits for a silent worker before withdrawing its models, in ms (default 30000). */
   workerTimeoutMs?: number
+  /** On a master: several workers may register the same model name, and requests go to the one with the fewest in flight (default false). */
+  allowReplicas?: boolean
   /** Options for the OpenAI API server (a master's; a worker's own local one is never listened on). */
   server?: Omit<ServerOptions, 'port'>
   log?: (line: string) => void
@@ -52,6 +54,7 @@ export class ClusterServer extends ModelRegistrar {
   #master: MasterNode | undefined
   #worker: WorkerNode | undefined
   #listen = { host: '0.0.0.0', port: 0 }
+  #masterUrl: string | undefined
 
   constructor(options: ClusterOptions = {}) {
     super()
@@ -75,6 +78,11 @@ export class ClusterServer extends ModelRegistrar {
   /** The worker side, when running as a worker. */
   getWorkerClient(): WorkerNode | undefined {
     return this.#worker
+  }
+
+  /** The OpenAI API clients should call: the master's (this server's own when it is the master). */
+  getMasterUrl(): string | undefined {
+    return this.#mode === 'master' ? this.#server.url : this.#masterUrl
   }
 
   /** Where this worker can be reached from the master's machine; port 0 picks a free one. */
@@ -116,9 +124,16 @@ export class ClusterServer extends ModelRegistrar {
       secret: this.#options.secret,
       heartbeatIntervalMs: this.#options.heartbeatIntervalMs ?? 5000,
       workerTimeoutMs: this.#options.workerTimeoutMs ?? 30_000,
+      allowReplicas: this.#options.allowReplicas ?? false,
     })
     await this.#server.start(port)
-    master.start(this.#server.port + INTERNAL_PORT_OFFSET, host)
+    try {
+      master.start(this.#server.port + INTERNAL_PORT_OFFSET, host)
+    } catch (error) {
+      await this.#server.stop()
+      throw new Error(`The cluster port ${this.#server.port + INTERNAL_PORT_OFFSET} (API port + ${INTERNAL_PORT_OFFSET}) is taken: ${(error as Error).message}`)
+    }
+    this.#server.setHealthDetail('cluster', () => ({ mode: 'master', internal_port: master.internalPort, workers: master.status() }))
     this.#master = master
     this.#mode = 'master'
   }
@@ -138,6 +153,7 @@ export class ClusterServer extends ModelRegistrar {
       log: (line) => this.#log(line),
     })
     await worker.start()
+    this.#masterUrl = `http://${host.includes(':') ? `[${host}]` : host}:${internal - INTERNAL_PORT_OFFSET}`
     this.#worker = worker
     this.#mode = 'worker'
   }
@@ -161,15 +177,17 @@ export class ClusterServer extends ModelRegistrar {
   async stop(): Promise<void> {
     await this.#worker?.stop()
     await this.#master?.stop()
+    this.#server.setHealthDetail('cluster', null)
     if (this.#server.isRunning) await this.#server.stop()
     this.#worker = undefined
     this.#master = undefined
+    this.#masterUrl = undefined
     this.#mode = 'standalone'
   }
 
-  /** The master's view of its workers, for health details. */
-  workers() {
-    return [...(this.#master?.workers.values() ?? [])].map((w) => ({ id: w.id, url: w.url, models: [...w.models], lastHeartbeat: w.lastHeartbeat, inFlight: w.inFlight }))
+  /** The master's view of its workers (what `/health` reports under `cluster`). */
+  workers(): WorkerStatus[] {
+    return this.#master?.status() ?? []
   }
 
   #assertIdle(): void {

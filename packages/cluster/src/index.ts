@@ -1,5 +1,6 @@
 export * from './cluster-server.ts'
 export * from './master-node.ts'
 export * from './protocol.ts'
+export * from './replica-set.ts'
 export * from './wire-codec.ts'
 export * from './worker-node.ts'

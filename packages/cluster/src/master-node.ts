@@ -1,7 +1,8 @@
-import { ConflictError, NotFoundError, type Capability } from '@cy/core'
+import { CAPABILITIES, ConflictError, NotFoundError } from '@cy/core'
 import { ApiKeyGuard, errorResponse, type Server } from '@cy/http'
 import { CLUSTER_MAGIC, PATHS, SECRET_HEADER, type Handshake, type Registration } from './protocol.ts'
-import { remoteProviders, type RemoteWorker } from './remote-providers.ts'
+import { remoteProviders } from './remote-providers.ts'
+import { ReplicaSet, type RemoteWorker } from './replica-set.ts'
 
 interface WorkerRecord extends RemoteWorker {
   models: Set<string>
@@ -12,6 +13,17 @@ export interface MasterOptions {
   secret: string | undefined
   heartbeatIntervalMs: number
   workerTimeoutMs: number
+  /** Several workers may register one name; requests go to the least busy (default false: the seed's conflict rule). */
+  allowReplicas: boolean
+}
+
+/** A worker as `/health` reports it. */
+export interface WorkerStatus {
+  id: string
+  url: string
+  models: string[]
+  last_heartbeat: string
+  in_flight: number
 }
 
 const json = (body: unknown, status = 200) => Response.json(body, { status })
@@ -23,6 +35,7 @@ const json = (body: unknown, status = 200) => Response.json(body, { status })
  */
 export class MasterNode {
   readonly workers = new Map<string, WorkerRecord>()
+  readonly #replicas = new Map<string, ReplicaSet>()
   readonly #guard = new ApiKeyGuard()
   #internal: ReturnType<typeof Bun.serve> | undefined
   #sweeper: ReturnType<typeof setInterval> | undefined
@@ -74,6 +87,7 @@ export class MasterNode {
           const worker = this.workers.get(String(body.workerId))
           if (!worker) return errorResponse(new NotFoundError('Unknown worker: introduce yourself again', { code: 'unknown_worker' }))
           worker.lastHeartbeat = Date.now()
+          worker.failedAt = 0
           return json({ ok: true })
         }
         default:
@@ -90,34 +104,77 @@ export class MasterNode {
     const host = !hello.host || hello.host === '0.0.0.0' || hello.host === '::' ? remoteAddress : hello.host
     const url = hello.url ?? `http://${host?.includes(':') ? `[${host}]` : host}:${hello.port}`
     this.#drop(hello.workerId)
-    this.workers.set(hello.workerId, { id: hello.workerId, url, secret: this.options.secret, inFlight: 0, models: new Set(), lastHeartbeat: Date.now() })
+    this.workers.set(hello.workerId, { id: hello.workerId, url, secret: this.options.secret, inFlight: 0, failedAt: 0, models: new Set(), lastHeartbeat: Date.now() })
     return json({ magic: CLUSTER_MAGIC, heartbeatIntervalMs: this.options.heartbeatIntervalMs })
   }
 
   #register(registration: Registration): Response {
     const worker = this.workers.get(registration.workerId)
     if (!worker) return errorResponse(new NotFoundError('Unknown worker: introduce yourself again', { code: 'unknown_worker' }))
-    try {
-      this.server.registerModel(registration.model, remoteProviders(worker, registration.capabilities as Capability[]), { ownedBy: worker.id, metadata: { worker: worker.id } })
-    } catch (error) {
-      if (!(error instanceof ConflictError)) return errorResponse(error)
-      return errorResponse(new ConflictError(`Model '${registration.model}' is already registered (by the master or another worker)`, { param: 'model', code: 'model_already_registered' }))
+    const { model } = registration
+    const capabilities = CAPABILITIES.filter((capability) => registration.capabilities.includes(capability))
+    const existing = this.#replicas.get(model)
+    if (existing) {
+      const same = existing.capabilities.join() === capabilities.join()
+      if (!this.options.allowReplicas || !same) {
+        const why = this.options.allowReplicas ? `with other capabilities (${existing.capabilities.join(', ')})` : 'by another worker'
+        return errorResponse(new ConflictError(`Model '${model}' is already registered ${why}`, { param: 'model', code: 'model_already_registered' }))
+      }
+      existing.add(worker)
+      this.#publish(existing)
+    } else {
+      const replicas = new ReplicaSet(model, capabilities)
+      replicas.add(worker)
+      try {
+        this.#publish(replicas)
+      } catch (error) {
+        if (!(error instanceof ConflictError)) return errorResponse(error)
+        return errorResponse(new ConflictError(`Model '${model}' is already registered (by the master or another worker)`, { param: 'model', code: 'model_already_registered' }))
+      }
+      this.#replicas.set(model, replicas)
     }
-    worker.models.add(registration.model)
+    worker.models.add(model)
     return json({ ok: true })
+  }
+
+  /** (Re)registers a replica set's model, so `owned_by` and the metadata name its workers now. */
+  #publish(replicas: ReplicaSet): void {
+    const owners = replicas.workers.map((w) => w.id)
+    if (this.#replicas.get(replicas.model) === replicas) this.server.unregisterModel(replicas.model)
+    this.server.registerModel(replicas.model, remoteProviders(replicas), { ownedBy: owners.join(','), metadata: { workers: owners } })
   }
 
   #unregister(workerId: string, model: string): Response {
     const worker = this.workers.get(workerId)
-    if (worker?.models.delete(model)) this.server.unregisterModel(model)
+    if (worker?.models.delete(model)) this.#withdraw(worker, model)
     return json({ ok: true })
+  }
+
+  #withdraw(worker: WorkerRecord, model: string): void {
+    const replicas = this.#replicas.get(model)
+    if (!replicas) return
+    replicas.remove(worker)
+    if (replicas.size > 0) return this.#publish(replicas)
+    this.#replicas.delete(model)
+    this.server.unregisterModel(model)
+  }
+
+  /** The workers, their models, last heartbeat and requests in flight, for `/health`. */
+  status(): WorkerStatus[] {
+    return [...this.workers.values()].map((w) => ({
+      id: w.id,
+      url: w.url,
+      models: [...w.models],
+      last_heartbeat: new Date(w.lastHeartbeat).toISOString(),
+      in_flight: w.inFlight,
+    }))
   }
 
   /** Withdraws a worker and its models. */
   #drop(workerId: string): void {
     const worker = this.workers.get(workerId)
     if (!worker) return
-    for (const model of worker.models) this.server.unregisterModel(model)
+    for (const model of worker.models) this.#withdraw(worker, model)
     this.workers.delete(workerId)
   }
 

@@ -1,66 +1,99 @@
-import { errorFromWire, ProviderError, type Capability, type Handler, type OutputChunk, type Providers, type WireError } from '@cy/core'
+import { errorFromWire, ProviderError, RateLimitError, type Capability, type Handler, type OutputSink, type OutputChunk, type Providers, type WireError } from '@cy/core'
 import { PATHS, SECRET_HEADER, type RunRequest } from './protocol.ts'
+import type { RemoteWorker, ReplicaSet } from './replica-set.ts'
 import { decodeWire, encodeWire } from './wire-codec.ts'
 
 /** One line of a worker's /cluster/run answer. */
 export type RunLine = { chunk: OutputChunk } | { end: true } | { error: WireError }
 
-export interface RemoteWorker {
-  id: string
-  url: string
-  secret: string | undefined
-  inFlight: number
+/** A failure before the first chunk reached the client: another replica may take the request. */
+class RetryableFailure extends Error {
+  constructor(override readonly cause: Error) {
+    super(cause.message)
+  }
 }
 
 /**
- * Handlers that run a request on a worker: the request goes over as JSON, its chunks come back as they
- * are produced (NDJSON), and the master's own HTTP layer encodes them, so a client cannot tell the
- * difference. A client that leaves aborts the call, which cancels the work on the worker.
+ * Forwards one request to one worker: the request goes over as JSON, its chunks come back as they are
+ * produced (NDJSON) and are pushed as they arrive. Resolves once the worker ended the answer.
  */
-export function remoteProviders(worker: RemoteWorker, capabilities: Capability[]): Providers {
+async function forward(worker: RemoteWorker, body: RunRequest, out: OutputSink): Promise<void> {
+  let pushed = false
+  const failure = (error: Error) => (pushed ? error : new RetryableFailure(error))
+  let response: Response
+  try {
+    response = await fetch(`${worker.url}${PATHS.run}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-ndjson', ...(worker.secret ? { [SECRET_HEADER]: worker.secret } : {}) },
+      body: encodeWire(body),
+      signal: out.signal,
+    })
+  } catch (error) {
+    worker.failedAt = Date.now()
+    throw failure(new ProviderError(`Worker '${worker.id}' is unreachable: ${(error as Error).message}`))
+  }
+  if (!response.ok || !response.body) throw failure(new ProviderError(`Worker '${worker.id}' answered ${response.status}`))
+  const decoder = new TextDecoder()
+  let pending = ''
+  try {
+    for await (const bytes of response.body as unknown as AsyncIterable<Uint8Array>) {
+      pending += decoder.decode(bytes, { stream: true })
+      let newline: number
+      while ((newline = pending.indexOf('\n')) >= 0) {
+        const line = pending.slice(0, newline)
+        pending = pending.slice(newline + 1)
+        if (!line) continue
+        const message = decodeWire<RunLine>(line)
+        if ('chunk' in message) {
+          pushed = true
+          if (!out.push(message.chunk)) await out.ready()
+        } else if ('error' in message) {
+          const error = errorFromWire(message.error)
+          // A full replica is a reason to try another; any other error is the model's answer.
+          throw error instanceof RateLimitError ? failure(error) : error
+        } else return
+      }
+    }
+  } catch (error) {
+    if (error instanceof RetryableFailure || out.signal.aborted || 'status' in (error as object)) throw error
+    worker.failedAt = Date.now()
+    throw failure(new ProviderError(`Worker '${worker.id}' broke the connection: ${(error as Error).message}`))
+  }
+  // A worker that dies mid-answer ends its stream without saying so: that is a failure, not an end.
+  worker.failedAt = Date.now()
+  throw failure(new ProviderError(`Worker '${worker.id}' stopped before finishing`))
+}
+
+/**
+ * Handlers that run a request on the model's workers, so the master's own HTTP layer encodes the answer
+ * and a client cannot tell it from a local one. A replica that fails before the first chunk passes the
+ * request to the next; a client that leaves aborts the call, which cancels the work on the worker.
+ */
+export function remoteProviders(replicas: ReplicaSet): Providers {
   const providers: Providers = {}
-  for (const capability of capabilities) {
+  for (const capability of replicas.capabilities) {
     const handler: Handler<unknown> = async (request, out) => {
-      worker.inFlight++
+      const body: RunRequest = { capability, request }
+      const tried = new Set<RemoteWorker>()
+      let last: Error = new ProviderError(`No worker serves '${replicas.model}' right now`)
       try {
-        const body: RunRequest = { capability, request }
-        let response: Response
-        try {
-          response = await fetch(`${worker.url}${PATHS.run}`, {
-            method: 'POST',
-            headers: { 'content-type': 'application/x-ndjson', ...(worker.secret ? { [SECRET_HEADER]: worker.secret } : {}) },
-            body: encodeWire(body),
-            signal: out.signal,
-          })
-        } catch (error) {
-          if (out.signal.aborted) return
-          throw new ProviderError(`Worker '${worker.id}' is unreachable: ${(error as Error).message}`)
-        }
-        if (!response.ok || !response.body) throw new ProviderError(`Worker '${worker.id}' answered ${response.status}`)
-        const decoder = new TextDecoder()
-        let pending = ''
-        let ended = false
-        for await (const bytes of response.body as unknown as AsyncIterable<Uint8Array>) {
-          pending += decoder.decode(bytes, { stream: true })
-          let newline: number
-          while ((newline = pending.indexOf('\n')) >= 0) {
-            const line = pending.slice(0, newline)
-            pending = pending.slice(newline + 1)
-            if (!line) continue
-            const message = decodeWire<RunLine>(line)
-            if ('chunk' in message) {
-              if (!out.push(message.chunk)) await out.ready()
-            } else if ('error' in message) throw errorFromWire(message.error)
-            else ended = true
+        for (let worker = replicas.pick(tried); worker; worker = replicas.pick(tried)) {
+          tried.add(worker)
+          worker.inFlight++
+          try {
+            await forward(worker, body, out)
+            out.end()
+            return
+          } catch (error) {
+            if (!(error instanceof RetryableFailure) || out.signal.aborted) throw error
+            last = error.cause
+          } finally {
+            worker.inFlight--
           }
         }
-        // A worker that dies mid-answer ends its stream without saying so: that is a failure, not an end.
-        if (!ended) throw new ProviderError(`Worker '${worker.id}' stopped before finishing`)
-        out.end()
+        throw last
       } catch (error) {
         if (!out.signal.aborted) out.fail(error)
-      } finally {
-        worker.inFlight--
       }
     }
     ;(providers as Record<Capability, Handler<unknown>>)[capability] = handler

@@ -16,4 +16,6 @@ export interface ApiContext {
   /** Browser origins allowed to call the API. */
   cors: CorsOrigins
   startedAt: number
+  /** Extra `/health` sections by name, computed when asked (a cluster master adds its workers). */
+  healthDetails: Map<string, () => unknown>
 }

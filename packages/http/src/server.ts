@@ -69,6 +69,7 @@ export class Server extends ModelRegistrar {
       maxBodyBytes,
       cors: opts.cors ?? true,
       startedAt: Date.now(),
+      healthDetails: new Map(),
       ...(opts.publicUrl ? { publicUrl: opts.publicUrl.replace(/\/$/, '') } : {}),
     }
     this.#ctx = ctx
@@ -111,6 +112,13 @@ export class Server extends ModelRegistrar {
 
   setApiKey(key: string | string[] | null): this {
     this.#apiKeys.set(key)
+    return this
+  }
+
+  /** Adds a section to `/health`, computed on each call (`cluster` for a master's workers). */
+  setHealthDetail(name: string, detail: (() => unknown) | null): this {
+    if (detail) this.#ctx.healthDetails.set(name, detail)
+    else this.#ctx.healthDetails.delete(name)
     return this
   }
 

@@ -9,4 +9,6 @@ export const HealthBody = t.Object({
   uptime_seconds: t.Number(),
   models: t.Integer(),
   requests: t.Object({ active: t.Integer(), queued: t.Integer(), max_concurrency: t.Union([t.Integer(), t.Null()]) }),
-})
+  /** Sections added by the embedding application (a cluster master's workers, for one). */
+  cluster: t.Optional(t.Unknown()),
+}, { additionalProperties: true })
