@@ -3,8 +3,8 @@ import { PATHS, SECRET_HEADER, type RunRequest } from './protocol.ts'
 import type { RemoteWorker, ReplicaSet } from './replica-set.ts'
 import { decodeWire, encodeWire } from './wire-codec.ts'
 
-/** One line of a worker's /cluster/run answer. */
-export type RunLine = { chunk: OutputChunk } | { end: true } | { error: WireError }
+/** One line of a worker's /cluster/run answer: a batch of chunks, the end, or an error. */
+export type RunLine = { chunks: OutputChunk[] } | { end: true } | { error: WireError }
 
 /** A failure before the first chunk reached the client: another replica may take the request. */
 class RetryableFailure extends Error {
@@ -44,9 +44,9 @@ async function forward(worker: RemoteWorker, body: RunRequest, out: OutputSink):
         pending = pending.slice(newline + 1)
         if (!line) continue
         const message = decodeWire<RunLine>(line)
-        if ('chunk' in message) {
+        if ('chunks' in message) {
           pushed = true
-          if (!out.push(message.chunk)) await out.ready()
+          for (const chunk of message.chunks) if (!out.push(chunk)) await out.ready()
         } else if ('error' in message) {
           const error = errorFromWire(message.error)
           // A full replica is a reason to try another; any other error is the model's answer.

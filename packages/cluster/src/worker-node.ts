@@ -3,7 +3,7 @@ import { ApiKeyGuard, errorResponse, type Server } from '@cy/http'
 import { CancelledError, NotFoundError } from '@cy/core'
 import { CLUSTER_MAGIC, PATHS, SECRET_HEADER, type RunRequest } from './protocol.ts'
 import type { RunLine } from './remote-providers.ts'
-import { decodeWire, encodeWire } from './wire-codec.ts'
+import { decodeWire, encodeChunks, encodeWire } from './wire-codec.ts'
 
 export interface WorkerOptions {
   workerId: string
@@ -146,7 +146,8 @@ export class WorkerNode {
             controller.close()
             return
           }
-          controller.enqueue(chunks.map((chunk) => line({ chunk })).join(''))
+          // One line per batch the model produced: the master parses once per batch, not per token.
+          controller.enqueue(`${encodeChunks({ chunks })}\n`)
         } catch (error) {
           controller.enqueue(line({ error: errorToWire(toApiError(error)) }))
           controller.close()
