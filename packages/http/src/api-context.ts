@@ -1,4 +1,5 @@
 import type { Dispatcher, ModelRegistry } from '@cy/core'
+import type { Gateway } from '@cy/gateway'
 import type { ApiKeyGuard } from './guards/api-key-guard.ts'
 import type { CorsOrigins } from './guards/cors.ts'
 import type { ImageStore } from './images/image-store.ts'
@@ -16,6 +17,8 @@ export interface ApiContext {
   /** Browser origins allowed to call the API. */
   cors: CorsOrigins
   startedAt: number
+  /** Sessions, the execution gate, the tool bridge, validation and the sanitizer for generation routes. */
+  gateway: Gateway
   /** Extra `/health` sections by name, computed when asked (a cluster master adds its workers). */
   healthDetails: Map<string, () => unknown>
 }

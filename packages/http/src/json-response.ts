@@ -5,6 +5,11 @@ export function jsonResponse(body: unknown, status = 200, headers?: Record<strin
   return new Response(JSON.stringify(body), { status, headers: headers ? { ...JSON_HEADERS, ...headers } : JSON_HEADERS })
 }
 
+/** A JSON Response from text already serialized. */
+export function rawJsonResponse(json: string, status = 200): Response {
+  return new Response(json, { status, headers: JSON_HEADERS })
+}
+
 export function textResponse(body: string, contentType = 'text/plain; charset=utf-8'): Response {
   return new Response(body, { headers: { 'content-type': contentType } })
 }

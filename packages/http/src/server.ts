@@ -4,6 +4,7 @@ import {
   type Providers,
   type RegisterOptions,
 } from '@cy/core'
+import { Gateway, type GatewayOptions } from '@cy/gateway'
 import { Elysia } from 'elysia'
 import type { ApiContext } from './api-context.ts'
 import { ApiKeyGuard } from './guards/api-key-guard.ts'
@@ -36,6 +37,8 @@ export interface ServerOptions {
   publicUrl?: string
   /** How long generated image links stay valid, in ms (default one hour). */
   imageUrlTtlMs?: number
+  /** The gateway: tool call validation, session tracking and its execution gate, the sanitizer. */
+  gateway?: GatewayOptions
 }
 
 const DEFAULT_MAX_BODY = 32 * 1024 * 1024
@@ -70,6 +73,7 @@ export class Server extends ModelRegistrar {
       cors: opts.cors ?? true,
       startedAt: Date.now(),
       healthDetails: new Map(),
+      gateway: new Gateway(opts.gateway),
       ...(opts.publicUrl ? { publicUrl: opts.publicUrl.replace(/\/$/, '') } : {}),
     }
     this.#ctx = ctx
@@ -112,6 +116,12 @@ export class Server extends ModelRegistrar {
 
   setApiKey(key: string | string[] | null): this {
     this.#apiKeys.set(key)
+    return this
+  }
+
+  /** Changes gateway settings (tool validation, sessions and their gate, the sanitizer). */
+  setGateway(options: GatewayOptions): this {
+    this.#ctx.gateway.set(options)
     return this
   }
 

@@ -13,6 +13,8 @@ export interface ModelInfo {
   created: number
   /** Free-form facts for model details (adapter, file, context size...). */
   metadata: Record<string, unknown>
+  toolCalls: ToolCallMode
+  toolValidation?: ToolValidationMode
 }
 
 interface Entry extends ModelInfo {
@@ -22,7 +24,17 @@ interface Entry extends ModelInfo {
 export interface RegisterOptions {
   ownedBy?: string
   metadata?: Record<string, unknown>
+  /**
+   * How the model takes `tools`: `native` (default) hands them to the handler, which emits tool-call
+   * chunks; `bridge` describes them in the prompt and parses the model's XML tool calls from its text.
+   */
+  toolCalls?: ToolCallMode
+  /** How tool calls are checked against the tools' schemas (default: the server's setting). */
+  toolValidation?: ToolValidationMode
 }
+
+export type ToolCallMode = 'native' | 'bridge'
+export type ToolValidationMode = 'none' | 'relaxed' | 'strict'
 
 /**
  * Models by name. A name may carry several capabilities (a llama model serves chat and embeddings),
@@ -56,6 +68,8 @@ export class ModelRegistry {
       ownedBy: options.ownedBy ?? 'cy',
       created: Math.floor(Date.now() / 1000),
       metadata: { ...options.metadata },
+      toolCalls: options.toolCalls ?? 'native',
+      ...(options.toolValidation ? { toolValidation: options.toolValidation } : {}),
       providers: { ...providers },
     })
   }
@@ -81,6 +95,11 @@ export class ModelRegistry {
     if (!entry) return undefined
     const { providers: _providers, ...info } = entry
     return { ...info, capabilities: [...info.capabilities], metadata: { ...info.metadata } }
+  }
+
+  /** How the model takes tools, without copying its info (asked on every chat request). */
+  toolSettings(name: string): { toolCalls: ToolCallMode; toolValidation?: ToolValidationMode } | undefined {
+    return this.#entries.get(name)
   }
 
   infos(): ModelInfo[] {

@@ -2,7 +2,8 @@ import { toApiError, type OutputChunk, type UsageChunk } from '@cy/core'
 import { SSE_DONE, sseData } from '../sse/sse-frame.ts'
 import type { StreamEncoder } from '../sse/stream-response.ts'
 import type { ResponseMeta } from './chat-completion.ts'
-import { SentText, wireFinishReason, wireUsage, type TextResult } from './text-result.ts'
+import { SentText } from '@cy/gateway'
+import { wireFinishReason, wireUsage, type TextResult } from './text-result.ts'
 
 const completionFinish = (reason: ReturnType<typeof wireFinishReason>) => (reason === 'tool_calls' ? 'stop' : reason)
 

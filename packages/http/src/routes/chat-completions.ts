@@ -1,13 +1,15 @@
 import { ChatRequestSchema, type ChatRequest } from '@cy/core'
-import { ChatStreamEncoder, chatCompletionBody } from '../encoders/chat-completion.ts'
-import { collectText } from '../encoders/text-result.ts'
 import { newId, unixSeconds } from '../ids.ts'
-import { jsonResponse } from '../json-response.ts'
+import { rawJsonResponse } from '../json-response.ts'
+import { ChatJsonSink } from '../sinks/chat-json-sink.ts'
+import { ChatSseSink } from '../sinks/chat-sse-sink.ts'
+import { collectEvents } from '../sinks/collect-events.ts'
+import { EventStreamEncoder } from '../sinks/event-stream-encoder.ts'
 import { SSE_HEADERS } from '../sse/sse-frame.ts'
 import { streamResponse } from '../sse/stream-response.ts'
 import { ChatCompletion } from '../wire/chat-completion.ts'
 import { errorResponses } from '../wire/error-body.ts'
-import { start } from './generate.ts'
+import { startGeneration } from './generate.ts'
 import type { JsonRoute } from './json-route.ts'
 import { then } from '../next-batch.ts'
 
@@ -23,12 +25,13 @@ export const chatCompletionsRoute: JsonRoute<ChatRequest> = {
   serve(ctx, chat, request) {
     // Handlers read one limit whichever name the client used.
     if (chat.max_completion_tokens != null && chat.max_tokens == null) chat.max_tokens = chat.max_completion_tokens
-    return then(start(ctx, 'chat', chat, request), ({ channel, first }) => {
-      const meta = { id: newId('chatcmpl'), created: unixSeconds(), model: chat.model }
+    const meta = { id: newId('chatcmpl'), created: unixSeconds(), model: chat.model }
+    return then(startGeneration(ctx, chat, request, meta), ({ channel, first, pipeline }) => {
       if (chat.stream) {
-        return streamResponse(channel, first, new ChatStreamEncoder(meta, chat.stream_options?.include_usage === true), SSE_HEADERS)
+        const sink = new ChatSseSink(meta, chat.stream_options?.include_usage === true)
+        return streamResponse(channel, first, new EventStreamEncoder(pipeline, sink), SSE_HEADERS)
       }
-      return then(collectText(channel, first), (result) => jsonResponse(chatCompletionBody(meta, result)))
+      return then(collectEvents(channel, first, pipeline, new ChatJsonSink(meta)), (body) => rawJsonResponse(body))
     })
   },
 }

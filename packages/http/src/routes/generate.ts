@@ -1,4 +1,5 @@
-import { OutputChannel, type Capability, type CapabilityRequests, type OutputChunk } from '@cy/core'
+import { OutputChannel, type Capability, type CapabilityRequests, type ChatRequest, type OutputChunk } from '@cy/core'
+import type { GenerationPipeline, Session } from '@cy/gateway'
 import type { ApiContext } from '../api-context.ts'
 import { nextBatch, then, type MaybePromise } from '../next-batch.ts'
 
@@ -17,4 +18,40 @@ export function start<K extends Capability>(ctx: ApiContext, capability: K, body
   return then(ctx.dispatcher.begin(capability, body, { signal: () => request.signal }), (channel) =>
     then(nextBatch(channel), (first) => ({ channel, first })),
   )
+}
+
+export interface StartedGeneration extends Started {
+  pipeline: GenerationPipeline
+  session: Session
+}
+
+const NATIVE = { toolCalls: 'native' } as const
+
+/**
+ * `start` for a chat-shaped generation, through the gateway: the session and its gate (released when the
+ * output closes, or at once if the request never starts), the tool bridge, and the events pipeline.
+ */
+export function startGeneration(ctx: ApiContext, chat: ChatRequest, request: Request, meta: { id: string; created: number }): MaybePromise<StartedGeneration> {
+  let channel: OutputChannel | undefined
+  const settings = ctx.registry.toolSettings(chat.model) ?? NATIVE
+  const prepared = ctx.gateway.prepare(chat, settings, { responseId: meta.id, created: meta.created }, (reason) => channel?.abort(reason))
+  const { ticket, pipeline, session } = prepared
+  let began: MaybePromise<OutputChannel>
+  try {
+    began = ctx.dispatcher.begin('chat', prepared.request, { signal: () => request.signal })
+  } catch (error) {
+    ticket.release()
+    throw error
+  }
+  if (began instanceof Promise) {
+    began = began.catch((error: unknown) => {
+      ticket.release()
+      throw error
+    })
+  }
+  return then(began, (opened) => {
+    channel = opened
+    opened.onClose(ticket.release)
+    return then(nextBatch(opened), (first) => ({ channel: opened, first, pipeline, session }))
+  })
 }

@@ -1,4 +1,5 @@
 import type { Providers } from '../../registry/handlers.ts'
+import type { ToolCallMode } from '../../registry/model-registry.ts'
 import type { AdapterManifest } from './adapter-manifest.ts'
 import type { ModelConfig } from './model-config.ts'
 
@@ -7,6 +8,8 @@ export interface LoadedModel {
   providers: Providers
   /** Facts shown in model details (context size, file, backend...). */
   metadata?: Record<string, unknown>
+  /** `bridge` when the engine has no tool calling of its own: the gateway's text bridge supplies it (default native). */
+  toolCalls?: ToolCallMode
   dispose(): void | Promise<void>
 }
 

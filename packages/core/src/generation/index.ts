@@ -1,0 +1,1 @@
+export * from './generation-event.ts'

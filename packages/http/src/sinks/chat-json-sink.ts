@@ -1,0 +1,19 @@
+import type { GenerationEvent, ResponseSink } from '@cy/core'
+import { chatCompletionBody, type ResponseMeta } from '../encoders/chat-completion.ts'
+import { GenerationResult } from './generation-result.ts'
+
+/** Chat completions, non-streaming: the events folded into one `chat.completion` body. */
+export class ChatJsonSink implements ResponseSink {
+  readonly result = new GenerationResult()
+
+  constructor(readonly meta: ResponseMeta) {}
+
+  onEvent(event: GenerationEvent): string {
+    this.result.add(event)
+    return ''
+  }
+
+  onClose(): string {
+    return JSON.stringify(chatCompletionBody(this.meta, this.result))
+  }
+}
