@@ -56,3 +56,19 @@ export function assertMatchesSchema(name: string, value: unknown): void {
     throw new Error(`Body does not match OpenAI schema ${name}:\n${errors.join('\n')}\nBody: ${JSON.stringify(value).slice(0, 800)}`)
   }
 }
+
+let specSchemas: unknown
+
+/**
+ * Validates a stream event against the member of a union (like `ResponseStreamEvent`) whose `type` it
+ * carries, so a failure names what is wrong with that event rather than listing every member.
+ */
+export function assertMatchesEvent(union: string, event: { type: string }): void {
+  specSchemas ??= parse(readFileSync(OPENAI_SPEC_PATH, 'utf8')).components.schemas
+  const schemas = specSchemas as Record<string, { anyOf?: Array<{ $ref: string }>; properties?: { type?: { enum?: string[] } } }>
+  const member = (schemas[union]?.anyOf ?? [])
+    .map((ref) => ref.$ref.split('/').pop()!)
+    .find((name) => schemas[name]?.properties?.type?.enum?.includes(event.type))
+  if (!member) throw new Error(`No member of ${union} has type '${event.type}'`)
+  assertMatchesSchema(member, event)
+}

@@ -49,7 +49,7 @@ export async function startApp(cli: AppOptions, log: (line: string) => void = co
   const { loaded } = await loadModels(registrar, configs, adapters, log)
   for (const [alias, target] of Object.entries(config.aliases)) {
     const entry = loaded.find(({ config: model }) => model.name === target)
-    if (entry) registrar.registerModel(alias, entry.model.providers, { ownedBy: entry.config.adapter, metadata: { aliasOf: target } })
+    if (entry) registrar.registerModel(alias, entry.model.providers, { ownedBy: entry.config.adapter, metadata: { aliasOf: target }, ...(entry.model.toolCalls ? { toolCalls: entry.model.toolCalls } : {}) })
     else log(`alias '${alias}' points at '${target}', which is not loaded`)
   }
 

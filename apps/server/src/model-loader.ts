@@ -26,6 +26,7 @@ export async function loadModels(
         server.registerModel(config.name, model.providers, {
           ownedBy: entry.adapter.manifest.name,
           metadata: { adapter: entry.adapter.manifest.name, engine: entry.adapter.manifest.engine, path: config.path, ...model.metadata },
+          ...(model.toolCalls ? { toolCalls: model.toolCalls } : {}),
         })
       } catch (error) {
         await model.dispose()

@@ -21,8 +21,13 @@ type SamplingRequest = Pick<
   'max_tokens' | 'temperature' | 'top_p' | 'top_k' | 'min_p' | 'repeat_penalty' | 'presence_penalty' | 'frequency_penalty' | 'seed' | 'stop' | 'logit_bias'
 >
 
-/** The grammar a `response_format` asks for: any JSON object, or JSON that a given schema accepts. */
-function responseGrammar(format: ChatRequest['response_format']): string | undefined {
+/**
+ * The grammar a request asks for: llama.cpp server's `grammar` extension (GBNF text) as given, else what
+ * `response_format` implies: any JSON object, or JSON that a given schema accepts.
+ */
+function responseGrammar(request: { response_format?: ChatRequest['response_format']; grammar?: unknown }): string | undefined {
+  if (typeof request.grammar === 'string' && request.grammar.trim()) return request.grammar
+  const format = request.response_format
   if (!format || format.type === 'text') return undefined
   if (format.type === 'json_object') return JSON_OBJECT_GRAMMAR
   return format.json_schema.schema ? jsonSchemaToGrammar(format.json_schema.schema) : JSON_OBJECT_GRAMMAR
@@ -113,12 +118,11 @@ export class LlamaModel {
   loaded(): LoadedModel {
     const providers: LoadedModel['providers'] = {
       chat: async (request: ChatRequest, out) => {
-        const grammar = responseGrammar(request.response_format)
-        return this.#generate(await this.chatPrompt(request), request, out, grammar)
+        return this.#generate(await this.chatPrompt(request), request, out, responseGrammar(request))
       },
       completion: (request: CompletionRequest, out) => {
         const prompt = typeof request.prompt === 'string' ? request.prompt : Array.isArray(request.prompt) && typeof request.prompt[0] === 'string' ? (request.prompt as string[]).join('') : ''
-        return this.#generate(prompt, request, out)
+        return this.#generate(prompt, request, out, responseGrammar(request as { grammar?: unknown }))
       },
     }
     if (this.embeddings) {
@@ -133,6 +137,8 @@ export class LlamaModel {
     }
     return {
       providers,
+      // llama.cpp gives text only: tools go through the gateway's text bridge.
+      toolCalls: 'bridge',
       metadata: {
         description: this.info.description,
         contextSize: this.info.contextSize,

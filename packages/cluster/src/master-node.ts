@@ -123,7 +123,11 @@ export class MasterNode {
       existing.add(worker)
       this.#publish(existing)
     } else {
-      const replicas = new ReplicaSet(model, capabilities)
+      const tools = {
+        ...(registration.toolCalls ? { toolCalls: registration.toolCalls } : {}),
+        ...(registration.toolValidation ? { toolValidation: registration.toolValidation } : {}),
+      }
+      const replicas = new ReplicaSet(model, capabilities, tools)
       replicas.add(worker)
       try {
         this.#publish(replicas)
@@ -141,7 +145,7 @@ export class MasterNode {
   #publish(replicas: ReplicaSet): void {
     const owners = replicas.workers.map((w) => w.id)
     if (this.#replicas.get(replicas.model) === replicas) this.server.unregisterModel(replicas.model)
-    this.server.registerModel(replicas.model, remoteProviders(replicas), { ownedBy: owners.join(','), metadata: { workers: owners } })
+    this.server.registerModel(replicas.model, remoteProviders(replicas), { ownedBy: owners.join(','), metadata: { workers: owners }, ...replicas.tools })
   }
 
   #unregister(workerId: string, model: string): Response {

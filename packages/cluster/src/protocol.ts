@@ -1,4 +1,4 @@
-import type { Capability } from '@cy/core'
+import type { Capability, ToolCallMode, ToolValidationMode } from '@cy/core'
 
 /** Sent and expected in every handshake: a port that answers with it is one of our masters. */
 export const CLUSTER_MAGIC = 'cy-cluster/1'
@@ -28,6 +28,9 @@ export interface Registration {
   workerId: string
   model: string
   capabilities: Capability[]
+  /** `bridge`: the master's gateway supplies tool calling through text (since protocol 1; default native). */
+  toolCalls?: ToolCallMode
+  toolValidation?: ToolValidationMode
 }
 
 export interface RunRequest {

@@ -1,4 +1,4 @@
-import type { Capability } from '@cy/core'
+import type { Capability, RegisterOptions } from '@cy/core'
 
 export interface RemoteWorker {
   id: string
@@ -20,6 +20,8 @@ export class ReplicaSet {
   constructor(
     readonly model: string,
     readonly capabilities: Capability[],
+    /** How the model takes tools, as its worker registered it. */
+    readonly tools: Pick<RegisterOptions, 'toolCalls' | 'toolValidation'> = {},
   ) {}
 
   add(worker: RemoteWorker): void {

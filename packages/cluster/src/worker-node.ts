@@ -64,7 +64,13 @@ export class WorkerNode {
   async register(model: string): Promise<void> {
     const info = this.registry.info(model)
     if (!info) return
-    const response = await this.#post(PATHS.register, { workerId: this.options.workerId, model, capabilities: info.capabilities })
+    const response = await this.#post(PATHS.register, {
+      workerId: this.options.workerId,
+      model,
+      capabilities: info.capabilities,
+      toolCalls: info.toolCalls,
+      ...(info.toolValidation ? { toolValidation: info.toolValidation } : {}),
+    })
     if (!response.ok) {
       const body = (await response.json().catch(() => ({}))) as { error?: { message?: string } }
       throw Object.assign(new Error(body.error?.message ?? `The master refused model '${model}' (${response.status})`), { status: response.status })

@@ -3,6 +3,7 @@ import type { Gateway } from '@cy/gateway'
 import type { ApiKeyGuard } from './guards/api-key-guard.ts'
 import type { CorsOrigins } from './guards/cors.ts'
 import type { ImageStore } from './images/image-store.ts'
+import type { ResponseStore } from './responses/response-store.ts'
 
 /** What the routes share: the models, the runtime, the keys, and the image links. */
 export interface ApiContext {
@@ -19,6 +20,8 @@ export interface ApiContext {
   startedAt: number
   /** Sessions, the execution gate, the tool bridge, validation and the sanitizer for generation routes. */
   gateway: Gateway
+  /** Stored Responses API responses. */
+  responses: ResponseStore
   /** Extra `/health` sections by name, computed when asked (a cluster master adds its workers). */
   healthDetails: Map<string, () => unknown>
 }

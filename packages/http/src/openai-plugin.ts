@@ -11,6 +11,7 @@ import { imageFilesRoute } from './routes/image-generations.ts'
 import { elysiaJsonRoute } from './routes/json-route.ts'
 import { JSON_ROUTES } from './routes/json-routes.ts'
 import { modelsRoute } from './routes/models.ts'
+import { responsesResourcesRoute } from './routes/responses-resources.ts'
 
 export interface OpenAIPluginOptions {
   /** Serve `/openapi.json` and Swagger UI at `/docs` (default true). */
@@ -32,7 +33,7 @@ export const openaiPlugin = (ctx: ApiContext, options: OpenAIPluginOptions = {})
     .onError({ as: 'global' }, ({ code, error, request }) => applyCors(request, errorResponse(fromElysiaError(code, error) ?? error), ctx.cors))
     .mapResponse({ as: 'global' }, ({ request, response }) => (response instanceof Response ? applyCors(request, response, ctx.cors) : undefined))
   if (options.docs !== false) app.use(openapiDocs(options.version ?? '0.1.0'))
-  app.use(healthRoute(ctx)).use(modelsRoute(ctx)).use(audioTranscriptionsRoute(ctx)).use(imageFilesRoute(ctx))
+  app.use(healthRoute(ctx)).use(modelsRoute(ctx)).use(audioTranscriptionsRoute(ctx)).use(imageFilesRoute(ctx)).use(responsesResourcesRoute(ctx))
   for (const route of JSON_ROUTES) app.use(elysiaJsonRoute(ctx, route))
   return app
 }

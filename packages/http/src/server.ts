@@ -9,6 +9,7 @@ import { Elysia } from 'elysia'
 import type { ApiContext } from './api-context.ts'
 import { ApiKeyGuard } from './guards/api-key-guard.ts'
 import { ImageStore } from './images/image-store.ts'
+import { ResponseStore } from './responses/response-store.ts'
 import { ModelRegistrar } from './model-registrar.ts'
 import { openaiPlugin } from './openai-plugin.ts'
 import { nativeJsonRoute } from './routes/json-route.ts'
@@ -37,6 +38,8 @@ export interface ServerOptions {
   publicUrl?: string
   /** How long generated image links stay valid, in ms (default one hour). */
   imageUrlTtlMs?: number
+  /** SQLite file for stored Responses API responses (default `:memory:`: gone with the process). */
+  responsesDb?: string
   /** The gateway: tool call validation, session tracking and its execution gate, the sanitizer. */
   gateway?: GatewayOptions
 }
@@ -74,6 +77,7 @@ export class Server extends ModelRegistrar {
       startedAt: Date.now(),
       healthDetails: new Map(),
       gateway: new Gateway(opts.gateway),
+      responses: new ResponseStore(opts.responsesDb),
       ...(opts.publicUrl ? { publicUrl: opts.publicUrl.replace(/\/$/, '') } : {}),
     }
     this.#ctx = ctx

@@ -1,17 +1,10 @@
 import { forEachChunk, then, type MaybePromise } from '../next-batch.ts'
 import type { FinishReason, OutputChannel, OutputChunk, UsageChunk } from '@cy/core'
 
-export interface CollectedToolCall {
-  id: string
-  name: string
-  arguments: string
-}
-
 /** Everything a text-generating handler said, gathered for a non-streaming response. */
 export interface TextResult {
   text: string
   reasoning: string
-  toolCalls: CollectedToolCall[]
   usage: UsageChunk | undefined
   finishReason: FinishReason | undefined
 }
@@ -22,7 +15,6 @@ export class TextAccumulator {
   reasoning = ''
   usage: UsageChunk | undefined
   finishReason: FinishReason | undefined
-  readonly #calls = new Map<number, CollectedToolCall>()
 
   add(chunk: OutputChunk): void {
     switch (chunk.type) {
@@ -35,17 +27,6 @@ export class TextAccumulator {
       case 'reasoning-delta':
         this.reasoning += chunk.text
         break
-      case 'tool-call-delta': {
-        const call = this.#calls.get(chunk.callIndex) ?? { id: '', name: '', arguments: '' }
-        if (chunk.id) call.id = chunk.id
-        if (chunk.name) call.name += chunk.name
-        call.arguments += chunk.argumentsDelta
-        this.#calls.set(chunk.callIndex, call)
-        break
-      }
-      case 'tool-call':
-        this.#calls.set(chunk.callIndex, { id: chunk.id, name: chunk.name, arguments: chunk.arguments })
-        break
       case 'usage':
         this.usage = chunk
         break
@@ -56,8 +37,7 @@ export class TextAccumulator {
   }
 
   result(): TextResult {
-    const toolCalls = [...this.#calls.entries()].sort(([a], [b]) => a - b).map(([, call]) => call)
-    return { text: this.text, reasoning: this.reasoning, toolCalls, usage: this.usage, finishReason: this.finishReason }
+    return { text: this.text, reasoning: this.reasoning, usage: this.usage, finishReason: this.finishReason }
   }
 }
 

@@ -4,6 +4,7 @@ import { completionsRoute } from './completions.ts'
 import { embeddingsRoute } from './embeddings.ts'
 import { imageGenerationsRoute } from './image-generations.ts'
 import type { JsonRoute } from './json-route.ts'
+import { responsesRoute } from './responses.ts'
 
 /** Every route that takes a JSON body. */
-export const JSON_ROUTES: readonly JsonRoute<any>[] = [chatCompletionsRoute, completionsRoute, embeddingsRoute, audioSpeechRoute, imageGenerationsRoute]
+export const JSON_ROUTES: readonly JsonRoute<any>[] = [chatCompletionsRoute, completionsRoute, embeddingsRoute, audioSpeechRoute, imageGenerationsRoute, responsesRoute]

@@ -1,0 +1,53 @@
+import { BadRequestError, NotFoundError, ResponsesRequestSchema, type ResponsesRequest } from '@cy/core'
+import { rawJsonResponse } from '../json-response.ts'
+import { then } from '../next-batch.ts'
+import { ResponseBuilder } from '../responses/response-builder.ts'
+import { inputItems, type ItemResource } from '../responses/response-items.ts'
+import { responsesToChat } from '../responses/responses-to-chat.ts'
+import { collectEvents } from '../sinks/collect-events.ts'
+import { EventStreamEncoder } from '../sinks/event-stream-encoder.ts'
+import { ResponsesJsonSink } from '../sinks/responses-json-sink.ts'
+import { ResponsesSseSink } from '../sinks/responses-sse-sink.ts'
+import { SSE_HEADERS } from '../sse/sse-frame.ts'
+import { streamResponse } from '../sse/stream-response.ts'
+import { ResponseObject } from '../wire/response-object.ts'
+import { errorResponses } from '../wire/error-body.ts'
+import { startGeneration } from './generate.ts'
+import type { JsonRoute } from './json-route.ts'
+
+export const responsesRoute: JsonRoute<ResponsesRequest> = {
+  path: '/v1/responses',
+  schema: ResponsesRequestSchema,
+  response: { 200: ResponseObject, ...errorResponses },
+  detail: {
+    tags: ['Responses'],
+    summary: 'Create a model response',
+    description:
+      'Routes by `model` like chat completions, and runs through the same gateway (tool bridge, validation, sessions). With `stream: true` the answer comes as OpenAI\'s `response.*` events. Stored (unless `store: false`) for GET, DELETE and `previous_response_id`.',
+  },
+  serve(ctx, body, request) {
+    let history: ItemResource[] = []
+    if (body.previous_response_id) {
+      const previous = ctx.responses.get(body.previous_response_id)
+      if (!previous) {
+        throw new NotFoundError(`Previous response with id '${body.previous_response_id}' not found.`, { param: 'previous_response_id', code: 'previous_response_not_found' })
+      }
+      history = previous.conversation
+    }
+    const input = inputItems(body.input)
+    if (history.length === 0 && input.length === 0) throw new BadRequestError('`input` is required (or `previous_response_id`)', { param: 'input' })
+    const builder = new ResponseBuilder(body)
+    const save = () => {
+      if (body.store === false) return
+      ctx.responses.save({ response: builder.body(), inputItems: input, conversation: [...history, ...input, ...builder.output] })
+    }
+    const chat = responsesToChat(body, [...history, ...input])
+    return then(startGeneration(ctx, chat, request, { id: builder.id, created: builder.createdAt }), ({ channel, first, pipeline }) => {
+      if (body.stream) return streamResponse(channel, first, new EventStreamEncoder(pipeline, new ResponsesSseSink(builder), save), SSE_HEADERS)
+      return then(collectEvents(channel, first, pipeline, new ResponsesJsonSink(builder)), (json) => {
+        save()
+        return rawJsonResponse(json)
+      })
+    })
+  },
+}
