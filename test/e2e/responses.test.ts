@@ -1,4 +1,4 @@
-import { OutputChunk, type ChatRequest } from '@cy/core'
+import { OutputChunk, ProviderError, type ChatRequest } from '@cy/core'
 import { Server } from '@cy/http'
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -15,9 +15,18 @@ let seen: ChatRequest[] = []
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'cy-responses-'))
   server = new Server({ port: 0, hostname: '127.0.0.1', responsesDb: join(dir, 'responses.sqlite') })
-  registerScriptedModels(server, (request) => seen.push(request))
+  setup(server)
   await server.start()
 })
+
+function setup(target: Server): void {
+  registerScriptedModels(target, (request) => seen.push(request))
+  target.registerChat('breaks', async (_request, out) => {
+    out.push(OutputChunk.textDelta('half an ans'))
+    await Bun.sleep(5)
+    out.fail(new ProviderError('The engine fell over'))
+  })
+}
 afterAll(async () => {
   await server.stop()
   await rm(dir, { recursive: true, force: true })
@@ -120,7 +129,7 @@ describe('POST /v1/responses', () => {
     const before = await client.responses.create({ model: 'scripted', input: 'remember this' })
     await server.stop()
     const restarted = new Server({ port: 0, hostname: '127.0.0.1', responsesDb: join(dir, 'responses.sqlite') })
-    registerScriptedModels(restarted, (request) => seen.push(request))
+    setup(restarted)
     await restarted.start()
     try {
       const after = recordingClient(restarted.url).client
@@ -130,9 +139,22 @@ describe('POST /v1/responses', () => {
     } finally {
       await restarted.stop()
       server = new Server({ port: 0, hostname: '127.0.0.1', responsesDb: join(dir, 'responses.sqlite') })
-      registerScriptedModels(server, (request) => seen.push(request))
+      setup(server)
       await server.start()
     }
+  })
+
+  test('a model that fails mid-stream: an error event, then response.failed; the stored response says failed', async () => {
+    const response = await fetch(`${server.url}/v1/responses`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'breaks', input: 'x', stream: true }) })
+    const frames = eventFrames(await response.text())
+    for (const frame of frames) assertMatchesEvent('ResponseStreamEvent', frame)
+    expect(frames.slice(-2).map((frame) => frame.type)).toEqual(['error', 'response.failed'])
+    expect(frames.at(-2)).toMatchObject({ code: 'provider_error', message: 'The engine fell over' })
+    const failed = frames.at(-1)!.response as { id: string; status: string; error: { code: string } }
+    expect([failed.status, failed.error.code]).toEqual(['failed', 'server_error'])
+    const stored = await recordingClient(server.url).client.responses.retrieve(failed.id)
+    expect(stored.status).toBe('failed')
+    expect(stored.output.map((item) => item.type === 'message' && item.content.map((part) => (part.type === 'output_text' ? part.text : '')))).toEqual([['half an ans']])
   })
 
   test('bad input is a clear 400 naming the param', async () => {

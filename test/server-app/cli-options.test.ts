@@ -3,7 +3,7 @@ import { parseCliOptions, UsageError } from '../../apps/server/src/cli-options.t
 
 describe('server app options', () => {
   test('defaults', () => {
-    expect(parseCliOptions([], {})).toEqual({ port: 8080, host: '0.0.0.0', modelsDir: './models', adapterPaths: [], quiet: false })
+    expect(parseCliOptions([], {})).toEqual({ port: 8080, host: '0.0.0.0', modelsDir: './models', adapterPaths: [], quiet: false, gateway: {} })
   })
 
   test('environment variables', () => {
@@ -29,6 +29,7 @@ describe('server app options', () => {
       timeoutMs: 1000,
       adapterPaths: ['/a', '/b'],
       quiet: false,
+      gateway: {},
     })
   })
 
@@ -60,5 +61,15 @@ describe('server app options', () => {
     expect(parseCliOptions([], {})?.cluster).toBeUndefined()
     expect(() => parseCliOptions(['--master', '--worker'], {})).toThrow('--master and --worker cannot be combined')
     expect(() => parseCliOptions(['--master-port', '1'], {})).toThrow(UsageError)
+  })
+
+  test('gateway flags and the responses database', () => {
+    const options = parseCliOptions(['--tool-validation', 'strict', '--session-concurrency', 'cancel_previous', '--responses-db', '/tmp/r.sqlite'], {
+      CY_SESSION_TRACKING: 'zero_width',
+      CY_INVALID_TOOL_CALLS: 'text',
+    })
+    expect(options?.gateway).toEqual({ toolValidation: 'strict', invalidToolCalls: 'text', sessionTracking: 'zero_width', sessionConcurrency: 'cancel_previous' })
+    expect(options?.responsesDb).toBe('/tmp/r.sqlite')
+    expect(() => parseCliOptions(['--tool-validation', 'paranoid'], {})).toThrow('--tool-validation must be one of none, relaxed, strict')
   })
 })

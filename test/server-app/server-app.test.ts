@@ -118,6 +118,23 @@ describe('bun run apps/server', () => {
     }
   })
 
+  test('stored responses outlive a restart (./data/responses.sqlite by default)', async () => {
+    const first = await launch(join(workdir, 'project'), [])
+    let id: string
+    try {
+      id = (await recordingClient(first.url).client.responses.create({ model: 'tiny', input: 'keep me' })).id
+    } finally {
+      await first.stop()
+    }
+    const second = await launch(join(workdir, 'project'), [])
+    try {
+      const again = await recordingClient(second.url).client.responses.retrieve(id)
+      expect(again.output_text).toBe('tiny: keep me')
+    } finally {
+      await second.stop()
+    }
+  })
+
   test('a bad flag prints the usage and exits 2', async () => {
     const child = Bun.spawn([process.execPath, MAIN, '--bogus'], { stdout: 'pipe', stderr: 'pipe' })
     expect(await child.exited).toBe(2)

@@ -1,3 +1,5 @@
+import type { GatewayOptions } from '@cy/gateway'
+
 /** Everything the server app can be told, from flags, environment and the config file. */
 export interface AppOptions {
   port: number
@@ -15,6 +17,10 @@ export interface AppOptions {
   adapterPaths: string[]
   /** Print nothing but errors. */
   quiet: boolean
+  /** SQLite file for stored Responses API responses (default ./data/responses.sqlite). */
+  responsesDb?: string
+  /** Gateway settings from flags (the config file's `server.gateway` fills the rest). */
+  gateway: GatewayOptions
   /** Cluster mode: a master, a worker of one, or whichever `--port` calls for. */
   cluster?: ClusterAppOptions
 }

@@ -7,6 +7,10 @@ import { loadConfigFile, type ConfigFile } from './config-file.ts'
 import { loadModels } from './model-loader.ts'
 import { scanModelsFolder } from './models-folder.ts'
 import { StartupError } from './startup-error.ts'
+import { mkdir } from 'node:fs/promises'
+import { dirname, resolve } from 'node:path'
+
+const DEFAULT_RESPONSES_DB = './data/responses.sqlite'
 
 export interface RunningApp {
   server: Server
@@ -21,8 +25,12 @@ export interface RunningApp {
 export async function startApp(cli: AppOptions, log: (line: string) => void = console.error): Promise<RunningApp> {
   const config: ConfigFile = cli.configPath ? await loadConfigFile(cli.configPath) : { models: [], adapters: {}, aliases: {}, server: {} }
   const settings = config.server
+  const responsesDb = cli.responsesDb ?? settings.responsesDb ?? DEFAULT_RESPONSES_DB
+  if (responsesDb !== ':memory:') await mkdir(dirname(resolve(responsesDb)), { recursive: true })
   const options: ServerOptions = {
     hostname: cli.host,
+    responsesDb,
+    gateway: { ...settings.gateway, ...cli.gateway },
     ...(cli.apiKey ?? settings.apiKey ? { apiKey: (cli.apiKey ?? settings.apiKey)! } : {}),
     ...(cli.maxConcurrency ?? settings.maxConcurrency ? { maxConcurrency: (cli.maxConcurrency ?? settings.maxConcurrency)! } : {}),
     ...(cli.maxQueue ?? settings.maxQueue ? { maxQueue: (cli.maxQueue ?? settings.maxQueue)! } : {}),

@@ -13,6 +13,11 @@ Options (flags win over environment variables):
   --max-queue <n>         CY_MAX_QUEUE     requests that may wait before 429 (default 1024)
   --timeout <ms>          CY_TIMEOUT       per-request time limit in ms (default 600000; 0 for none)
   --adapter-path <dir>    CY_ADAPTER_PATHS extra folders holding adapter packages (repeatable; ':'-separated in env)
+  --responses-db <file>   CY_RESPONSES_DB  SQLite file for stored responses (default ./data/responses.sqlite; :memory: for none)
+  --tool-validation <m>   CY_TOOL_VALIDATION   none, relaxed or strict: how tool calls are checked (default none)
+  --invalid-tool-calls <m> CY_INVALID_TOOL_CALLS discard or text: what becomes of an invalid call (default discard)
+  --session-tracking <m>  CY_SESSION_TRACKING  hash or zero_width: how requests are tied to a conversation (default hash)
+  --session-concurrency <m> CY_SESSION_CONCURRENCY off, reject or cancel_previous: a second request of a running session (default off)
   --quiet                                  no banner
 
 Cluster mode (clients talk to the master only; workers register their models there):
@@ -37,6 +42,12 @@ function integer(name: string, value: string | undefined): number | undefined {
   return parsed
 }
 
+function choice<T extends string>(name: string, value: string | undefined, allowed: readonly T[]): T | undefined {
+  if (value === undefined || value === '') return undefined
+  if (!allowed.includes(value as T)) throw new UsageError(`${name} must be one of ${allowed.join(', ')}, not '${value}'`)
+  return value as T
+}
+
 /** Reads flags and environment; returns undefined when help was asked for. */
 export function parseCliOptions(argv: string[], env: Record<string, string | undefined>): AppOptions | undefined {
   let values
@@ -54,6 +65,11 @@ export function parseCliOptions(argv: string[], env: Record<string, string | und
         timeout: { type: 'string' },
         'adapter-path': { type: 'string', multiple: true },
         quiet: { type: 'boolean' },
+        'responses-db': { type: 'string' },
+        'tool-validation': { type: 'string' },
+        'invalid-tool-calls': { type: 'string' },
+        'session-tracking': { type: 'string' },
+        'session-concurrency': { type: 'string' },
         master: { type: 'boolean' },
         worker: { type: 'boolean' },
         auto: { type: 'boolean' },
@@ -78,7 +94,18 @@ export function parseCliOptions(argv: string[], env: Record<string, string | und
     modelsDir: values.models ?? env.CY_MODELS_DIR ?? './models',
     adapterPaths: [...(values['adapter-path'] ?? []), ...(env.CY_ADAPTER_PATHS?.split(':').filter(Boolean) ?? [])],
     quiet: values.quiet ?? false,
+    gateway: {},
   }
+  const responsesDb = values['responses-db'] ?? env.CY_RESPONSES_DB
+  if (responsesDb) options.responsesDb = responsesDb
+  const toolValidation = choice('--tool-validation', values['tool-validation'] ?? env.CY_TOOL_VALIDATION, ['none', 'relaxed', 'strict'] as const)
+  if (toolValidation) options.gateway.toolValidation = toolValidation
+  const invalid = choice('--invalid-tool-calls', values['invalid-tool-calls'] ?? env.CY_INVALID_TOOL_CALLS, ['discard', 'text'] as const)
+  if (invalid) options.gateway.invalidToolCalls = invalid
+  const tracking = choice('--session-tracking', values['session-tracking'] ?? env.CY_SESSION_TRACKING, ['hash', 'zero_width'] as const)
+  if (tracking) options.gateway.sessionTracking = tracking
+  const concurrency = choice('--session-concurrency', values['session-concurrency'] ?? env.CY_SESSION_CONCURRENCY, ['off', 'reject', 'cancel_previous'] as const)
+  if (concurrency) options.gateway.sessionConcurrency = concurrency
   const configPath = values.config ?? env.CY_CONFIG
   if (configPath) options.configPath = configPath
   const apiKey = values['api-key'] ?? env.CY_API_KEY

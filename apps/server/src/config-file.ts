@@ -1,3 +1,4 @@
+import type { GatewayOptions } from '@cy/gateway'
 import type { ModelConfig } from '@cy/core'
 import { readFile } from 'node:fs/promises'
 import { dirname, extname, isAbsolute, resolve } from 'node:path'
@@ -10,7 +11,18 @@ export interface ConfigFile {
   adapters: Record<string, Record<string, unknown>>
   /** More names for loaded models (`whisper-1: ggml-base`), so clients that hard-code a name work. */
   aliases: Record<string, string>
-  server: { port?: number; host?: string; apiKey?: string; maxConcurrency?: number; maxQueue?: number; timeoutMs?: number; modelsDir?: string }
+  server: {
+    port?: number
+    host?: string
+    apiKey?: string
+    maxConcurrency?: number
+    maxQueue?: number
+    timeoutMs?: number
+    modelsDir?: string
+    responsesDb?: string
+    /** Gateway settings: toolValidation, invalidToolCalls, sessionTracking, sessionConcurrency, sanitize. */
+    gateway?: GatewayOptions
+  }
 }
 
 export class ConfigError extends Error {}
@@ -60,5 +72,8 @@ export async function loadConfigFile(path: string): Promise<ConfigFile> {
     server: isObject(raw.server) ? (raw.server as ConfigFile['server']) : {},
   }
   if (typeof config.server.modelsDir === 'string' && !isAbsolute(config.server.modelsDir)) config.server.modelsDir = resolve(base, config.server.modelsDir)
+  if (typeof config.server.responsesDb === 'string' && config.server.responsesDb !== ':memory:' && !isAbsolute(config.server.responsesDb)) {
+    config.server.responsesDb = resolve(base, config.server.responsesDb)
+  }
   return config
 }
