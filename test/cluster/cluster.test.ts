@@ -4,6 +4,7 @@ import OpenAI, { toFile } from 'openai'
 import { clusterPort } from '../support/cluster-port.ts'
 import { assertMatchesSchema } from '../support/openapi-validator.ts'
 import { recordingClient, sseFrames } from '../support/recording-client.ts'
+import { WEATHER_TOOL } from '../support/scripted-models.ts'
 
 const NODE = join(import.meta.dir, '..', 'fixtures', 'cluster', 'node.ts')
 const SECRET = 'cluster-test-secret'
@@ -56,7 +57,7 @@ beforeAll(async () => {
   expect(master.line).toStartWith('master ready')
   url = `http://127.0.0.1:${port}`
   // One worker joins through the internal port, the other through the API port.
-  const alpha = await spawnNode(['worker', String(port + 1000), SECRET, 'alpha', 'alpha-chat,alpha-embed,alpha-asr,alpha-tts,alpha-image'])
+  const alpha = await spawnNode(['worker', String(port + 1000), SECRET, 'alpha', 'alpha-chat,alpha-embed,alpha-asr,alpha-tts,alpha-image,alpha-bridged'])
   const beta = await spawnNode(['worker', String(port), SECRET, 'beta', 'beta-chat'])
   nodes.push(alpha.node, beta.node)
   expect([alpha.line, beta.line]).toEqual(['worker ready alpha', 'worker ready beta'])
@@ -69,7 +70,7 @@ afterAll(async () => {
 
 describe('cluster mode, real processes on loopback', () => {
   test('/v1/models on the master lists its own models and every worker’s, owned by the worker', async () => {
-    await waitForModels(url, (ids) => ids.length >= 7)
+    await waitForModels(url, (ids) => ids.length >= 8)
     const listed = []
     for await (const model of client.models.list()) listed.push([model.id, model.owned_by])
     expect(listed).toEqual(
@@ -113,6 +114,13 @@ describe('cluster mode, real processes on loopback', () => {
     expect(Array.from(new Int16Array(await speech.arrayBuffer()))).toEqual([1, -1, 2, -2, 5])
     const image = await client.images.generate({ model: 'alpha-image', prompt: 'x', response_format: 'b64_json' })
     expect(Array.from(Buffer.from(image.data![0]!.b64_json!, 'base64'))).toEqual([0x89, 0x50, 0x4e, 0x47, 9, 9])
+  })
+
+  test('a worker model without tool calling gets tools through the master’s text bridge', async () => {
+    const answer = await client.chat.completions.create({ model: 'alpha-bridged', messages: [{ role: 'user', content: 'weather?' }], tools: [WEATHER_TOOL.chat] })
+    const call = answer.choices[0]!.message.tool_calls?.[0]
+    expect(call?.type === 'function' && [call.function.name, call.function.arguments]).toEqual(['get_weather', '{"city":"Oslo"}'])
+    expect(answer.choices[0]!.finish_reason).toBe('tool_calls')
   })
 
   test('a name already taken is refused at registration; the first owner keeps it', async () => {
@@ -237,6 +245,8 @@ describe('replicas (allowReplicas on the master)', () => {
     const master = await spawnNode(['master-replicas', String(replicaPort), SECRET])
     const one = await spawnNode(['worker', String(replicaPort), SECRET, 'one', 'twin-chat'])
     const two = await spawnNode(['worker', String(replicaPort), SECRET, 'two', 'twin-chat'])
+    // afterAll kills them too, should this test fail before its own cleanup.
+    nodes.push(master.node, one.node, two.node)
     try {
       expect([master.line.split(' ')[0], one.line, two.line]).toEqual(['master', 'worker ready one', 'worker ready two'])
       const replicas = recordingClient(base).client

@@ -83,6 +83,14 @@ describe('tool call validation through the API', () => {
     expect((await ask('two calls', { parallel_tool_calls: false })).choices[0]!.message.tool_calls).toHaveLength(1)
   })
 
+  test('tool_choice holds whatever the model writes: none keeps no call, a named function only its own', async () => {
+    expect((await ask('two calls', { tool_choice: 'none' })).choices[0]!.message.tool_calls).toBeUndefined()
+    const named = await ask('two calls', { tool_choice: { type: 'function', function: { name: 'other_tool' } } })
+    expect(named.choices[0]!.message.tool_calls).toBeUndefined()
+    const own = await ask('two calls', { tool_choice: { type: 'function', function: { name: 'get_weather' } } })
+    expect(own.choices[0]!.message.tool_calls).toHaveLength(2)
+  })
+
   test('the sanitizer cleans what the model writes before the client sees it', async () => {
     const answer = await recordingClient(server.url).client.chat.completions.create({ model: 'caller', messages: [{ role: 'user', content: 'x' }] })
     expect(answer.choices[0]!.message.content).toBe('dirty text </b>')

@@ -80,6 +80,7 @@ export class Gateway {
       validation: (requested as ToolValidationMode | undefined) ?? model.toolValidation ?? options.toolValidation ?? 'none',
       fallback: options.invalidToolCalls ?? 'discard',
       ...(chat.parallel_tool_calls === false ? { parallelToolCalls: false } : {}),
+      ...(chat.tool_choice !== undefined ? { toolChoice: chat.tool_choice } : {}),
       sanitize: options.sanitize !== false,
       ...(options.sessionTracking === 'zero_width' ? { marker: encodeMarker(session.id) } : {}),
     })

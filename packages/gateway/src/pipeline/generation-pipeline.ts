@@ -1,4 +1,4 @@
-import { toApiError, type FinishReason, type FunctionTool, type GenerationEvent, type GenerationUsage, type OutputChunk, type ToolValidationMode } from '@cy/core'
+import { toApiError, type FinishReason, type FunctionTool, type GenerationEvent, type GenerationUsage, type OutputChunk, type ToolChoice, type ToolValidationMode } from '@cy/core'
 import { OutputSanitizer } from '../sanitizer/output-sanitizer.ts'
 import { XmlToolCallParser, type BridgeOutput } from '../tool-bridge/xml-tool-call-parser.ts'
 import { ToolCallValidator } from '../validation/tool-call-validator.ts'
@@ -18,6 +18,8 @@ export interface PipelineOptions {
   fallback?: InvalidToolCallFallback
   /** `false`: only the first tool call is kept. */
   parallelToolCalls?: boolean
+  /** `none` drops every call; a named function drops calls to any other (what OpenAI guarantees). */
+  toolChoice?: ToolChoice
   /** Clean control characters and markup typos (default true). */
   sanitize?: boolean
   /** Appended to the answer's text (a zero-width session marker). */
@@ -39,9 +41,10 @@ export class GenerationPipeline {
   readonly #options: PipelineOptions
   readonly #sanitizer: OutputSanitizer | undefined
   readonly #parser: XmlToolCallParser | undefined
-  readonly #validator: ToolCallValidator
+  // Made on first use: most generations call no tool.
+  #validator: ToolCallValidator | undefined
   readonly #sent = new SentText()
-  readonly #partials = new Map<number, PartialCall>()
+  #partials: Map<number, PartialCall> | undefined
   #text = ''
   #calls = 0
   #reason: FinishReason | undefined
@@ -53,7 +56,6 @@ export class GenerationPipeline {
     this.#options = options
     this.#sanitizer = options.sanitize === false ? undefined : new OutputSanitizer()
     this.#parser = options.bridge ? new XmlToolCallParser() : undefined
-    this.#validator = new ToolCallValidator(options.tools)
   }
 
   start(): GenerationEvent[] {
@@ -75,6 +77,7 @@ export class GenerationPipeline {
           break
         case 'tool-call-delta': {
           this.#completeBefore(chunk.callIndex, events)
+          this.#partials ??= new Map()
           const call = this.#partials.get(chunk.callIndex) ?? { id: '', name: '', arguments: '' }
           if (chunk.id) call.id = chunk.id
           if (chunk.name) call.name += chunk.name
@@ -84,7 +87,7 @@ export class GenerationPipeline {
         }
         case 'tool-call':
           this.#completeBefore(chunk.callIndex, events)
-          this.#partials.delete(chunk.callIndex)
+          this.#partials?.delete(chunk.callIndex)
           this.#call({ name: chunk.name, arguments: chunk.arguments }, events, chunk.id)
           break
         case 'usage':
@@ -118,7 +121,7 @@ export class GenerationPipeline {
 
   /** Calls stream one after another: once a later one starts, the earlier ones are complete. */
   #completeBefore(callIndex: number, events: GenerationEvent[]): void {
-    if (this.#partials.size === 0) return
+    if (!this.#partials?.size) return
     for (const [index, call] of [...this.#partials].sort(([a], [b]) => a - b)) {
       if (index >= callIndex) break
       this.#partials.delete(index)
@@ -155,6 +158,12 @@ export class GenerationPipeline {
       this.rejected.push({ name: call.name, reason: 'parallel_tool_calls is false' })
       return
     }
+    const choice = this.#options.toolChoice
+    if (choice === 'none' || (typeof choice === 'object' && choice.function.name !== call.name)) {
+      this.rejected.push({ name: call.name, reason: `tool_choice does not allow '${call.name}'` })
+      return
+    }
+    this.#validator ??= new ToolCallValidator(this.#options.tools)
     const verdict = this.#validator.validate(call, this.#options.validation ?? 'none')
     if (!verdict.valid) return this.#invalid({ name: call.name, reason: verdict.message }, raw ?? JSON.stringify({ name: call.name, arguments: call.arguments }), events)
     events.push({ type: 'tool-call-done', id: id || `call_${crypto.randomUUID().replaceAll('-', '').slice(0, 24)}`, name: call.name, arguments: call.arguments || '{}', index: this.#calls++ })

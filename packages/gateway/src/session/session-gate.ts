@@ -7,6 +7,9 @@ export interface GateTicket {
   release(): void
 }
 
+/** The ticket of a request no gate holds back: there is nothing to give back. */
+export const UNGATED: GateTicket = { release() {} }
+
 interface Holder {
   cancel: (reason: Error) => void
 }
@@ -27,7 +30,7 @@ export class SessionGate {
   }
 
   acquire(session: string, policy: ConcurrencyPolicy, cancel: (reason: Error) => void): GateTicket {
-    if (policy === 'off') return { release() {} }
+    if (policy === 'off') return UNGATED
     const current = this.#running.get(session)
     if (current) {
       if (policy === 'reject') {

@@ -1,5 +1,5 @@
 import { OutputChannel, type Capability, type CapabilityRequests, type ChatRequest, type OutputChunk } from '@cy/core'
-import type { GenerationPipeline, Session } from '@cy/gateway'
+import { UNGATED, type GenerationPipeline, type Session } from '@cy/gateway'
 import type { ApiContext } from '../api-context.ts'
 import { nextBatch, then, type MaybePromise } from '../next-batch.ts'
 
@@ -51,7 +51,7 @@ export function startGeneration(ctx: ApiContext, chat: ChatRequest, request: Req
   }
   return then(began, (opened) => {
     channel = opened
-    opened.onClose(ticket.release)
+    if (ticket !== UNGATED) opened.onClose(ticket.release)
     return then(nextBatch(opened), (first) => ({ channel: opened, first, pipeline, session }))
   })
 }
