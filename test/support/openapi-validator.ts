@@ -29,10 +29,17 @@ function withoutNullable(node: unknown): unknown {
   return { anyOf: [out, { type: 'null' }] }
 }
 const compiled = new Map<string, ValidateFunction>()
+let spec: { components: { schemas: unknown } } | undefined
+
+/** The spec, read and parsed once. */
+function parsedSpec(): { components: { schemas: unknown } } {
+  spec ??= parse(readFileSync(OPENAI_SPEC_PATH, 'utf8'))
+  return spec!
+}
 
 function instance(): Ajv {
   if (ajv) return ajv
-  const spec = parse(readFileSync(OPENAI_SPEC_PATH, 'utf8'))
+  const { components } = parsedSpec()
   // The spec mixes OpenAPI keywords (nullable, x-*, discriminator) into its schemas: let them pass.
   ajv = new Ajv({ strict: false, allErrors: true, validateFormats: true, discriminator: false })
   addFormats(ajv)
@@ -40,7 +47,7 @@ function instance(): Ajv {
   ajv.addFormat('binary', true)
   ajv.addFormat('double', true)
   ajv.addFormat('float', true)
-  ajv.addSchema({ $id: SPEC_ID, components: withoutNullable(spec.components) })
+  ajv.addSchema({ $id: SPEC_ID, components: withoutNullable(components) })
   return ajv
 }
 
@@ -57,15 +64,13 @@ export function assertMatchesSchema(name: string, value: unknown): void {
   }
 }
 
-let specSchemas: unknown
 
 /**
  * Validates a stream event against the member of a union (like `ResponseStreamEvent`) whose `type` it
  * carries, so a failure names what is wrong with that event rather than listing every member.
  */
 export function assertMatchesEvent(union: string, event: { type: string }): void {
-  specSchemas ??= parse(readFileSync(OPENAI_SPEC_PATH, 'utf8')).components.schemas
-  const schemas = specSchemas as Record<string, { anyOf?: Array<{ $ref: string }>; properties?: { type?: { enum?: string[] } } }>
+  const schemas = parsedSpec().components.schemas as Record<string, { anyOf?: Array<{ $ref: string }>; properties?: { type?: { enum?: string[] } } }>
   const member = (schemas[union]?.anyOf ?? [])
     .map((ref) => ref.$ref.split('/').pop()!)
     .find((name) => schemas[name]?.properties?.type?.enum?.includes(event.type))

@@ -1,4 +1,4 @@
-import { errorFromWire, ProviderError, RateLimitError, type Capability, type Handler, type OutputSink, type OutputChunk, type Providers, type WireError } from '@cy/core'
+import { ApiError, errorFromWire, ProviderError, RateLimitError, type Capability, type Handler, type OutputSink, type OutputChunk, type Providers, type WireError } from '@cy/core'
 import { PATHS, SECRET_HEADER, type RunRequest } from './protocol.ts'
 import type { RemoteWorker, ReplicaSet } from './replica-set.ts'
 import { decodeWire, encodeWire } from './wire-codec.ts'
@@ -55,7 +55,7 @@ async function forward(worker: RemoteWorker, body: RunRequest, out: OutputSink):
       }
     }
   } catch (error) {
-    if (error instanceof RetryableFailure || out.signal.aborted || 'status' in (error as object)) throw error
+    if (error instanceof RetryableFailure || out.signal.aborted || error instanceof ApiError) throw error
     worker.failedAt = Date.now()
     throw failure(new ProviderError(`Worker '${worker.id}' broke the connection: ${(error as Error).message}`))
   }

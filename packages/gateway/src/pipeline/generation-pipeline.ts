@@ -49,8 +49,6 @@ export class GenerationPipeline {
   #calls = 0
   #reason: FinishReason | undefined
   #usage: GenerationUsage | undefined
-  /** Tool calls dropped by validation or by `parallel_tool_calls: false`, with why. */
-  readonly rejected: Array<{ name: string; reason: string }> = []
 
   constructor(options: PipelineOptions) {
     this.#options = options
@@ -139,11 +137,8 @@ export class GenerationPipeline {
     for (const output of outputs) {
       if (output.type === 'text') this.#delta(output.text, events)
       else if (output.type === 'call') this.#call(output.call, events, undefined, output.raw)
-      else {
-        // Markup that is no call at all is the model's text: the client sees it.
-        this.rejected.push({ name: '', reason: output.reason })
-        this.#delta(output.raw, events)
-      }
+      // Markup that is no call at all is the model's text: the client sees it.
+      else this.#delta(output.raw, events)
     }
   }
 
@@ -154,23 +149,16 @@ export class GenerationPipeline {
   }
 
   #call(call: { name: string; arguments: string }, events: GenerationEvent[], id?: string, raw?: string): void {
-    if (this.#options.parallelToolCalls === false && this.#calls > 0) {
-      this.rejected.push({ name: call.name, reason: 'parallel_tool_calls is false' })
-      return
-    }
+    if (this.#options.parallelToolCalls === false && this.#calls > 0) return
+    // `tool_choice` holds whatever the model writes: `none` allows no call, a named function only itself.
     const choice = this.#options.toolChoice
-    if (choice === 'none' || (typeof choice === 'object' && choice.function.name !== call.name)) {
-      this.rejected.push({ name: call.name, reason: `tool_choice does not allow '${call.name}'` })
-      return
-    }
+    if (choice === 'none' || (typeof choice === 'object' && choice.function.name !== call.name)) return
     this.#validator ??= new ToolCallValidator(this.#options.tools)
     const verdict = this.#validator.validate(call, this.#options.validation ?? 'none')
-    if (!verdict.valid) return this.#invalid({ name: call.name, reason: verdict.message }, raw ?? JSON.stringify({ name: call.name, arguments: call.arguments }), events)
+    if (!verdict.valid) {
+      if (this.#options.fallback === 'text') this.#delta(raw ?? JSON.stringify({ name: call.name, arguments: call.arguments }), events)
+      return
+    }
     events.push({ type: 'tool-call-done', id: id || `call_${crypto.randomUUID().replaceAll('-', '').slice(0, 24)}`, name: call.name, arguments: call.arguments || '{}', index: this.#calls++ })
-  }
-
-  #invalid(rejected: { name: string; reason: string }, raw: string, events: GenerationEvent[]): void {
-    this.rejected.push(rejected)
-    if (this.#options.fallback === 'text') this.#delta(raw, events)
   }
 }

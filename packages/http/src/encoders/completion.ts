@@ -1,11 +1,14 @@
-import { toApiError, type OutputChunk, type UsageChunk } from '@cy/core'
+import { toApiError, type FinishReason, type OutputChunk, type UsageChunk } from '@cy/core'
 import { SSE_DONE, sseData } from '../sse/sse-frame.ts'
 import type { StreamEncoder } from '../sse/stream-response.ts'
-import type { ResponseMeta } from './chat-completion.ts'
+import { chatFinishReason, type ResponseMeta } from './chat-completion.ts'
 import { SentText } from '@cy/gateway'
-import { wireFinishReason, wireUsage, type TextResult } from './text-result.ts'
+import { wireUsage, type TextResult } from './text-result.ts'
 
-const completionFinish = (reason: ReturnType<typeof wireFinishReason>) => (reason === 'tool_calls' ? 'stop' : reason)
+const completionFinish = (reason: FinishReason | undefined) => {
+  const wire = chatFinishReason(reason)
+  return wire === 'tool_calls' ? 'stop' : wire
+}
 
 /** The legacy `text_completion` object. */
 export function completionBody(meta: ResponseMeta, result: TextResult, echoPrefix = '') {
@@ -15,7 +18,7 @@ export function completionBody(meta: ResponseMeta, result: TextResult, echoPrefi
     created: meta.created,
     model: meta.model,
     choices: [
-      { index: 0, text: echoPrefix + result.text, logprobs: null, finish_reason: completionFinish(wireFinishReason(result.finishReason, false)) },
+      { index: 0, text: echoPrefix + result.text, logprobs: null, finish_reason: completionFinish(result.finishReason) },
     ],
   }
   if (result.usage) body.usage = wireUsage(result.usage)
@@ -46,7 +49,7 @@ export class CompletionStreamEncoder implements StreamEncoder {
         this.#usage = chunk
       } else if (chunk.type === 'finish' && !this.#finished) {
         this.#finished = true
-        out += this.#frame('', completionFinish(wireFinishReason(chunk.reason, false)))
+        out += this.#frame('', completionFinish(chunk.reason))
       }
     }
     return out

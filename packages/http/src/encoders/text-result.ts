@@ -50,13 +50,6 @@ export function collectText(channel: OutputChannel, first: OutputChunk[] | null)
   )
 }
 
-/** OpenAI has no `error`/`cancelled` finish reason: those end a choice as `stop`. */
-export function wireFinishReason(reason: FinishReason | undefined, hasToolCalls: boolean): 'stop' | 'length' | 'tool_calls' | 'content_filter' {
-  if (reason === 'length' || reason === 'content_filter' || reason === 'tool_calls') return reason
-  if (reason === undefined && hasToolCalls) return 'tool_calls'
-  return 'stop'
-}
-
 export function wireUsage(usage: UsageChunk | undefined) {
   const prompt = usage?.promptTokens ?? 0
   const completion = usage?.completionTokens ?? 0
