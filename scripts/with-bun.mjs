@@ -2,7 +2,7 @@
 // `npm start` and `npm test` on a machine with only Node.js and npm: find Bun (or install it from npm
 // into .cache/bun), install the workspace's dependencies when they are missing or stale, then run.
 import { spawn, spawnSync } from 'node:child_process'
-import { existsSync, statSync } from 'node:fs'
+import { existsSync, readdirSync, statSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -75,6 +75,22 @@ function ensureBuildTools() {
   }
 }
 
+/** The test files of each tier: the engine tier is every test under test/adapter-*, the unit tier the rest. */
+function testTiers() {
+  const files = []
+  const walk = (dir) => {
+    for (const entry of readdirSync(join(root, dir), { withFileTypes: true })) {
+      const path = `${dir}/${entry.name}`
+      if (entry.isDirectory()) walk(path)
+      else if (entry.name.endsWith('.test.ts')) files.push(`./${path}`)
+    }
+  }
+  walk('test')
+  files.sort()
+  const engine = files.filter((file) => file.startsWith('./test/adapter-'))
+  return { unit: files.filter((file) => !engine.includes(file)), engine }
+}
+
 const bun = findBun()
 installIfNeeded(bun)
 
@@ -88,11 +104,27 @@ if (command === 'start') {
     console.error('[with-bun] typecheck failed')
     process.exit(typecheck.code)
   }
-  const { code, output } = await run(bun, ['test', ...rest], { capture: true })
-  // Bun prints " N pass" / " N fail"; repeat them as the plain closing line other tools read.
-  const count = (word) => Number(new RegExp(`^\\s*(\\d+) ${word}$`, 'm').exec(output)?.[1] ?? 0)
-  console.log(`\ntests: ${count('pass')} passed, ${count('fail')} failed`)
-  process.exit(code)
+  // Two tiers, run one after the other: the fast unit tier first, then the tier that loads real engines
+  // (its files each hold an engine's threads, so they run alone). `npm test -- unit|engine` runs one;
+  // any other arguments go to `bun test` as they are.
+  const tiers = testTiers()
+  const chosen = rest[0] === 'unit' || rest[0] === 'engine' ? [rest[0]] : rest.length ? [] : ['unit', 'engine']
+  const runs = chosen.length ? chosen.map((tier) => [tier, tiers[tier]]) : [['selected', rest]]
+  let failedTier = 0
+  let passed = 0
+  let failed = 0
+  for (const [tier, args] of runs) {
+    console.log(`\n[with-bun] ${tier} tier: bun test ${args.length} file(s)`)
+    // bunfig's [test] timeout is not applied by this Bun, so the per-test limit is passed here.
+    const { code, output } = await run(bun, ['test', '--timeout', tier === 'engine' ? '120000' : '30000', ...args], { capture: true })
+    // Bun prints " N pass" / " N fail" per run; the closing line below adds the tiers up.
+    const count = (word) => Number(new RegExp(`^\\s*(\\d+) ${word}$`, 'm').exec(output)?.[1] ?? 0)
+    passed += count('pass')
+    failed += count('fail')
+    if (code !== 0 && failedTier === 0) failedTier = code
+  }
+  console.log(`\ntests: ${passed} passed, ${failed} failed`)
+  process.exit(failedTier)
 } else {
   const { code } = await run(bun, [command, ...rest])
   process.exit(code)

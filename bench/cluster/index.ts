@@ -24,8 +24,20 @@ const ADDED_LATENCY_AIM_MS = 2
 
 const { values } = parseArgs({
   args: Bun.argv.slice(2),
-  options: { rounds: { type: 'string' }, tokens: { type: 'string' }, streams: { type: 'string' }, requests: { type: 'string' }, quick: { type: 'boolean' } },
+  options: {
+    rounds: { type: 'string' },
+    tokens: { type: 'string' },
+    streams: { type: 'string' },
+    requests: { type: 'string' },
+    quick: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  },
 })
+if (values.help) {
+  console.log('usage: bun bench/cluster/index.ts [--rounds N] [--tokens N] [--streams N] [--requests N] [--quick]')
+  console.log('Calls a worker’s model through the master (signed cy-cluster/2 calls) and directly; master and worker run on loopback.')
+  process.exit(0)
+}
 const env = process.env
 const quick = values.quick === true || env.BENCH_QUICK === '1'
 const int = (raw: string | undefined, fallback: number) => {

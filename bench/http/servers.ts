@@ -82,6 +82,9 @@ async function startBare(): Promise<Running> {
     port: 0,
     hostname: '127.0.0.1',
     idleTimeout: 0,
+    // Never Bun's development error page (source, stack, cwd).
+    development: false,
+    error: () => new Response('{"error":{"message":"Internal server error","type":"server_error","param":null,"code":null}}', { status: 500, headers: { 'content-type': 'application/json' } }),
     routes: {
       [CHAT_PATH]: {
         async POST(req) {

@@ -1,12 +1,13 @@
 import createLlamaAdapter, { isPinnedVersion, LLAMA_CPP_VERSION, resolveLlamaLibrary } from '@cy/adapter-llama'
-import type { LoadedModel } from '@cy/core'
+import { OutputChannel, type CompletionRequest, type LoadedModel, type OutputChunk } from '@cy/core'
 import type { Server } from '@cy/http'
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import OpenAI from 'openai'
-import { writeTinyLlama } from '../fixtures/llama/tiny-llama.ts'
+import { LlamaModel } from '../../packages/adapter-llama/src/llama-model.ts'
+import { BOS_ALTERNATING_TEMPLATE, writeTinyLlama } from '../fixtures/llama/tiny-llama.ts'
 import { recordingClient } from '../support/recording-client.ts'
 import { startTestServer } from '../support/test-server.ts'
 import { referenceGreedy } from './reference-greedy.ts'
@@ -108,10 +109,11 @@ describe('llama.cpp through the adapter', () => {
     expect(once.choices[0]!.text).not.toBe(plain.choices[0]!.text)
   })
 
-  test('a prompt longer than the context is a 400 context_length_exceeded', async () => {
+  test('a prompt longer than the context is a 400 context_length_exceeded naming prompt', async () => {
     const error = await complete('z'.repeat(600)).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(OpenAI.BadRequestError)
     expect((error as { code?: string }).code).toBe('context_length_exceeded')
+    expect((error as { param?: string }).param).toBe('prompt')
   })
 
   test('embeddings: the model’s width, unit length, different texts differ', async () => {
@@ -311,5 +313,114 @@ describe('unloading', () => {
     } finally {
       await other.stop()
     }
+  })
+})
+
+/** The tiny vocabulary's ids: BOS is 1, each byte b is b + 5. */
+const idsOf = (text: string) => [1, ...Array.from(new TextEncoder().encode(text), (byte) => byte + 5)]
+const badRequest = async (promise: Promise<unknown>) => {
+  const error = await promise.catch((e: unknown) => e)
+  expect(error).toBeInstanceOf(OpenAI.BadRequestError)
+  return error as { param?: string; code?: string; message: string }
+}
+
+describe('prompts', () => {
+  test('a template that writes bos_token: the prompt starts with exactly one BOS', async () => {
+    const path = await writeTinyLlama(join(dir, 'bos.gguf'), { chatTemplate: BOS_ALTERNATING_TEMPLATE })
+    const model = await createLlamaAdapter({ quiet: true }).load({ name: 'bos', adapter: 'llama', path, options: { contextSize: 256, threads: 2, parallel: 1 } })
+    const other = await startTestServer({}, (s) => s.registerModel('bos', model.providers))
+    try {
+      const bosClient = recordingClient(other.url).client
+      const messages = [{ role: 'user' as const, content: 'hello' }]
+      const result = await bosClient.chat.completions.create({ model: 'bos', temperature: 0, max_tokens: 12, messages })
+      const plain = await client.chat.completions.create({ model: 'tiny', temperature: 0, max_tokens: 12, messages })
+      // The same prompt as ChatML without bos_token, whose one BOS llama.cpp adds.
+      expect(result.usage!.prompt_tokens).toBe(plain.usage!.prompt_tokens)
+      expect(result.choices[0]!.message.content).toBe(referenceGreedy(libDir, path, chatPrompt('hello'), 12))
+      // Its refusal of roles that do not alternate is the client's mistake.
+      const error = await badRequest(
+        bosClient.chat.completions.create({ model: 'bos', messages: [{ role: 'assistant', content: 'hi' }, { role: 'assistant', content: 'again' }] }),
+      )
+      expect(error.param).toBe('messages')
+      expect(error.message).toContain('roles must alternate')
+    } finally {
+      await other.stop()
+      await model.dispose()
+    }
+  })
+
+  test('completions: a token-array prompt runs those tokens', async () => {
+    const fromText = await complete('Onceuponatime', { max_tokens: 10 })
+    const fromIds = await client.completions.create({ model: 'tiny', prompt: idsOf('Onceuponatime'), temperature: 0, max_tokens: 10 })
+    expect(fromIds.choices[0]!.text).toBe(fromText.choices[0]!.text)
+    expect(fromIds.usage!.prompt_tokens).toBe(fromText.usage!.prompt_tokens)
+  })
+
+  test('a list of prompts: one choice per prompt, in order, and their usage summed', async () => {
+    const prompts = ['Onceupon', 'Atime', 'Thirdone']
+    const alone = await Promise.all(prompts.map((prompt) => complete(prompt, { max_tokens: 6 })))
+    const channel = new OutputChannel()
+    const request = { model: 'tiny', prompt: [prompts[0], idsOf(prompts[1]!), prompts[2]], temperature: 0, max_tokens: 6 } as unknown as CompletionRequest
+    const running = Promise.resolve(loaded.providers.completion!(request, channel))
+    const chunks: OutputChunk[] = []
+    for await (const chunk of channel) chunks.push(chunk)
+    await running
+    const texts = prompts.map((_, i) =>
+      chunks
+        .filter((c) => c.type === 'text-delta' && (c.index ?? 0) === i)
+        .map((c) => (c as { text: string }).text)
+        .join(''),
+    )
+    expect(texts).toEqual(alone.map((result) => result.choices[0]!.text))
+    expect(chunks.filter((c) => c.type === 'finish').map((c) => (c as { index?: number }).index ?? 0).sort()).toEqual([0, 1, 2])
+    const usage = chunks.filter((c) => c.type === 'usage')
+    expect(usage.length).toBe(1)
+    expect(usage[0]).toMatchObject({ promptTokens: alone.reduce((sum, r) => sum + r.usage!.prompt_tokens, 0), completionTokens: 18 })
+  })
+
+  test('token ids outside the vocabulary are a 400 naming prompt (completions) or input (embeddings)', async () => {
+    for (const ids of [[999999], [-5], [2147483648]]) {
+      expect((await badRequest(client.completions.create({ model: 'tiny', prompt: ids, max_tokens: 2 }))).param).toBe('prompt')
+      expect((await badRequest(client.embeddings.create({ model: 'tiny', input: ids }))).param).toBe('input')
+    }
+  })
+
+  test('embedding inputs longer than the model embeds at once are a 400 context_length_exceeded naming input', async () => {
+    for (const input of ['word '.repeat(3000), Array.from({ length: 100_000 }, () => 7)]) {
+      const error = await badRequest(client.embeddings.create({ model: 'tiny', input: input as string }))
+      expect(error.code).toBe('context_length_exceeded')
+      expect(error.param).toBe('input')
+    }
+  })
+
+  test('logit_bias: keys must be token ids of the vocabulary, values from -100 to 100', async () => {
+    for (const bias of [{ abc: 100 }, { '4294967299': 100 }, { '5': 1e30 }, { '-1': 5 }, { '261': 1 }, { '1.5': 1 }]) {
+      expect((await badRequest(complete('x', { logit_bias: bias }))).param).toBe('logit_bias')
+    }
+    expect((await complete('x', { logit_bias: { '260': -100, '70': 100 }, max_tokens: 3 })).choices[0]!.text).toBe('AAA')
+  })
+
+  test('a chat message of megabytes is refused by its length at once, and the model goes on serving', async () => {
+    const started = performance.now()
+    const error = await badRequest(client.chat.completions.create({ model: 'tiny', messages: [{ role: 'user', content: 'word '.repeat(1_600_000) }] }))
+    expect(error.code).toBe('context_length_exceeded')
+    expect(error.param).toBe('messages')
+    const many = await badRequest(client.chat.completions.create({ model: 'tiny', messages: Array.from({ length: 5_000 }, () => ({ role: 'user' as const, content: 'hi' })) }))
+    expect(many.code).toBe('context_length_exceeded')
+    expect(performance.now() - started).toBeLessThan(5_000)
+    expect((await complete('still here', { max_tokens: 3 })).choices[0]!.text.length).toBe(3)
+  })
+})
+
+describe('unloading a stuck engine', () => {
+  test('dispose stops a Worker stuck in native code after its deadline', async () => {
+    const path = await writeTinyLlama(join(dir, 'stuck.gguf'))
+    const model = await LlamaModel.load({ name: 'stuck', adapter: 'llama', path, options: { contextSize: 256, threads: 1, parallel: 1, disposeTimeout: 200 } })
+    // Whole, one call: seconds inside llama_tokenize, where the Worker cannot be reached.
+    const stuck = model.host.call('tokenize', { text: 'word '.repeat(25_000), special: true }).catch(() => 'stopped')
+    const started = performance.now()
+    await model.dispose()
+    expect(performance.now() - started).toBeLessThan(1_000)
+    expect(await stuck).toBe('stopped')
   })
 })

@@ -1,6 +1,7 @@
 import createLlamaAdapter from '@cy/adapter-llama'
 import type { LoadedModel } from '@cy/core'
 import type { Server } from '@cy/http'
+import Ajv from 'ajv'
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -111,3 +112,103 @@ describe('the text bridge on llama.cpp', () => {
     expect(calls.map((call) => [call.name, JSON.parse(call.arguments).city])).toEqual([['get_weather', 'Oslo']])
   })
 })
+
+// What a random-weight model writes unconstrained is noise: whatever satisfies a schema below was made
+// to by the grammar.
+const FORECAST = {
+  type: 'function' as const,
+  function: {
+    name: 'forecast',
+    parameters: {
+      type: 'object',
+      properties: {
+        city: { type: 'string', minLength: 2, maxLength: 6 },
+        days: { type: 'integer', minimum: 1, maximum: 14 },
+        units: { enum: ['celsius', 'fahrenheit'] },
+        code: { type: 'string', pattern: '^[A-Z]{2}-[0-9]{3}$' },
+      },
+      required: ['city', 'days', 'units', 'code'],
+      additionalProperties: false,
+    },
+  },
+}
+const OTHER = { type: 'function' as const, function: { name: 'other', parameters: { type: 'object', properties: { x: { type: 'boolean' } }, required: ['x'] } } }
+const strictly = new Ajv({ strict: false })
+
+describe('forced tool calls on llama.cpp', () => {
+  const call = (extra: Record<string, unknown>) =>
+    recordingClient(server.url).client.chat.completions.create({
+      model: 'tiny',
+      max_tokens: 300,
+      messages: [{ role: 'user', content: 'weather?' }],
+      tools: [OTHER, FORECAST],
+      ...extra,
+    } as never)
+
+  test('tool_choice required: the answer is a tool call whose arguments satisfy its schema, greedy and sampled', async () => {
+    for (const sampling of [{ temperature: 0 }, { temperature: 1, seed: 7 }, { temperature: 1, seed: 8 }]) {
+      const answer = await call({ tool_choice: 'required', ...sampling })
+      const calls = answer.choices[0]!.message.tool_calls ?? []
+      expect(calls.length).toBeGreaterThan(0)
+      expect(answer.choices[0]!.finish_reason).toBe('tool_calls')
+      for (const c of calls) {
+        if (c.type !== 'function') throw new Error('not a function call')
+        const tool = [OTHER, FORECAST].find((t) => t.function.name === c.function.name)!
+        expect(strictly.validate(tool.function.parameters, JSON.parse(c.function.arguments))).toBe(true)
+      }
+    }
+  })
+
+  test('a named function: that function is called, with arguments its schema accepts', async () => {
+    const answer = await call({ tool_choice: { type: 'function', function: { name: 'forecast' } }, temperature: 0, parallel_tool_calls: false })
+    const calls = answer.choices[0]!.message.tool_calls ?? []
+    expect(calls.map((c) => (c.type === 'function' ? c.function.name : ''))).toEqual(['forecast'])
+    const args = JSON.parse(calls[0]!.type === 'function' ? calls[0]!.function.arguments : '{}')
+    expect(strictly.validate(FORECAST.function.parameters, args)).toBe(true)
+  })
+})
+
+describe('json_schema constraints on llama.cpp', () => {
+  test('string lengths, enums, integer ranges, number ranges, patterns and formats are enforced in the output', async () => {
+    const schema = {
+      type: 'object',
+      properties: {
+        name: { type: 'string', minLength: 3, maxLength: 5 },
+        level: { enum: ['low', 'high'] },
+        count: { type: 'integer', minimum: -3, maximum: 42 },
+        ratio: { type: 'number', minimum: 0, maximum: 1 },
+        code: { type: 'string', pattern: '^[a-c]{1,4}-\\d{2}$' },
+        day: { type: 'string', format: 'date' },
+      },
+      required: ['name', 'level', 'count', 'ratio', 'code', 'day'],
+      additionalProperties: false,
+    }
+    const validate = strictly.compile(schema)
+    const { client } = recordingClient(server.url)
+    for (const sampling of [{ temperature: 0 }, { temperature: 1, seed: 1 }, { temperature: 1, seed: 2 }]) {
+      const result = await client.chat.completions.create({
+        model: 'tiny',
+        max_tokens: 400,
+        ...sampling,
+        response_format: { type: 'json_schema', json_schema: { name: 'r', schema } },
+        messages: [{ role: 'user', content: 'JSON' }],
+      })
+      expect([result.choices[0]!.finish_reason, result.choices[0]!.message.content]).toEqual(['stop', expect.any(String)])
+      const value = JSON.parse(result.choices[0]!.message.content!)
+      expect([value, validate(value)]).toEqual([value, true])
+      expect(/^\d{4}-\d{2}-\d{2}$/.test(value.day)).toBe(true)
+    }
+  })
+
+  test('a keyword the grammar cannot enforce is a 400 naming it', async () => {
+    const error = await recordingClient(server.url)
+      .client.chat.completions.create({
+        model: 'tiny',
+        response_format: { type: 'json_schema', json_schema: { name: 'r', schema: { type: 'object', properties: { e: { type: 'string', format: 'email' } } } } },
+        messages: [{ role: 'user', content: 'x' }],
+      })
+      .then(() => ({ status: 200, param: '', message: '' }), (e: { status: number; param: string; message: string }) => e)
+    expect([error.status, error.param, error.message]).toEqual([400, 'response_format', expect.stringContaining("'format'")])
+  })
+})
+

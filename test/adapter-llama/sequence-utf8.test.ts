@@ -6,7 +6,7 @@ import { greedyArgs, recordingSink } from './engine-doubles.ts'
 describe('a sequence turns token bytes into text deltas', () => {
   test('a character split across tokens is sent whole, never as a broken piece', async () => {
     const out = recordingSink()
-    const sequence = new Sequence(Int32Array.of(1, 2), greedyArgs(), out, 0 as unknown as Pointer)
+    const sequence = new Sequence(Int32Array.of(1, 2), greedyArgs(), out, () => 0 as unknown as Pointer)
     const fox = new TextEncoder().encode('a🦊b')
     for (const byte of fox) sequence.accept(0, Uint8Array.of(byte), false)
     sequence.accept(0, new Uint8Array(), true)
@@ -18,7 +18,7 @@ describe('a sequence turns token bytes into text deltas', () => {
 
   test('max tokens ends with length and usage counts real tokens', async () => {
     const out = recordingSink()
-    const sequence = new Sequence(Int32Array.of(1, 2, 3), greedyArgs({ maxTokens: 2 }), out, 0 as unknown as Pointer)
+    const sequence = new Sequence(Int32Array.of(1, 2, 3), greedyArgs({ maxTokens: 2 }), out, () => 0 as unknown as Pointer)
     expect(sequence.accept(0, Uint8Array.of(104), false)).toBe(false)
     expect(sequence.accept(0, Uint8Array.of(105), false)).toBe(true)
     expect(out.chunks).toEqual([

@@ -1,5 +1,5 @@
 import { resolveWhisperLibrary } from '@cy/adapter-whisper'
-import { CancelledError, type OutputChunk, type WorkerSink } from '@cy/core'
+import { CancelledError, ProviderError, type OutputChunk, type WorkerSink } from '@cy/core'
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -76,5 +76,21 @@ describe('the whisper engine', () => {
     expect(() => engine.transcribe(args, leaving)).toThrow(CancelledError)
     expect(segments(leaving)).toBeLessThan(segments(full))
     expect(segments(leaving)).toBe(1)
+  })
+
+  test('a failed whisper_full fails its request with a 502, never a partial 200, and the engine decodes the next one', () => {
+    const short = { ...args, samples: tone(300, 16_000, 5), stream: false }
+    const native = engine.native
+    const real = native.transcribe.bind(native)
+    // A test double at the native boundary: whisper_full returns its "failed to decode" code once.
+    native.transcribe = () => -8
+    try {
+      expect(() => engine.transcribe(short, sink())).toThrow(ProviderError)
+    } finally {
+      native.transcribe = real
+    }
+    const out = sink()
+    engine.transcribe(short, out)
+    expect(out.chunks.at(-1)?.type).toBe('transcript-info')
   })
 })

@@ -192,6 +192,56 @@ describe('whisper.cpp through the adapter', () => {
     }
   })
 
+  test('the event loop keeps serving while a long upload is decoded: /health answers within 50 ms', async () => {
+    // Three minutes of 44.1 kHz stereo (32 MB): parsed and resampled in the engine's Worker, not here.
+    const long = wav(tone(440, 44_100, 180, 2), 44_100, 2, 's16')
+    const form = new FormData()
+    form.set('model', 'tiny-whisper')
+    form.set('language', 'en')
+    form.set('file', new File([long as Uint8Array<ArrayBuffer>], 'long.wav', { type: 'audio/wav' }))
+    form.set('stream', 'true')
+    // The first event comes once the audio is decoded and its first window transcribed; then the client leaves.
+    const leave = new AbortController()
+    let firstEvent = false
+    const streaming = (async () => {
+      const response = await fetch(`${server.url}/v1/audio/transcriptions`, { method: 'POST', body: form, signal: leave.signal })
+      expect(response.status).toBe(200)
+      const read = await response.body!.getReader().read()
+      expect(new TextDecoder().decode(read.value)).toContain('transcript.text.delta')
+      firstEvent = true
+    })()
+    const latencies: number[] = []
+    while (!firstEvent) {
+      const started = performance.now()
+      expect((await fetch(`${server.url}/health`)).status).toBe(200)
+      latencies.push(performance.now() - started)
+    }
+    await streaming
+    leave.abort()
+    expect(latencies.length).toBeGreaterThan(10)
+    expect(Math.max(...latencies)).toBeLessThan(50)
+  }, 120_000)
+
+  test('a malformed WAV through the route is a 400 naming file (0 bits per sample, cut at 30 bytes), not a 502', async () => {
+    const zeroBits = wav(tone(440, 16_000, 0.5), 16_000, 1, 's16')
+    new DataView(zeroBits.buffer).setUint16(34, 0, true)
+    for (const bytes of [zeroBits, wavBytes.slice(0, 30)]) {
+      const error = await client.audio.transcriptions.create({ model: 'tiny-whisper', file: await toFile(bytes, 'bad.wav') }).catch((e: unknown) => e)
+      expect(error).toBeInstanceOf(OpenAI.BadRequestError)
+      expect((error as { param?: string }).param).toBe('file')
+    }
+  })
+
+  test('a 1 MB prompt keeps its tail, as whisper and OpenAI do: the same transcript as its last words alone, promptly', async () => {
+    const huge = ' x'.repeat(500_000)
+    const tail = ' x'.repeat(1_000)
+    const started = performance.now()
+    const withHuge = await client.audio.transcriptions.create({ model: 'tiny-whisper', file: await audio(), language: 'en', prompt: huge })
+    expect(performance.now() - started).toBeLessThan(20_000)
+    const withTail = await client.audio.transcriptions.create({ model: 'tiny-whisper', file: await audio(), language: 'en', prompt: tail })
+    expect(withHuge.text).toBe(withTail.text)
+  })
+
   test('bad audio: empty, not audio, an unknown language: clear 400s', async () => {
     const empty = await client.audio.transcriptions.create({ model: 'tiny-whisper', file: await toFile(new Uint8Array(), 'x.wav') }).catch((e: unknown) => e)
     expect(empty).toBeInstanceOf(OpenAI.BadRequestError)

@@ -1,6 +1,7 @@
 import { decodeAudio, ffmpegPath, resample } from '@cy/audio'
 import { ApiError } from '@cy/core'
 import { describe, expect, test } from 'bun:test'
+import { firKernel } from '../../packages/audio/src/fir-kernel.ts'
 import { rms, tone, wav, zeroCrossingFrequency } from './wav-fixtures.ts'
 
 /** Encodes a WAV file with ffmpeg into another container, as a client would send it. */
@@ -31,6 +32,18 @@ describe('WAV, decoded natively', () => {
     })
   }
 
+  for (const format of ['u8', 's16', 's24', 's32', 'f32'] as const) {
+    test(`${format}, 3 channels: averaged into one (a tone on one channel comes out at a third)`, async () => {
+      const mono = tone(440, 16_000, 0.5)
+      const three = new Float32Array(mono.length * 3)
+      for (let i = 0; i < mono.length; i++) three[i * 3 + 1] = mono[i]!
+      const decoded = await decodeAudio(wav(three, 16_000, 3, format))
+      expect(decoded.samples.length).toBe(mono.length)
+      expect(rms(decoded.samples)).toBeCloseTo(rms(mono) / 3, 2)
+      expect(zeroCrossingFrequency(decoded.samples, 16_000)).toBeCloseTo(440, -1)
+    })
+  }
+
   test('stereo at 44.1 kHz becomes mono at 16 kHz with the tone kept', async () => {
     const decoded = await decodeAudio(wav(tone(1000, 44_100, 2, 2), 44_100, 2, 's16'))
     expect(decoded.samples.length).toBe(32_000)
@@ -45,6 +58,32 @@ describe('WAV, decoded natively', () => {
     const kept = resample(tone(3_000, 48_000, 1), 48_000, 16_000)
     expect(rms(kept.subarray(500, kept.length - 500))).toBeCloseTo(0.5 / Math.SQRT2, 2)
   })
+})
+
+describe('the polyphase resampler', () => {
+  test('its WebAssembly SIMD loop and its JS loop agree to float precision, exact and rounded phases', () => {
+    expect(firKernel(new WebAssembly.Memory({ initial: 1 }))).toBeFunction()
+    for (const rate of [8_000, 44_100, 44_101, 384_000]) {
+      const input = tone(1234, rate, 2.3)
+      for (let i = 0; i < input.length; i++) input[i]! += 0.3 * Math.sin(i * 12.9898)
+      const simd = resample(input, rate, 16_000)
+      const js = resample(input, rate, 16_000, { simd: false })
+      expect(simd.length).toBe(js.length)
+      let worst = 0
+      for (let i = 0; i < js.length; i++) worst = Math.max(worst, Math.abs(simd[i]! - js[i]!))
+      expect(worst).toBeLessThan(1e-5)
+    }
+  })
+
+  for (const rate of [8_000, 22_050, 44_100, 44_101, 96_000, 384_000]) {
+    test(`${rate} Hz: a 1 kHz tone comes out at 16 kHz with its frequency and level, and the right length`, () => {
+      const out = resample(tone(1000, rate, 1), rate, 16_000)
+      expect(out.length).toBe(16_000)
+      const middle = out.subarray(500, 15_500)
+      expect(zeroCrossingFrequency(middle, 16_000)).toBeCloseTo(1000, -1)
+      expect(rms(middle)).toBeCloseTo(0.5 / Math.SQRT2, 2)
+    })
+  }
 })
 
 describe('other formats, through ffmpeg', () => {

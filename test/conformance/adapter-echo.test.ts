@@ -14,4 +14,12 @@ runAdapterConformance({
     await writeFile(path, 'ECHO v1\nprefix: you said: \nstepMs: 5\ndimensions: 16\n')
     return path
   },
+  notApplicable: {
+    'tool-bridge': 'the echo model declares native tool calls and never makes one',
+    stop: 'the echo model has no stop strings',
+    'json-mode': 'the echo model has no constrained decoding',
+    'context-overflow': 'the echo model has no context limit',
+    'token-input': 'the echo model takes text only',
+    'engine-error-recovery': 'the echo engine has no native boundary to fail at',
+  },
 })

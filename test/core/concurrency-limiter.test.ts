@@ -72,6 +72,17 @@ describe('ConcurrencyLimiter', () => {
     void waiting
   })
 
+  test('a 429 carries a retry hint; a caller can bound the queue tighter than the limiter’s own', async () => {
+    const limiter = new ConcurrencyLimiter({ maxConcurrency: 1, maxQueue: 10 })
+    await limiter.acquire()
+    const waiting = limiter.acquire(undefined, 1)
+    const error = (await limiter.acquire(undefined, 1).catch((e: unknown) => e)) as RateLimitError
+    expect(error).toBeInstanceOf(RateLimitError)
+    expect(error.retryAfterSeconds).toBe(1)
+    expect(limiter.queued).toBe(1)
+    void waiting
+  })
+
   test('maxQueue 0 means no waiting at all', async () => {
     const limiter = new ConcurrencyLimiter({ maxConcurrency: 1, maxQueue: 0 })
     await limiter.acquire()

@@ -113,7 +113,7 @@ describe('errorToWire / errorFromWire', () => {
     test(`${ErrorClass.name} round-trips by status ${status}`, () => {
       const original = new ErrorClass('over the wire', { param: 'p', code: 'c' })
       const wire = errorToWire(original)
-      expect(wire).toEqual({ message: 'over the wire', status, param: 'p', code: 'c' })
+      expect(wire).toEqual({ message: 'over the wire', status, type: original.type, param: 'p', code: 'c' })
       // What actually crosses a thread: a structured clone.
       const back = errorFromWire(structuredClone(wire))
       expect(back).toBeInstanceOf(ErrorClass)
@@ -142,6 +142,12 @@ describe('errorToWire / errorFromWire', () => {
     const back = errorFromWire({ message: 'teapot', status: 418 })
     expect(back).toBeInstanceOf(ProviderError)
     expect(back.status).toBe(502)
+  })
+
+  test('the sender’s type is kept: a model_not_found 404 stays an invalid request', () => {
+    const back = errorFromWire(structuredClone(errorToWire(new ModelNotFoundError('ghost', ['a']))))
+    expect(back.toJSON()).toEqual(new ModelNotFoundError('ghost', ['a']).toJSON())
+    expect(back.status).toBe(404)
   })
 
   test('a missing code takes the class default', () => {

@@ -124,4 +124,20 @@ describe('ModelRegistry', () => {
     registry.register('emb', { embedding: embed })
     expect(() => registry.resolve('chat', 'emb')).toThrow("Model 'emb' is not available. Available models: (none)")
   })
+
+  test('a model’s own limits give it a limiter; an alias given the same limits object shares it; info shows no limiter', () => {
+    const registry = new ModelRegistry()
+    const limits = { maxConcurrency: 2 }
+    registry.register('llama', { chat }, { limits })
+    registry.register('alias', { chat }, { limits })
+    registry.register('other', { chat }, { limits: { maxConcurrency: 2 } })
+    registry.register('free', { chat })
+    expect(registry.limiter('llama')!.limits).toEqual({ maxConcurrency: 2, maxQueue: 8 })
+    expect(registry.limiter('alias')).toBe(registry.limiter('llama'))
+    expect(registry.limiter('other')).not.toBe(registry.limiter('llama'))
+    expect(registry.limiter('free')).toBeUndefined()
+    expect(registry.info('llama')).not.toHaveProperty('limiter')
+    expect(() => registry.register('bad', { chat }, { limits: { maxConcurrency: 0 } })).toThrow(RangeError)
+    expect(() => registry.register('bad', { chat }, { limits: { maxConcurrency: 1, maxQueue: -1 } })).toThrow(RangeError)
+  })
 })

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, test } from 'bun:test'
 import { BadRequestError, CancelledError, OutputChannel, ProviderError, WorkerHost, type OutputChunk } from '@cy/core'
-import type { BlockArgs } from '../fixtures/blocking-worker.ts'
+import type { BlockArgs, HeldBatchArgs } from '../fixtures/blocking-worker.ts'
 
 const fixture = new URL('../fixtures/blocking-worker.ts', import.meta.url)
 
@@ -195,5 +195,27 @@ describe('back-pressure', () => {
     }
     expect(await call).toBe(500)
     expect(texts(seen)).toEqual(Array.from({ length: 500 }, (_, i) => String(i)))
+  })
+})
+
+describe('batched output', () => {
+  const host = newHost()
+
+  test('chunks pushed inside batchOutput arrive together, in order, once the batch closes', async () => {
+    const shared = () => new Int32Array(new SharedArrayBuffer(4))
+    const args: HeldBatchArgs = { n: 50, pushed: shared(), release: shared() }
+    const channel = new OutputChannel({ highWaterMark: 1000 })
+    const call = host.call<number>('heldBatch', args, channel)
+    // The Worker has pushed all 50 and holds the batch open.
+    await until(() => Atomics.load(args.pushed, 0) === 1, 'the Worker to push the batch')
+    // Posted one by one, they would be here by now; held in the batch, none are.
+    await Bun.sleep(100)
+    expect(channel.buffered).toBe(0)
+    Atomics.store(args.release, 0, 1)
+    expect(await call).toBe(50)
+    // All of them came before the call's end.
+    expect(channel.buffered).toBe(50)
+    channel.end()
+    expect(texts(await drain(channel))).toEqual(Array.from({ length: 50 }, (_, i) => String(i)))
   })
 })

@@ -74,7 +74,7 @@ describe('bad input: oversized bodies', () => {
   let calls = 0
 
   beforeAll(async () => {
-    server = await startTestServer({ maxBodyBytes: 1024 }, (s) => {
+    server = await startTestServer({ maxBodyBytes: 1024, maxUploadBytes: 1024 }, (s) => {
       s.registerChat('chat-a', (req, out) => {
         calls++
         reply(req, out)
@@ -153,5 +153,35 @@ describe('bad input: oversized bodies', () => {
     expect(calls).toBe(before)
     const response = await uploadChunked(100)
     expect({ status: response.status, body: await response.json() }).toEqual({ status: 200, body: { text: 'heard 100 bytes' } })
+  })
+
+  test('6e. an upload is never cut below what a loaded model declares it takes (metadata.maxUploadBytes)', async () => {
+    const big = await startTestServer({ maxBodyBytes: 1024, maxUploadBytes: 1024 }, (s) =>
+      s.registerModel(
+        'big-ears',
+        {
+          asr: (req, out) => {
+            out.push(OutputChunk.textDelta(`heard ${req.file.bytes.length} bytes`))
+            out.end()
+          },
+        },
+        { metadata: { maxUploadBytes: 8192 } },
+      ),
+    )
+    try {
+      const upload = (size: number) => {
+        const form = new FormData()
+        form.set('model', 'big-ears')
+        form.set('file', new File([new Uint8Array(size).fill(7)], 'clip.wav', { type: 'audio/wav' }))
+        return fetch(`${big.url}/v1/audio/transcriptions`, { method: 'POST', body: form })
+      }
+      const accepted = await upload(4096)
+      expect({ status: accepted.status, body: await accepted.json() }).toEqual({ status: 200, body: { text: 'heard 4096 bytes' } })
+      await expectApiError(await upload(10_000), { status: 413, type: 'invalid_request_error', code: 'payload_too_large' })
+      // JSON bodies keep their own limit.
+      await expectApiError(await postJson(`${big.url}/v1/chat/completions`, bigBody()), { status: 413, code: 'payload_too_large' })
+    } finally {
+      await big.stop()
+    }
   })
 })

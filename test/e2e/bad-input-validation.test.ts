@@ -141,6 +141,32 @@ describe('bad input: validation, unknown models and routes', () => {
     expectErrorBody(JSON.parse(exchange.text), { type: 'invalid_request_error', code: 'model_not_found', param: 'model' })
   })
 
+  test.each([
+    [{ temperature: 5 }, 'temperature', "Invalid value for 'temperature': expected a number between 0 and 2, got 5."],
+    [{ temperature: 'hot' }, 'temperature', 'Invalid value for \'temperature\': expected a number between 0 and 2, got "hot".'],
+    [{ top_p: -1 }, 'top_p', "Invalid value for 'top_p': expected a number between 0 and 1, got -1."],
+    [{ n: 0 }, 'n', "Invalid value for 'n': expected an integer between 1 and 128, got 0."],
+    [{ max_tokens: 0 }, 'max_tokens', "Invalid value for 'max_tokens': expected an integer of at least 1, got 0."],
+    [{ top_logprobs: 30 }, 'top_logprobs', "Invalid value for 'top_logprobs': expected an integer between 0 and 20, got 30."],
+    [{ logprobs: 'yes' }, 'logprobs', 'Invalid value for \'logprobs\': expected a boolean, got "yes".'],
+    [{ stop: 5 }, 'stop', "Invalid value for 'stop': expected a string or an array of at most 4 strings, got 5."],
+    [{ top_k: -1 }, 'top_k', "Invalid value for 'top_k': expected an integer of at least 0, got -1."],
+    [
+      { response_format: { type: 'xml' } },
+      'response_format.type',
+      'Invalid value for \'response_format.type\': expected one of "text", "json_object", "json_schema", got "xml".',
+    ],
+    [{ response_format: { type: 'json_schema' } }, 'response_format.json_schema', "Missing required parameter: 'response_format.json_schema'."],
+    [
+      { messages: [{ role: 'robot', content: 'x' }] },
+      'messages[0].role',
+      'Invalid value for \'messages[0].role\': expected one of "system", "developer", "user", "assistant", "tool", "function", got "robot".',
+    ],
+  ])('13. schema errors say what is expected, never "union value": %j', async (fields, param, message) => {
+    const body = await expectApiError(await chat({ model: 'chat-a', messages: userMessages, ...fields }), { status: 400, type: 'invalid_request_error', param, message })
+    expect(body.error.message).not.toMatch(/union/i)
+  })
+
   test('11a. unknown route → 404, OpenAI-shaped', async () => {
     const response = await postJson(`${url}/v1/no/such/route`, { model: 'chat-a' })
     await expectApiError(response, { status: 404, type: 'not_found_error', param: null })

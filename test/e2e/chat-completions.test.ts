@@ -33,6 +33,23 @@ beforeAll(async () => {
       out.push(OutputChunk.finish('tool_calls'))
       out.end()
     })
+    // Declares `n` and logprobs: a choice per index, each token with its logprob and one alternative.
+    s.registerChat(
+      'choices',
+      (req, out) => {
+        seen = req
+        for (let index = 0; index < (req.n ?? 1); index++) {
+          for (const token of ['a', 'b']) {
+            if (req.logprobs) out.push(OutputChunk.logprobs([{ token, logprob: -0.5, bytes: [token.charCodeAt(0)], top: [{ token, logprob: -0.5, bytes: [token.charCodeAt(0)] }] }], index))
+            out.push(OutputChunk.textDelta(`${token}${index}`, index))
+          }
+          out.push(OutputChunk.finish(index === 0 ? 'stop' : 'length', index))
+        }
+        out.push(OutputChunk.usage(5, 4 * (req.n ?? 1)))
+        out.end()
+      },
+      { supports: { chat: ['n', 'logprobs', 'top_logprobs', 'reasoning_effort'] } },
+    )
     s.registerChat('length', (_req, out) => {
       out.push(OutputChunk.textDelta('cut'))
       out.push(OutputChunk.finish('length'))
@@ -147,7 +164,9 @@ describe('POST /v1/chat/completions', () => {
 
   test('tool calls: JSON and streamed, with finish_reason tool_calls', async () => {
     const { client, last } = recordingClient(server.url)
-    const whole = await client.chat.completions.create({ model: 'tools', messages: [{ role: 'user', content: 'weather?' }] })
+    // The calls name tools the request offers (by default a call to an unknown tool never reaches the client).
+    const tools = ['get_weather', 'get_time'].map((name) => ({ type: 'function' as const, function: { name, parameters: { type: 'object' } } }))
+    const whole = await client.chat.completions.create({ model: 'tools', messages: [{ role: 'user', content: 'weather?' }], tools })
     const message = whole.choices[0]!.message
     expect(whole.choices[0]!.finish_reason).toBe('tool_calls')
     expect(message.content).toBeNull()
@@ -157,7 +176,7 @@ describe('POST /v1/chat/completions', () => {
     ])
     assertMatchesSchema('CreateChatCompletionResponse', JSON.parse((await last()).text))
 
-    const stream = client.chat.completions.stream({ model: 'tools', messages: [{ role: 'user', content: 'weather?' }] })
+    const stream = client.chat.completions.stream({ model: 'tools', messages: [{ role: 'user', content: 'weather?' }], tools })
     const final = await stream.finalChatCompletion()
     expect(final.choices[0]!.message.tool_calls?.map((call) => (call.type === 'function' ? call.function : undefined))).toEqual([
       { name: 'get_weather', arguments: '{"city":"Paris"}' },
@@ -177,10 +196,77 @@ describe('POST /v1/chat/completions', () => {
     const response = await fetch(`${server.url}/v1/chat/completions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'words', messages: [{ role: 'user', content: 'x' }], metadata: { a: '1' }, reasoning_effort: 'low' }),
+      body: JSON.stringify({ model: 'words', messages: [{ role: 'user', content: 'x' }], metadata: { a: '1' }, my_extension: 'low' }),
     })
     expect(response.status).toBe(200)
+    expect((seen as unknown as Record<string, unknown>).my_extension).toBe('low')
+  })
+
+  test.each([
+    [{ n: 2 }, 'n'],
+    [{ logprobs: true }, 'logprobs'],
+    [{ logprobs: true, top_logprobs: 2 }, 'logprobs'],
+    [{ reasoning_effort: 'low' }, 'reasoning_effort'],
+    [{ modalities: ['text', 'audio'], audio: { voice: 'alloy', format: 'wav' } }, 'audio'],
+    [{ prediction: { type: 'content', content: 'x' } }, 'prediction'],
+  ])('a field the model does not declare is a 400 unsupported_parameter naming it, not ignored: %j', async (fields, param) => {
+    const response = await fetch(`${server.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'words', messages: [{ role: 'user', content: 'x' }], ...fields }),
+    })
+    expect(response.status).toBe(400)
+    const body = (await response.json()) as { error: { param: string; code: string; message: string } }
+    assertMatchesSchema('ErrorResponse', body)
+    expect(body.error).toMatchObject({ param, code: 'unsupported_parameter', message: `Model 'words' does not support '${param}'.` })
+  })
+
+  test('n: 1 and logprobs: false ask for nothing, so any model takes them; a model that declares a field gets it', async () => {
+    const { client } = recordingClient(server.url)
+    const plain = await client.chat.completions.create({ model: 'words', messages: [{ role: 'user', content: 'x' }], n: 1, logprobs: false })
+    expect(plain.choices.length).toBe(1)
+    await client.chat.completions.create({ model: 'choices', messages: [{ role: 'user', content: 'x' }], reasoning_effort: 'low' })
     expect((seen as unknown as Record<string, unknown>).reasoning_effort).toBe('low')
+  })
+
+  test('top_logprobs without logprobs is a 400 naming top_logprobs', async () => {
+    const response = await fetch(`${server.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'choices', messages: [{ role: 'user', content: 'x' }], top_logprobs: 2 }),
+    })
+    expect(response.status).toBe(400)
+    expect(((await response.json()) as { error: { param: string } }).error.param).toBe('top_logprobs')
+  })
+
+  test('n choices with logprobs: JSON and SSE in OpenAI’s shapes, a choice per index, usage once', async () => {
+    const { client, last } = recordingClient(server.url)
+    const request = { model: 'choices', messages: [{ role: 'user' as const, content: 'x' }], n: 2, logprobs: true, top_logprobs: 1 }
+    const whole = await client.chat.completions.create(request)
+    assertMatchesSchema('CreateChatCompletionResponse', JSON.parse((await last()).text))
+    expect(whole.choices.map((choice) => [choice.index, choice.message.content, choice.finish_reason])).toEqual([
+      [0, 'a0b0', 'stop'],
+      [1, 'a1b1', 'length'],
+    ])
+    expect(whole.choices[1]!.logprobs!.content!.map((entry) => entry.token)).toEqual(['a', 'b'])
+    expect(whole.choices[1]!.logprobs!.content![0]).toEqual({ token: 'a', logprob: -0.5, bytes: [97], top_logprobs: [{ token: 'a', logprob: -0.5, bytes: [97] }] })
+    expect(whole.usage).toMatchObject({ prompt_tokens: 5, completion_tokens: 8, total_tokens: 13 })
+
+    const stream = await client.chat.completions.create({ ...request, stream: true })
+    const texts = ['', '']
+    const tokens: string[][] = [[], []]
+    const finishes: Array<string | null> = [null, null]
+    for await (const chunk of stream) {
+      for (const choice of chunk.choices) {
+        texts[choice.index] += choice.delta.content ?? ''
+        tokens[choice.index]!.push(...(choice.logprobs?.content ?? []).map((entry) => entry.token))
+        if (choice.finish_reason) finishes[choice.index] = choice.finish_reason
+      }
+    }
+    for (const frame of sseFrames((await last()).text)) assertMatchesSchema('CreateChatCompletionStreamResponse', frame)
+    expect(texts).toEqual(['a0b0', 'a1b1'])
+    expect(tokens).toEqual([['a', 'b'], ['a', 'b']])
+    expect(finishes).toEqual(['stop', 'length'])
   })
 })
 

@@ -48,20 +48,20 @@ describe('OpenAPI and Swagger UI', () => {
     expect((await fetch(`${server.url}/docs/assets/..%2Fpackage.json`)).status).toBe(404)
   })
 
-  test('CORS: preflight is answered and responses carry the allow-origin header', async () => {
+  test('CORS: a page on loopback gets its preflight answered and the allow-origin header', async () => {
     const preflight = await fetch(`${server.url}/v1/chat/completions`, {
       method: 'OPTIONS',
-      headers: { origin: 'http://app.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' },
+      headers: { origin: 'http://localhost:5173', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' },
     })
     expect(preflight.status).toBeLessThan(300)
-    expect(preflight.headers.get('access-control-allow-origin')).toBe('http://app.example')
-    const models = await fetch(`${server.url}/v1/models`, { headers: { origin: 'http://app.example', authorization: 'Bearer secret' } })
+    expect(preflight.headers.get('access-control-allow-origin')).toBe('http://localhost:5173')
+    const models = await fetch(`${server.url}/v1/models`, { headers: { origin: 'http://localhost:5173', authorization: 'Bearer secret' } })
     expect(models.status).toBe(200)
-    expect(models.headers.get('access-control-allow-origin')).toBe('http://app.example')
+    expect(models.headers.get('access-control-allow-origin')).toBe('http://localhost:5173')
     // Errors too, or the browser could not read them.
-    const unauthorized = await fetch(`${server.url}/v1/models`, { headers: { origin: 'http://app.example' } })
+    const unauthorized = await fetch(`${server.url}/v1/models`, { headers: { origin: 'http://localhost:5173' } })
     expect(unauthorized.status).toBe(401)
-    expect(unauthorized.headers.get('access-control-allow-origin')).toBe('http://app.example')
+    expect(unauthorized.headers.get('access-control-allow-origin')).toBe('http://localhost:5173')
     // Non-browser clients get no CORS headers at all.
     expect((await fetch(`${server.url}/health`)).headers.get('access-control-allow-origin')).toBeNull()
   })

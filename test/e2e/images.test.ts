@@ -53,6 +53,8 @@ describe('POST /v1/images/generations', () => {
     const result = await client.images.generate({ model: 'painter', prompt: 'a fox', response_format: 'url' })
     const url = result.data![0]!.url!
     expect(url.startsWith(`${server.url}/v1/images/files/`)).toBe(true)
+    // The link's id is 128 random bits: knowing the URL is the permission, so it must not be guessable.
+    expect(url.slice(`${server.url}/v1/images/files/`.length)).toMatch(/^[0-9a-f]{32}(\.[a-z]+)?$/)
     assertMatchesSchema('ImagesResponse', JSON.parse((await last()).text))
     const fetched = await fetch(url)
     expect(fetched.headers.get('content-type')).toBe('image/png')

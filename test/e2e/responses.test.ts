@@ -1,5 +1,6 @@
 import { OutputChunk, ProviderError, type ChatRequest } from '@cy/core'
-import { Server } from '@cy/http'
+import { Server, ResponseStore } from '@cy/http'
+import { Database } from 'bun:sqlite'
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -121,7 +122,8 @@ describe('POST /v1/responses', () => {
     const unstored = await client.responses.create({ model: 'scripted', input: 'forget me', store: false })
     expect((await client.responses.retrieve(unstored.id).catch((error) => error)).status).toBe(404)
     const missing = await client.responses.create({ model: 'scripted', input: 'x', previous_response_id: 'resp_nope' }).catch((error) => error)
-    expect([missing.status, missing.error?.param]).toEqual([404, 'previous_response_id'])
+    // OpenAI answers an unknown previous response with 400 naming the parameter.
+    expect([missing.status, missing.error?.param, missing.error?.code]).toEqual([400, 'previous_response_id', 'previous_response_not_found'])
   })
 
   test('a restarted server still has its stored responses, and continues them', async () => {
@@ -209,4 +211,112 @@ describe('a tool round trip', () => {
       })
     }
   }
+})
+
+describe('stored responses: ids, owners, retention, storage', () => {
+  const RESOURCE_ID = /^(resp|msg|fc)_[0-9a-f]{32}$/
+
+  test('every id a client can name is 128 random bits: responses and their items', async () => {
+    const { client } = recordingClient(server.url)
+    const first = await client.responses.create({ model: 'scripted', input: 'ids please' })
+    const second = await client.responses.create({ model: 'scripted', input: 'ids please' })
+    const items = []
+    for await (const item of client.responses.inputItems.list(first.id)) items.push(item)
+    for (const id of [first.id, second.id, ...first.output.map((item) => item.id!), ...items.map((item) => item.id)]) expect(id).toMatch(RESOURCE_ID)
+    // No shared prefix or counter: nothing about one id tells another.
+    expect(first.id.slice(0, 13)).not.toBe(second.id.slice(0, 13))
+  })
+
+  test('a stored response belongs to the key that created it: another key gets 404 (400 for previous_response_id)', async () => {
+    const keyed = new Server({ port: 0, hostname: '127.0.0.1', apiKey: ['key-one', 'key-two'] })
+    setup(keyed)
+    await keyed.start()
+    try {
+      const one = recordingClient(keyed.url, 'key-one').client
+      const two = recordingClient(keyed.url, 'key-two').client
+      const mine = await one.responses.create({ model: 'scripted', input: 'private' })
+      expect((await one.responses.retrieve(mine.id)).id).toBe(mine.id)
+      expect((await two.responses.retrieve(mine.id).catch((error) => error)).status).toBe(404)
+      expect((await two.responses.inputItems.list(mine.id).catch((error) => error)).status).toBe(404)
+      expect((await two.responses.delete(mine.id).catch((error) => error)).status).toBe(404)
+      const hijack = await two.responses.create({ model: 'scripted', input: 'continue', previous_response_id: mine.id }).catch((error) => error)
+      expect([hijack.status, hijack.error?.param]).toEqual([400, 'previous_response_id'])
+      // Still there for its owner, who can continue it.
+      expect((await one.responses.create({ model: 'scripted', input: 'next', previous_response_id: mine.id })).output_text).toBe('turn 2: next')
+    } finally {
+      await keyed.stop()
+    }
+  })
+
+  test('input_items after an id that is not among the items is a 400 naming `after`', async () => {
+    const { client } = recordingClient(server.url)
+    const response = await client.responses.create({ model: 'scripted', input: 'page me' })
+    const error = await client.responses.inputItems.list(response.id, { after: 'msg_nope' }).catch((e) => e)
+    expect([error.status, error.error?.param]).toEqual([400, 'after'])
+  })
+
+  test('each row holds its own turn and a link to its parent: three turns do not copy the first', async () => {
+    const path = join(dir, 'rows.sqlite')
+    const store = new ResponseStore(path)
+    const turn = (id: string, parentId: string | null, text: string) =>
+      store.save({
+        owner: 'o',
+        parentId,
+        response: { id, created_at: 1, output: [{ id: `${id}-out`, type: 'message', role: 'assistant', content: [{ type: 'output_text', text: `answer ${text}` }] }] },
+        inputItems: [{ id: `${id}-in`, type: 'message', role: 'user', content: [{ type: 'input_text', text }] }],
+      })
+    turn('r1', null, 'FIRST-TURN-TEXT')
+    turn('r2', 'r1', 'second')
+    turn('r3', 'r2', 'third')
+    expect(store.conversation('r3', 'o')!.map((item) => item.id)).toEqual(['r1-in', 'r1-out', 'r2-in', 'r2-out', 'r3-in', 'r3-out'])
+    expect(store.conversation('r3', 'someone else')).toBeUndefined()
+    store.close()
+    const db = new Database(path, { readonly: true })
+    const rows = db.query<{ id: string; parent_id: string | null; input_items: string; response: string }, []>('SELECT id, parent_id, input_items, response FROM responses ORDER BY id').all()
+    db.close()
+    expect(rows.map((row) => [row.id, row.parent_id])).toEqual([['r1', null], ['r2', 'r1'], ['r3', 'r2']])
+    expect(rows.filter((row) => (row.input_items + row.response).includes('FIRST-TURN-TEXT')).map((row) => row.id)).toEqual(['r1'])
+  })
+
+  test('rows expire after the retention period; a new turn keeps its conversation alive', () => {
+    let now = Date.UTC(2025, 0, 1)
+    const day = 86_400_000
+    const store = new ResponseStore(':memory:', { retentionDays: 30, now: () => now })
+    const save = (id: string, parentId: string | null) => store.save({ owner: '', parentId, response: { id, created_at: now / 1000, output: [] }, inputItems: [] })
+    save('old', null)
+    save('lonely', null)
+    now += 20 * day
+    save('child', 'old')
+    now += 15 * day
+    // 35 days after it was made, 15 after its child: the conversation lives on, the lonely row is gone.
+    expect(store.get('lonely', '')).toBeUndefined()
+    expect(store.get('old', '')).toBeDefined()
+    expect(store.conversation('child', '')).toEqual([])
+    now += 16 * day
+    expect(store.get('child', '')).toBeUndefined()
+    expect(store.get('old', '')).toBeUndefined()
+    expect(() => new ResponseStore(':memory:', { retentionDays: 0 })).toThrow(RangeError)
+    store.close()
+  })
+
+  test('a database of the old schema is migrated: its rows keep their conversation, owned by the keyless owner', () => {
+    const path = join(dir, 'old-schema.sqlite')
+    const old = new Database(path, { create: true })
+    old.exec('CREATE TABLE responses (id TEXT PRIMARY KEY, created_at INTEGER NOT NULL, response TEXT NOT NULL, input_items TEXT NOT NULL, conversation TEXT NOT NULL)')
+    const insert = old.prepare('INSERT INTO responses VALUES (?, ?, ?, ?, ?)')
+    const created = Math.floor(Date.now() / 1000)
+    const item = (id: string, text: string) => ({ id, type: 'message', role: 'user', content: [{ type: 'input_text', text }] })
+    insert.run('resp_a', created, JSON.stringify({ id: 'resp_a', created_at: created, previous_response_id: null, output: [item('out_a', 'A said')] }), JSON.stringify([item('in_a', 'a')]), '[]')
+    insert.run('resp_b', created, JSON.stringify({ id: 'resp_b', created_at: created, previous_response_id: 'resp_a', output: [item('out_b', 'B said')] }), JSON.stringify([item('in_b', 'b')]), '[]')
+    old.close()
+    const store = new ResponseStore(path)
+    expect(store.get('resp_b', '')!.response.id).toBe('resp_b')
+    expect(store.conversation('resp_b', '')!.map((entry) => entry.id)).toEqual(['in_a', 'out_a', 'in_b', 'out_b'])
+    expect(store.get('resp_b', 'a key owner')).toBeUndefined()
+    store.close()
+    // Opening it again is a no-op.
+    const again = new ResponseStore(path)
+    expect(again.get('resp_a', '')).toBeDefined()
+    again.close()
+  })
 })

@@ -4,6 +4,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { recordingClient, sseFrames } from '../support/recording-client.ts'
 import { WEATHER_TOOL } from '../support/scripted-models.ts'
 import { startTestServer } from '../support/test-server.ts'
+import { waitFor } from '../e2e/bad-input-helpers.ts'
+import { ALL_CODE } from './code-samples.ts'
 
 const aborted: string[] = []
 let server: Server
@@ -18,6 +20,8 @@ function registerModels(s: Server) {
       if (ask === 'missing city') out.push(OutputChunk.textDelta(call({ units: {} })))
       else if (ask === 'city not a string') out.push(OutputChunk.textDelta(call({ city: 42 })))
       else if (ask === 'two calls') out.push(OutputChunk.textDelta(call({ city: 'Paris' }) + call({ city: 'Rome' })))
+      else if (ask === 'evil city') out.push(OutputChunk.textDelta(call({ city: `${'a'.repeat(50_000)}b` })))
+      else if (ask === 'unknown tool') out.push(OutputChunk.textDelta(call({ city: 'Oslo' }, 'no_such_tool') + call({ city: 'Oslo' })))
       else out.push(OutputChunk.textDelta(`dirty\u0000 text\u001b < /b>`))
       out.end()
     },
@@ -27,6 +31,13 @@ function registerModels(s: Server) {
     out.push(OutputChunk.toolCall({ callIndex: 0, id: 'c1', name: 'get_weather', arguments: '{"city":42}' }))
     out.end()
   }, { toolValidation: 'strict' })
+  // Code, one character a delta; `coder-bridged` has no tool calling of its own, so the bridge parses its text.
+  const code = (request: unknown, out: { push(chunk: OutputChunk): boolean; end(): void }) => {
+    for (const char of ALL_CODE) out.push(OutputChunk.textDelta(char))
+    out.end()
+  }
+  s.registerChat('coder', code)
+  s.registerChat('coder-bridged', code, { toolCalls: 'bridge' })
   // Slow: a word every 20 ms until it has written 50, or is cancelled.
   s.registerChat('slow', async (request, out) => {
     for (let i = 0; i < 50; i++) {
@@ -85,16 +96,87 @@ describe('tool call validation through the API', () => {
 
   test('tool_choice holds whatever the model writes: none keeps no call, a named function only its own', async () => {
     expect((await ask('two calls', { tool_choice: 'none' })).choices[0]!.message.tool_calls).toBeUndefined()
-    const named = await ask('two calls', { tool_choice: { type: 'function', function: { name: 'other_tool' } } })
+    const other = { type: 'function', function: { name: 'other_tool', parameters: { type: 'object' } } }
+    const named = await ask('two calls', { tools: [WEATHER_TOOL.chat, other], tool_choice: { type: 'function', function: { name: 'other_tool' } } })
     expect(named.choices[0]!.message.tool_calls).toBeUndefined()
     const own = await ask('two calls', { tool_choice: { type: 'function', function: { name: 'get_weather' } } })
     expect(own.choices[0]!.message.tool_calls).toHaveLength(2)
   })
 
-  test('the sanitizer cleans what the model writes before the client sees it', async () => {
+  test('the sanitizer drops control characters and leaves markup as the model wrote it', async () => {
     const answer = await recordingClient(server.url).client.chat.completions.create({ model: 'caller', messages: [{ role: 'user', content: 'x' }] })
-    expect(answer.choices[0]!.message.content).toBe('dirty text </b>')
+    expect(answer.choices[0]!.message.content).toBe('dirty text < /b>')
   })
+})
+
+describe('tools a request cannot have are 400s', () => {
+  const post = (body: Record<string, unknown>) => chat(server.url, { model: 'caller', messages: [{ role: 'user', content: 'x' }], ...body })
+  const withParameters = (parameters: unknown) => ({ tools: [{ type: 'function', function: { name: 'f', parameters } }] })
+
+  test('parameters that are no JSON Schema, a tool_choice naming no tool, required without tools, schemas past the caps', async () => {
+    for (const [body, param] of [
+      [withParameters({ type: 'nonsense' }), 'tools[0].function.parameters'],
+      [withParameters({ type: 'object', properties: { a: { $ref: '#/$defs/missing' } } }), 'tools[0].function.parameters'],
+      [withParameters({ type: 'string', pattern: 'a'.repeat(1001) }), 'tools[0].function.parameters'],
+      [withParameters({ type: 'object', description: 'x'.repeat(70_000) }), 'tools[0].function.parameters'],
+      [{ ...withParameters({ type: 'object' }), tool_choice: { type: 'function', function: { name: 'g' } } }, 'tool_choice'],
+      [{ tool_choice: 'required' }, 'tool_choice'],
+      [{ tool_choice: { type: 'function', function: { name: 'f' } } }, 'tool_choice'],
+    ] as const) {
+      const response = await post(body)
+      const error = ((await response.json()) as { error: { param: string; type: string } }).error
+      expect([response.status, error.param]).toEqual([400, param])
+    }
+  })
+
+  test('a catastrophic pattern in strict validation does not stall the event loop: a timer keeps firing', async () => {
+    let ticks = 0
+    const timer = setInterval(() => ticks++, 5)
+    try {
+      const started = performance.now()
+      const tools = [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string', pattern: '^(a+)+$' } }, required: ['city'] } } }]
+      const answer = await recordingClient(server.url).client.chat.completions.create({ model: 'caller', messages: [{ role: 'user', content: 'evil city' }], tools, tool_validation: 'strict' } as never)
+      // The city does not match: the call is dropped, after a linear-time check.
+      expect(answer.choices[0]!.message.tool_calls).toBeUndefined()
+      expect(performance.now() - started).toBeLessThan(1000)
+      await Bun.sleep(20)
+      expect(ticks).toBeGreaterThan(0)
+    } finally {
+      clearInterval(timer)
+    }
+  })
+
+  test('by default (relaxed) a call to a tool that is not in tools never reaches the client', async () => {
+    const plain = await startTestServer({}, registerModels)
+    try {
+      const answer = await recordingClient(plain.url).client.chat.completions.create({ model: 'caller', messages: [{ role: 'user', content: 'unknown tool' }], tools: [WEATHER_TOOL.chat] })
+      expect(answer.choices[0]!.message.tool_calls?.map((c) => (c.type === 'function' ? c.function.name : ''))).toEqual(['get_weather'])
+    } finally {
+      await plain.stop()
+    }
+  })
+})
+
+describe('code through the API is byte-identical', () => {
+  for (const model of ['coder', 'coder-bridged']) {
+    test(`${model}: chat JSON and SSE, and the Responses API, JSON and events`, async () => {
+      const { client } = recordingClient(server.url)
+      const body = { model, messages: [{ role: 'user' as const, content: 'code' }], ...(model === 'coder-bridged' ? { tools: [WEATHER_TOOL.chat] } : {}) }
+      expect((await client.chat.completions.create(body)).choices[0]!.message.content).toBe(ALL_CODE)
+      let streamed = ''
+      for await (const chunk of await client.chat.completions.create({ ...body, stream: true })) streamed += chunk.choices[0]?.delta.content ?? ''
+      expect(streamed).toBe(ALL_CODE)
+      const tools = model === 'coder-bridged' ? { tools: [WEATHER_TOOL.responses] } : {}
+      expect((await client.responses.create({ model, input: 'code', store: false, ...tools })).output_text).toBe(ALL_CODE)
+      let events = ''
+      let done = ''
+      for await (const event of await client.responses.create({ model, input: 'code', store: false, stream: true, ...tools })) {
+        if (event.type === 'response.output_text.delta') events += event.delta
+        if (event.type === 'response.output_text.done') done = event.text
+      }
+      expect([events, done]).toEqual([ALL_CODE, ALL_CODE])
+    })
+  }
 })
 
 describe('the session execution gate', () => {
@@ -122,13 +204,72 @@ describe('the session execution gate', () => {
     const gated = await startTestServer({ gateway: { sessionConcurrency: 'cancel_previous' } }, registerModels)
     try {
       const first = await chat(gated.url, conversation('take over'))
-      const text = first.text()
-      await Bun.sleep(30)
+      // The stream's first frame: the older request is running.
+      const reader = first.body!.getReader()
+      const decoder = new TextDecoder()
+      let text = decoder.decode((await reader.read()).value, { stream: true })
+      expect(sseFrames(text).length).toBeGreaterThan(0)
       const second = await chat(gated.url, { ...conversation('take over'), stream: false })
       expect(second.status).toBe(200)
-      const frames = sseFrames(await text) as Array<{ error?: { code: string } }>
+      for (let part = await reader.read(); !part.done; part = await reader.read()) text += decoder.decode(part.value, { stream: true })
+      const frames = sseFrames(text) as Array<{ error?: { code: string } }>
       expect(frames.at(-1)?.error?.code).toBe('request_cancelled')
       expect(aborted).toContain('take over')
+    } finally {
+      await gated.stop()
+    }
+  })
+
+  test('cancel_previous reaches a request still waiting for a slot: it gets 499 and its handler never runs', async () => {
+    let open = () => {}
+    const occupied = new Promise<void>((resolve) => (open = resolve))
+    const runs: string[] = []
+    const gated = await startTestServer({ maxConcurrency: 1, gateway: { sessionConcurrency: 'cancel_previous' } }, (s) => {
+      s.registerChat('queued', async (request, out) => {
+        const last = String(request.messages.at(-1)!.content)
+        runs.push(last)
+        if (last === 'occupy') await occupied
+        out.push(OutputChunk.textDelta(`ran ${last}`))
+        out.end()
+      })
+    })
+    const turn = (last: string) => ({ model: 'queued', messages: [{ role: 'system', content: 'S' }, { role: 'user', content: 'the same first message' }, { role: 'assistant', content: 'ok' }, { role: 'user', content: last }] })
+    try {
+      // Another session holds the only slot.
+      const holder = chat(gated.url, { model: 'queued', messages: [{ role: 'user', content: 'occupy' }] })
+      await waitFor(() => runs.includes('occupy'), 'the slot to be taken')
+      const older = chat(gated.url, turn('older'))
+      await waitFor(() => gated.dispatcher.limiter.queued === 1, 'the older request to queue')
+      const newer = chat(gated.url, turn('newer'))
+      const cancelled = await older
+      expect(cancelled.status).toBe(499)
+      expect(((await cancelled.json()) as { error: { code: string; message: string } }).error).toMatchObject({ code: 'request_cancelled', message: 'Cancelled by a newer request of the same session' })
+      open()
+      expect((await holder).status).toBe(200)
+      const answer = (await (await newer).json()) as { choices: Array<{ message: { content: string } }> }
+      expect(answer.choices[0]!.message.content).toBe('ran newer')
+      expect(runs).toEqual(['occupy', 'newer'])
+    } finally {
+      open()
+      await gated.stop()
+    }
+  })
+
+  test('hash sessions of two API keys with the same conversation do not collide', async () => {
+    const gated = await startTestServer({ apiKey: ['key-one', 'key-two'], gateway: { sessionConcurrency: 'reject' } }, registerModels)
+    const as = (key: string, body: Record<string, unknown>) =>
+      fetch(`${gated.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body: JSON.stringify(body) })
+    try {
+      const first = await as('key-one', conversation('shared words'))
+      expect(first.status).toBe(200)
+      const reader = first.body!.getReader()
+      await reader.read()
+      // The same conversation under another key is another session; under the same key it is busy.
+      const other = await as('key-two', { ...conversation('shared words'), max_tokens: 1 })
+      expect(other.status).toBe(200)
+      await other.body!.cancel()
+      expect((await as('key-one', conversation('shared words'))).status).toBe(409)
+      await reader.cancel()
     } finally {
       await gated.stop()
     }

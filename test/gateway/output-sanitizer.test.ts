@@ -1,5 +1,6 @@
 import { OutputSanitizer, sanitizeText } from '@cy/gateway'
 import { describe, expect, test } from 'bun:test'
+import { ALL_CODE, CODE_SAMPLES } from './code-samples.ts'
 
 function streamed(text: string, size: number): string {
   const sanitizer = new OutputSanitizer()
@@ -13,16 +14,17 @@ describe('the output sanitizer', () => {
     expect(sanitizeText('a\u0000b\u0007c\u001b[31md\u007f\u0085e\tf\r\ng 🦊 \uD800h')).toBe('abc[31mde\tf\r\ng 🦊 h')
   })
 
-  test('repairs common tag typos', () => {
-    expect(sanitizeText('< /answer> </ answer> <answer > <<answer> <answer>> </answer>>')).toBe('</answer> </answer> <answer> <answer> <answer> </answer>')
-    // Comparisons and other non-tags are left alone.
-    expect(sanitizeText('1 < 2 and 3 > 2, a<<b')).toBe('1 < 2 and 3 > 2, a<<b')
+  test('never rewrites markup: code in C++, Rust, Java and shell comes out byte-identical in one-character deltas', () => {
+    for (const [language, code] of Object.entries(CODE_SAMPLES)) {
+      expect([language, sanitizeText(code)]).toEqual([language, code])
+      for (const size of [1, 2, 3, 7]) expect([language, size, streamed(code, size)]).toEqual([language, size, code])
+    }
+    expect(streamed(ALL_CODE, 1)).toBe(ALL_CODE)
   })
 
-  test('gives the same result however the text is split', () => {
-    const text = 'ok\u0001 < /result> and <<tag>> done\u0002 <x >'
-    const whole = sanitizeText(text)
-    expect(whole).toBe('ok </result> and <tag> done <x>')
-    for (const size of [1, 2, 3, 7]) expect(streamed(text, size)).toBe(whole)
+  test('a surrogate pair split across deltas is kept; a lone one is dropped however the text is split', () => {
+    const text = 'ok\u0001 🦊 done\u0002 \uDC00x'
+    for (const size of [1, 2, 3, 7]) expect(streamed(text, size)).toBe('ok 🦊 done x')
+    expect(streamed('end \uD83E', 1)).toBe('end ')
   })
 })

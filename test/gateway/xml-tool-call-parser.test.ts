@@ -1,5 +1,6 @@
 import { XmlToolCallParser, type BridgeOutput } from '@cy/gateway'
 import { describe, expect, test } from 'bun:test'
+import { ALL_CODE } from './code-samples.ts'
 
 /** Feeds `text` in pieces of `size` characters and gathers what comes out. */
 function parse(text: string, size = 1): { outputs: BridgeOutput[]; emittedText: string[] } {
@@ -65,5 +66,26 @@ describe('the XML tool call parser', () => {
     expect(calls(parse('<tool_call>\n{"name": "late", "arguments": {"q": 1}}\n</tool_call').outputs)).toEqual([['late', { q: 1 }]])
     const cut = parse('<tool_call>{"name": "cut", "argu').outputs
     expect(cut.map((o) => o.type)).toEqual(['malformed'])
+  })
+
+  test('typos in the bridge’s own tags are repaired: < /tool_call>, </ tool_call>, <<tool_call>, <tool_call>>, </tool_call>>', () => {
+    for (const source of [
+      '<tool_call>{"name":"a","arguments":{}}< /tool_call>',
+      '<tool_call >{"name":"a","arguments":{}}</ tool_call>',
+      '<<tool_call>{"name":"a","arguments":{}}</tool_call>',
+      '<tool_call>>{"name":"a","arguments":{}}</tool_call>>',
+    ]) {
+      for (const size of [1, 3, source.length]) {
+        const { outputs } = parse(source, size)
+        expect([source, size, calls(outputs), text(outputs)]).toEqual([source, size, [['a', {}]], ''])
+      }
+    }
+  })
+
+  test('code around and without calls passes through byte-identical in one-character deltas', () => {
+    expect(text(parse(ALL_CODE, 1).outputs)).toBe(ALL_CODE)
+    const { outputs } = parse(`${ALL_CODE}<tool_call>{"name":"a","arguments":{"code":"Vec<Vec<u8>>"}}</tool_call>`, 1)
+    expect(text(outputs)).toBe(ALL_CODE)
+    expect(calls(outputs)).toEqual([['a', { code: 'Vec<Vec<u8>>' }]])
   })
 })

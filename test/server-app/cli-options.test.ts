@@ -2,8 +2,8 @@ import { describe, expect, test } from 'bun:test'
 import { parseCliOptions, UsageError } from '../../apps/server/src/cli-options.ts'
 
 describe('server app options', () => {
-  test('defaults', () => {
-    expect(parseCliOptions([], {})).toEqual({ port: 8080, host: '0.0.0.0', modelsDir: './models', adapterPaths: [], quiet: false, gateway: {} })
+  test('nothing given: nothing set (the config file and the defaults come after, in resolveSettings)', () => {
+    expect(parseCliOptions([], {})).toEqual({ adapterPaths: [], quiet: false })
   })
 
   test('environment variables', () => {
@@ -17,6 +17,11 @@ describe('server app options', () => {
       CY_MAX_QUEUE: '16',
       CY_TIMEOUT: '1000',
       CY_ADAPTER_PATHS: '/a:/b',
+      CY_CORS_ORIGINS: 'https://a.example, https://b.example',
+      CY_ALLOWED_HOSTS: '*',
+      CY_READ_TIMEOUT: '45',
+      CY_MAX_BODY_BYTES: '1000',
+      CY_MAX_UPLOAD_BYTES: '2000',
     })
     expect(options).toEqual({
       port: 9000,
@@ -29,8 +34,27 @@ describe('server app options', () => {
       timeoutMs: 1000,
       adapterPaths: ['/a', '/b'],
       quiet: false,
-      gateway: {},
+      corsOrigins: ['https://a.example', 'https://b.example'],
+      allowedHosts: '*',
+      readTimeoutSeconds: 45,
+      maxBodyBytes: 1000,
+      maxUploadBytes: 2000,
     })
+  })
+
+  test('--max-queue 0 is 0 (no waiting), not "unset"', () => {
+    expect(parseCliOptions(['--max-queue', '0'], {})?.maxQueue).toBe(0)
+    expect(parseCliOptions([], { CY_MAX_QUEUE: '0' })?.maxQueue).toBe(0)
+  })
+
+  test('the new security flags', () => {
+    expect(parseCliOptions(['--cors-origins', '*', '--allowed-hosts', 'cy.lan,gpu.lan', '--read-timeout', '0', '--host', '0.0.0.0'], {})).toMatchObject({
+      corsOrigins: '*',
+      allowedHosts: ['cy.lan', 'gpu.lan'],
+      readTimeoutSeconds: 0,
+      host: '0.0.0.0',
+    })
+    expect(() => parseCliOptions(['--read-timeout', 'soon'], {})).toThrow('--read-timeout must be a non-negative integer')
   })
 
   test('flags win over the environment', () => {
@@ -50,7 +74,7 @@ describe('server app options', () => {
       mode: 'worker',
       masterHost: '10.0.0.2',
       masterPort: 9000,
-      workerHost: '0.0.0.0',
+      workerHost: '127.0.0.1',
       workerPort: 0,
       allowReplicas: false,
       secret: 's',

@@ -12,11 +12,16 @@ interface RunningServer {
   url: string
   stdout: () => string
   stop: () => Promise<number>
+  /** Sends a signal; resolves with the exit code and stderr once the process has ended. */
+  signal: (signal: 'SIGTERM' | 'SIGINT') => void
+  /** Reads stdout until it contains `text`. */
+  waitForOutput: (text: string) => Promise<void>
+  exited: () => Promise<{ code: number; stderr: string }>
 }
 
 /** Starts `bun apps/server` as a user would, in `cwd`, and waits for the banner's API line. */
-async function launch(cwd: string, args: string[], env: Record<string, string> = {}): Promise<RunningServer> {
-  const child = Bun.spawn([process.execPath, MAIN, '--port', '0', '--host', '127.0.0.1', ...args], {
+async function launch(cwd: string, args: string[], env: Record<string, string> = {}, address = ['--port', '0', '--host', '127.0.0.1']): Promise<RunningServer> {
+  const child = Bun.spawn([process.execPath, MAIN, ...address, ...args], {
     cwd,
     env: { ...process.env, ...env },
     stdout: 'pipe',
@@ -41,6 +46,15 @@ async function launch(cwd: string, args: string[], env: Record<string, string> =
       child.kill('SIGTERM')
       return child.exited
     },
+    signal: (signal) => child.kill(signal),
+    waitForOutput: async (text) => {
+      while (!output.includes(text)) {
+        const { done, value } = await reader.read()
+        if (done) throw new Error(`stdout ended without '${text}':\n${output}`)
+        output += decoder.decode(value)
+      }
+    },
+    exited: async () => ({ code: await child.exited, stderr: await new Response(child.stderr).text() }),
   }
 }
 
@@ -94,6 +108,29 @@ describe('bun run apps/server', () => {
     }
   })
 
+  test('shutdown has a hard deadline: an engine that will not let go does not keep the process alive', async () => {
+    // The echo fixture's `disposeMs` stands in for an engine stuck in native code while it unloads.
+    await writeFile(join(workdir, 'project', 'stuck.yaml'), ['models:', '  - name: stuck', '    adapter: echo', '    path: models/tiny.echo', '    options: { disposeMs: 600000 }'].join('\n'))
+    const server = await launch(join(workdir, 'project'), ['--config', 'stuck.yaml', '--shutdown-timeout', '300'])
+    const started = Date.now()
+    server.signal('SIGTERM')
+    const { code, stderr } = await server.exited()
+    expect(code).toBe(1)
+    expect(stderr).toContain('shutdown took longer than 300 ms')
+    expect(Date.now() - started).toBeLessThan(20_000)
+  })
+
+  test('a second signal exits at once while a stop is still waiting', async () => {
+    const server = await launch(join(workdir, 'project'), ['--config', 'stuck.yaml', '--shutdown-timeout', '600000'])
+    server.signal('SIGTERM')
+    // The first stop is waiting on the stuck engine (ten minutes of deadline); the second signal ends it.
+    await server.waitForOutput('stopping (SIGTERM)')
+    server.signal('SIGINT')
+    const { code, stderr } = await server.exited()
+    expect(code).toBe(1)
+    expect(stderr).toContain('SIGINT again: exiting now')
+  })
+
   test('with no model at all it still starts, lists none, and serves the docs', async () => {
     const server = await launch(join(workdir, 'empty'), [])
     try {
@@ -135,6 +172,64 @@ describe('bun run apps/server', () => {
     }
   })
 
+  test('flags win over the config file, modelsDir included; the file’s server.port and server.host are used', async () => {
+    const port = clusterPort()
+    await writeFile(join(workdir, 'project', 'settings.yaml'), ['server:', '  modelsDir: ./nowhere', `  port: ${port}`, '  host: 127.0.0.1'].join('\n'))
+    const server = await launch(join(workdir, 'project'), ['--config', 'settings.yaml', '--models', 'models'], {}, [])
+    try {
+      expect(server.url).toBe(`http://127.0.0.1:${port}`)
+      expect(server.stdout()).toMatch(/tiny\s+echo/)
+    } finally {
+      await server.stop()
+    }
+  })
+
+  test('--max-queue 0 means no waiting: with the one slot busy, the next request gets 429 at once', async () => {
+    await writeFile(join(workdir, 'project', 'slow.yaml'), ['models:', '  - name: slow', '    adapter: echo', '    path: models/tiny.echo', '    options: { stepMs: 200 }'].join('\n'))
+    const server = await launch(join(workdir, 'project'), ['--config', 'slow.yaml', '--max-concurrency', '1', '--max-queue', '0'])
+    try {
+      const busy = new AbortController()
+      const first = await fetch(`${server.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'slow', stream: true, messages: [{ role: 'user', content: 'one two three four five six seven eight' }] }),
+        signal: busy.signal,
+      })
+      // Its first frame: the slot is taken.
+      await first.body!.getReader().read()
+      const second = await fetch(`${server.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'slow', messages: [{ role: 'user', content: 'hi' }] }),
+      })
+      expect(second.status).toBe(429)
+      busy.abort()
+    } finally {
+      await server.stop()
+    }
+  })
+
+  test('--host 0.0.0.0 without a key prints a warning line; on loopback, or with a key, it does not', async () => {
+    const open = await launch(join(workdir, 'empty'), [], {}, ['--port', '0', '--host', '0.0.0.0'])
+    try {
+      expect(open.stdout()).toContain('WARNING   listening on 0.0.0.0 WITHOUT an API key')
+    } finally {
+      await open.stop()
+    }
+    const keyed = await launch(join(workdir, 'empty'), ['--api-key', 'k'], {}, ['--port', '0', '--host', '0.0.0.0'])
+    try {
+      expect(keyed.stdout()).not.toContain('WARNING')
+    } finally {
+      await keyed.stop()
+    }
+    const local = await launch(join(workdir, 'empty'), [])
+    try {
+      expect(local.stdout()).not.toContain('WARNING')
+    } finally {
+      await local.stop()
+    }
+  })
+
   test('a bad flag prints the usage and exits 2', async () => {
     const child = Bun.spawn([process.execPath, MAIN, '--bogus'], { stdout: 'pipe', stderr: 'pipe' })
     expect(await child.exited).toBe(2)
@@ -169,7 +264,7 @@ describe('bun run apps/server in cluster mode', () => {
       ])
       const tiny = await client.chat.completions.create({ model: 'tiny', messages: [{ role: 'user', content: 'through the master' }] })
       expect(tiny.choices[0]!.message.content).toBe('tiny: through the master')
-      const health = (await (await fetch(`${master.url}/health`)).json()) as { cluster: { mode: string; workers: Array<{ id: string; models: string[]; in_flight: number }> } }
+      const health = (await (await fetch(`${master.url}/health/details`)).json()) as { cluster: { mode: string; workers: Array<{ id: string; models: string[]; in_flight: number }> } }
       expect(health.cluster.mode).toBe('master')
       expect(health.cluster.workers.map(({ id, models, in_flight }) => ({ id, models, in_flight }))).toEqual([
         { id: 'w1', models: ['shouty', 'tiny', 'gpt-4o-mini'], in_flight: 0 },

@@ -1,26 +1,18 @@
-import type { GatewayOptions } from '@cy/gateway'
+import type { CliSettings } from './server-settings.ts'
 
-/** Everything the server app can be told, from flags, environment and the config file. */
-export interface AppOptions {
-  port: number
-  host: string
+/**
+ * Everything the server app can be told by flags and environment. The server settings are only those
+ * set there: resolveSettings fills the rest from the config file, then the defaults.
+ */
+export interface AppOptions extends CliSettings {
   /** A JSON or YAML file naming models, their adapter, file and options. */
   configPath?: string
-  /** A folder whose files installed adapters claim; each becomes a model named after the file. */
-  modelsDir: string
-  apiKey?: string
-  maxConcurrency?: number
-  maxQueue?: number
-  /** Per-request time limit in ms. */
-  timeoutMs?: number
   /** Where to look for adapter packages besides the usual node_modules folders. */
   adapterPaths: string[]
   /** Print nothing but errors. */
   quiet: boolean
-  /** SQLite file for stored Responses API responses (default ./data/responses.sqlite). */
-  responsesDb?: string
-  /** Gateway settings from flags (the config file's `server.gateway` fills the rest). */
-  gateway: GatewayOptions
+  /** The longest a stop may take (ms) before the process exits anyway. */
+  shutdownTimeoutMs?: number
   /** Cluster mode: a master, a worker of one, or whichever `--port` calls for. */
   cluster?: ClusterAppOptions
 }

@@ -1,16 +1,21 @@
 import { ClusterServer } from '@cy/cluster'
 import { Server, type ModelRegistrar, type ServerOptions } from '@cy/http'
 import { findAdapterPackages, loadAdapters } from './adapter-discovery.ts'
-import type { AppOptions } from './app-options.ts'
+import type { AppOptions, ClusterAppOptions } from './app-options.ts'
 import { banner } from './banner.ts'
 import { loadConfigFile, type ConfigFile } from './config-file.ts'
 import { loadModels } from './model-loader.ts'
 import { scanModelsFolder } from './models-folder.ts'
+import { resolveSettings, type ServerSettings } from './server-settings.ts'
 import { StartupError } from './startup-error.ts'
 import { mkdir } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
 
-const DEFAULT_RESPONSES_DB = './data/responses.sqlite'
+/** The library server's options for the merged settings. */
+export function serverOptions(settings: ServerSettings): ServerOptions {
+  const { host, port: _port, modelsDir: _modelsDir, ...rest } = settings
+  return { hostname: host, ...rest }
+}
 
 export interface RunningApp {
   server: Server
@@ -24,18 +29,9 @@ export interface RunningApp {
 /** Discovers adapters, loads the configured and found models, and starts the server. */
 export async function startApp(cli: AppOptions, log: (line: string) => void = console.error): Promise<RunningApp> {
   const config: ConfigFile = cli.configPath ? await loadConfigFile(cli.configPath) : { models: [], adapters: {}, aliases: {}, server: {} }
-  const settings = config.server
-  const responsesDb = cli.responsesDb ?? settings.responsesDb ?? DEFAULT_RESPONSES_DB
-  if (responsesDb !== ':memory:') await mkdir(dirname(resolve(responsesDb)), { recursive: true })
-  const options: ServerOptions = {
-    hostname: cli.host,
-    responsesDb,
-    gateway: { ...settings.gateway, ...cli.gateway },
-    ...(cli.apiKey ?? settings.apiKey ? { apiKey: (cli.apiKey ?? settings.apiKey)! } : {}),
-    ...(cli.maxConcurrency ?? settings.maxConcurrency ? { maxConcurrency: (cli.maxConcurrency ?? settings.maxConcurrency)! } : {}),
-    ...(cli.maxQueue ?? settings.maxQueue ? { maxQueue: (cli.maxQueue ?? settings.maxQueue)! } : {}),
-    ...(cli.timeoutMs ?? settings.timeoutMs) !== undefined ? { timeoutMs: (cli.timeoutMs ?? settings.timeoutMs)! } : {},
-  }
+  const settings = resolveSettings(cli, config.server, cli.configPath)
+  if (settings.responsesDb !== ':memory:') await mkdir(dirname(resolve(settings.responsesDb)), { recursive: true })
+  const options = serverOptions(settings)
   const cluster = cli.cluster
     ? new ClusterServer({
         ...(cli.cluster.secret ? { secret: cli.cluster.secret } : {}),
@@ -45,19 +41,19 @@ export async function startApp(cli: AppOptions, log: (line: string) => void = co
         log,
       })
     : undefined
-  const server = cluster?.getServer() ?? new Server({ ...options, port: cli.port })
+  const server = cluster?.getServer() ?? new Server({ ...options, port: settings.port })
   // In cluster mode models register through the cluster, so a worker also registers them at its master.
   const registrar: ModelRegistrar = cluster ?? server
 
   const packages = findAdapterPackages([process.cwd(), import.meta.dir], cli.adapterPaths)
   const adapters = await loadAdapters(packages, config.adapters)
-  const folder = await scanModelsFolder(settings.modelsDir ?? cli.modelsDir, adapters)
+  const folder = await scanModelsFolder(settings.modelsDir, adapters)
   const configured = new Set(config.models.map((model) => model.name))
   const configs = [...config.models, ...folder.models.filter((model) => !configured.has(model.name))]
   const { loaded } = await loadModels(registrar, configs, adapters, log)
   for (const [alias, target] of Object.entries(config.aliases)) {
     const entry = loaded.find(({ config: model }) => model.name === target)
-    if (entry) registrar.registerModel(alias, entry.model.providers, { ownedBy: entry.config.adapter, metadata: { aliasOf: target }, ...(entry.model.toolCalls ? { toolCalls: entry.model.toolCalls } : {}) })
+    if (entry) registrar.registerModel(alias, entry.model.providers, { ownedBy: entry.config.adapter, metadata: { aliasOf: target }, ...(entry.model.toolCalls ? { toolCalls: entry.model.toolCalls } : {}), ...(entry.model.supports ? { supports: entry.model.supports } : {}), ...(entry.model.limits ? { limits: entry.model.limits } : {}) })
     else log(`alias '${alias}' points at '${target}', which is not loaded`)
   }
 
@@ -67,13 +63,13 @@ export async function startApp(cli: AppOptions, log: (line: string) => void = co
   let url: string
   let role: string | undefined
   try {
-    if (!cluster || !cli.cluster) url = (await server.start(cli.port)).url
-    else ({ url, role } = await startCluster(cluster, cli))
+    if (!cluster || !cli.cluster) url = (await server.start(settings.port)).url
+    else ({ url, role } = await startCluster(cluster, cli.cluster, settings))
   } catch (error) {
     await dispose()
     throw error
   }
-  const text = banner({ url, adapters, models: loaded, unclaimed: folder.unclaimed, apiKey: Boolean(cli.apiKey ?? settings.apiKey), ...(role ? { cluster: role } : {}) })
+  const text = banner({ url, adapters, models: loaded, unclaimed: folder.unclaimed, apiKey: Boolean(settings.apiKey), host: settings.host, ...(role ? { cluster: role } : {}) })
   return {
     server,
     ...(cluster ? { cluster } : {}),
@@ -88,17 +84,16 @@ export async function startApp(cli: AppOptions, log: (line: string) => void = co
 }
 
 /** Runs as master, worker or either; resolves with the URL clients call and a line for the banner. */
-async function startCluster(cluster: ClusterServer, cli: AppOptions): Promise<{ url: string; role: string }> {
-  const settings = cli.cluster!
+async function startCluster(cluster: ClusterServer, settings: ClusterAppOptions, api: ServerSettings): Promise<{ url: string; role: string }> {
   cluster.setWorkerListenAddress(settings.workerHost, settings.workerPort)
   const secured = settings.secret ? 'cluster secret required' : 'no cluster secret: any worker may join'
   try {
     const mode =
       settings.mode === 'master'
-        ? (await cluster.runAsMaster(cli.port, cli.host), 'master')
+        ? (await cluster.runAsMaster(api.port, api.host), 'master')
         : settings.mode === 'worker'
           ? (await cluster.runAsWorker(settings.masterHost, settings.masterPort), 'worker')
-          : await cluster.run(cli.port, settings.masterHost)
+          : await cluster.run(api.port, settings.masterHost)
     const url = cluster.getMasterUrl()!
     if (mode === 'master') return { url, role: `master; workers join on port ${cluster.getServer().port + 1000} (${secured})` }
     return { url, role: `worker '${cluster.getWorkerClient()!.options.workerId}' of ${url}; clients call the master` }

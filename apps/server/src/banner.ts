@@ -1,5 +1,6 @@
 import type { DiscoveredAdapter } from './adapter-discovery.ts'
 import type { LoadedEntry } from './model-loader.ts'
+import { isLoopbackName } from '@cy/http'
 
 export interface BannerFacts {
   url: string
@@ -7,6 +8,8 @@ export interface BannerFacts {
   models: LoadedEntry[]
   unclaimed: string[]
   apiKey: boolean
+  /** The bound address. */
+  host: string
   /** The cluster role, in cluster mode. */
   cluster?: string
 }
@@ -24,6 +27,9 @@ export function banner(facts: BannerFacts): string {
   if (facts.unclaimed.length) lines.push(`unclaimed ${facts.unclaimed.join(', ')} (no installed adapter loads these files)`)
   lines.push('')
   if (facts.cluster) lines.push(`cluster   ${facts.cluster}`)
+  if (!facts.apiKey && !isLoopbackName(facts.host)) {
+    lines.push(`WARNING   listening on ${facts.host} WITHOUT an API key: anyone who can reach this machine can use its models (set --api-key or CY_API_KEY)`)
+  }
   lines.push(`API       ${facts.url}/v1${facts.apiKey ? '  (API key required)' : ''}`)
   lines.push(`docs      ${facts.url}/docs`)
   lines.push(`OpenAPI   ${facts.url}/openapi.json`)

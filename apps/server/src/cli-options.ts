@@ -3,21 +3,34 @@ import type { AppOptions } from './app-options.ts'
 
 export const USAGE = `Usage: bun run apps/server [options]
 
-Options (flags win over environment variables):
+Options (flags win over environment variables, which win over the config file's server section):
   --port <n>              PORT             port to listen on (default 8080; 0 picks a free one)
-  --host <addr>           HOST             address to bind (default 0.0.0.0)
+  --host <addr>           HOST             address to bind (default 127.0.0.1: this machine only; 0.0.0.0 for every interface)
   --config <file>         CY_CONFIG        JSON or YAML file naming models, adapters and options
   --models <dir>          CY_MODELS_DIR    folder of model files for installed adapters (default ./models)
   --api-key <key>         CY_API_KEY       require this key (Authorization: Bearer, or X-API-Key)
   --max-concurrency <n>   CY_MAX_CONCURRENCY  requests that run at once (default: no limit)
-  --max-queue <n>         CY_MAX_QUEUE     requests that may wait before 429 (default 1024)
-  --timeout <ms>          CY_TIMEOUT       per-request time limit in ms (default 600000; 0 for none)
+  --max-queue <n>         CY_MAX_QUEUE     requests that may wait before 429 (default 1024; 0: none wait, 429 at once when all slots are busy)
+  --timeout <ms>          CY_TIMEOUT       each phase's limit (queue, first output, silence between outputs) unless set below
+  --queue-timeout <ms>    CY_QUEUE_TIMEOUT how long a request may wait for a slot (default 300000): past it, 503 with Retry-After
+  --first-token-timeout <ms> CY_FIRST_TOKEN_TIMEOUT how long a model may take to its first output (default 600000): 504
+  --stall-timeout <ms>    CY_STALL_TIMEOUT how long a model may stay silent between outputs (default 120000); a stream that
+                                           keeps producing is never cut off
+  --cors-origins <list>   CY_CORS_ORIGINS  browser origins allowed besides pages on loopback (comma-separated, or *)
+  --allowed-hosts <list>  CY_ALLOWED_HOSTS Host names answered besides the loopback ones (comma-separated, or *;
+                                           default: loopback names when bound to loopback, any otherwise)
+  --read-timeout <s>      CY_READ_TIMEOUT  seconds a connection may stay silent while its request is read (default 30; 0 for none)
+  --max-body-bytes <n>    CY_MAX_BODY_BYTES   largest JSON body (default 33554432, 32 MiB)
+  --max-upload-bytes <n>  CY_MAX_UPLOAD_BYTES largest audio upload (default 104857600, 100 MiB; a model declaring more raises it)
   --adapter-path <dir>    CY_ADAPTER_PATHS extra folders holding adapter packages (repeatable; ':'-separated in env)
   --responses-db <file>   CY_RESPONSES_DB  SQLite file for stored responses (default ./data/responses.sqlite; :memory: for none)
-  --tool-validation <m>   CY_TOOL_VALIDATION   none, relaxed or strict: how tool calls are checked (default none)
+  --responses-retention <days> CY_RESPONSES_RETENTION days a stored response is kept after its conversation's last turn (default 30)
+  --tool-validation <m>   CY_TOOL_VALIDATION   none, relaxed or strict: how tool calls are checked (default relaxed)
   --invalid-tool-calls <m> CY_INVALID_TOOL_CALLS discard or text: what becomes of an invalid call (default discard)
   --session-tracking <m>  CY_SESSION_TRACKING  hash or zero_width: how requests are tied to a conversation (default hash)
   --session-concurrency <m> CY_SESSION_CONCURRENCY off, reject or cancel_previous: a second request of a running session (default off)
+  --shutdown-timeout <ms> CY_SHUTDOWN_TIMEOUT the longest a stop may take (SIGTERM, SIGINT) before the process exits anyway
+                                           (default 10000); a second signal exits at once
   --quiet                                  no banner
 
 Cluster mode (clients talk to the master only; workers register their models there):
@@ -28,18 +41,28 @@ Cluster mode (clients talk to the master only; workers register their models the
   --master-port <n>       CY_MASTER_PORT   its API port or cluster port (default 8080)
   --cluster-secret <s>    CY_CLUSTER_SECRET shared by the master and its workers
   --worker-id <id>        CY_WORKER_ID     this worker's name (default: generated)
-  --worker-host <addr>    CY_WORKER_HOST   where this worker listens for the master (default 0.0.0.0)
+  --worker-host <addr>    CY_WORKER_HOST   where this worker listens for the master (default 127.0.0.1; another address needs a secret)
   --worker-port <n>       CY_WORKER_PORT   its port (default 0: a free one)
   --allow-replicas                         let several workers serve one model name (master)
   -h, --help                               this text`
 
 export class UsageError extends Error {}
 
+/** How long a stop may take before the process exits anyway. */
+export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000
+
 function integer(name: string, value: string | undefined): number | undefined {
   if (value === undefined || value === '') return undefined
   const parsed = Number(value)
   if (!Number.isInteger(parsed) || parsed < 0) throw new UsageError(`${name} must be a non-negative integer, not '${value}'`)
   return parsed
+}
+
+/** `*`, or a comma-separated list. */
+function list(value: string | undefined): '*' | string[] | undefined {
+  if (value === undefined || value.trim() === '') return undefined
+  if (value.trim() === '*') return '*'
+  return value.split(',').map((entry) => entry.trim()).filter(Boolean)
 }
 
 function choice<T extends string>(name: string, value: string | undefined, allowed: readonly T[]): T | undefined {
@@ -63,6 +86,16 @@ export function parseCliOptions(argv: string[], env: Record<string, string | und
         'max-concurrency': { type: 'string' },
         'max-queue': { type: 'string' },
         timeout: { type: 'string' },
+        'queue-timeout': { type: 'string' },
+        'first-token-timeout': { type: 'string' },
+        'stall-timeout': { type: 'string' },
+        'responses-retention': { type: 'string' },
+        'shutdown-timeout': { type: 'string' },
+        'cors-origins': { type: 'string' },
+        'allowed-hosts': { type: 'string' },
+        'read-timeout': { type: 'string' },
+        'max-body-bytes': { type: 'string' },
+        'max-upload-bytes': { type: 'string' },
         'adapter-path': { type: 'string', multiple: true },
         quiet: { type: 'boolean' },
         'responses-db': { type: 'string' },
@@ -88,34 +121,43 @@ export function parseCliOptions(argv: string[], env: Record<string, string | und
     throw new UsageError((error as Error).message)
   }
   if (values.help) return undefined
+  // Only what flags or environment set: the config file and the defaults come after (resolveSettings).
   const options: AppOptions = {
-    port: integer('--port', values.port ?? env.PORT) ?? 8080,
-    host: values.host ?? env.HOST ?? '0.0.0.0',
-    modelsDir: values.models ?? env.CY_MODELS_DIR ?? './models',
     adapterPaths: [...(values['adapter-path'] ?? []), ...(env.CY_ADAPTER_PATHS?.split(':').filter(Boolean) ?? [])],
     quiet: values.quiet ?? false,
-    gateway: {},
   }
-  const responsesDb = values['responses-db'] ?? env.CY_RESPONSES_DB
-  if (responsesDb) options.responsesDb = responsesDb
+  const set = <K extends keyof AppOptions>(key: K, value: AppOptions[K] | undefined) => {
+    if (value !== undefined && value !== '') options[key] = value
+  }
+  set('port', integer('--port', values.port ?? env.PORT))
+  set('host', values.host ?? env.HOST)
+  set('modelsDir', values.models ?? env.CY_MODELS_DIR)
+  set('responsesDb', values['responses-db'] ?? env.CY_RESPONSES_DB)
+  set('corsOrigins', list(values['cors-origins'] ?? env.CY_CORS_ORIGINS))
+  set('allowedHosts', list(values['allowed-hosts'] ?? env.CY_ALLOWED_HOSTS))
+  set('readTimeoutSeconds', integer('--read-timeout', values['read-timeout'] ?? env.CY_READ_TIMEOUT))
+  set('maxBodyBytes', integer('--max-body-bytes', values['max-body-bytes'] ?? env.CY_MAX_BODY_BYTES))
+  set('maxUploadBytes', integer('--max-upload-bytes', values['max-upload-bytes'] ?? env.CY_MAX_UPLOAD_BYTES))
+  const gateway: NonNullable<AppOptions['gateway']> = {}
   const toolValidation = choice('--tool-validation', values['tool-validation'] ?? env.CY_TOOL_VALIDATION, ['none', 'relaxed', 'strict'] as const)
-  if (toolValidation) options.gateway.toolValidation = toolValidation
+  if (toolValidation) gateway.toolValidation = toolValidation
   const invalid = choice('--invalid-tool-calls', values['invalid-tool-calls'] ?? env.CY_INVALID_TOOL_CALLS, ['discard', 'text'] as const)
-  if (invalid) options.gateway.invalidToolCalls = invalid
+  if (invalid) gateway.invalidToolCalls = invalid
   const tracking = choice('--session-tracking', values['session-tracking'] ?? env.CY_SESSION_TRACKING, ['hash', 'zero_width'] as const)
-  if (tracking) options.gateway.sessionTracking = tracking
+  if (tracking) gateway.sessionTracking = tracking
   const concurrency = choice('--session-concurrency', values['session-concurrency'] ?? env.CY_SESSION_CONCURRENCY, ['off', 'reject', 'cancel_previous'] as const)
-  if (concurrency) options.gateway.sessionConcurrency = concurrency
-  const configPath = values.config ?? env.CY_CONFIG
-  if (configPath) options.configPath = configPath
-  const apiKey = values['api-key'] ?? env.CY_API_KEY
-  if (apiKey) options.apiKey = apiKey
-  const maxConcurrency = integer('--max-concurrency', values['max-concurrency'] ?? env.CY_MAX_CONCURRENCY)
-  if (maxConcurrency !== undefined) options.maxConcurrency = maxConcurrency
-  const maxQueue = integer('--max-queue', values['max-queue'] ?? env.CY_MAX_QUEUE)
-  if (maxQueue !== undefined) options.maxQueue = maxQueue
-  const timeoutMs = integer('--timeout', values.timeout ?? env.CY_TIMEOUT)
-  if (timeoutMs !== undefined) options.timeoutMs = timeoutMs
+  if (concurrency) gateway.sessionConcurrency = concurrency
+  if (Object.keys(gateway).length > 0) options.gateway = gateway
+  set('configPath', values.config ?? env.CY_CONFIG)
+  set('apiKey', values['api-key'] ?? env.CY_API_KEY)
+  set('maxConcurrency', integer('--max-concurrency', values['max-concurrency'] ?? env.CY_MAX_CONCURRENCY))
+  set('maxQueue', integer('--max-queue', values['max-queue'] ?? env.CY_MAX_QUEUE))
+  set('timeoutMs', integer('--timeout', values.timeout ?? env.CY_TIMEOUT))
+  set('queueTimeoutMs', integer('--queue-timeout', values['queue-timeout'] ?? env.CY_QUEUE_TIMEOUT))
+  set('firstTokenTimeoutMs', integer('--first-token-timeout', values['first-token-timeout'] ?? env.CY_FIRST_TOKEN_TIMEOUT))
+  set('idleTimeoutMs', integer('--stall-timeout', values['stall-timeout'] ?? env.CY_STALL_TIMEOUT))
+  set('shutdownTimeoutMs', integer('--shutdown-timeout', values['shutdown-timeout'] ?? env.CY_SHUTDOWN_TIMEOUT))
+  set('responsesRetentionDays', integer('--responses-retention', values['responses-retention'] ?? env.CY_RESPONSES_RETENTION))
   const modes = (['master', 'worker', 'auto'] as const).filter((mode) => values[mode])
   if (modes.length > 1) throw new UsageError(`--${modes.join(' and --')} cannot be combined`)
   if (modes[0]) {
@@ -125,7 +167,7 @@ export function parseCliOptions(argv: string[], env: Record<string, string | und
       mode: modes[0],
       masterHost: values['master-host'] ?? env.CY_MASTER_HOST ?? '127.0.0.1',
       masterPort: integer('--master-port', values['master-port'] ?? env.CY_MASTER_PORT) ?? 8080,
-      workerHost: values['worker-host'] ?? env.CY_WORKER_HOST ?? '0.0.0.0',
+      workerHost: values['worker-host'] ?? env.CY_WORKER_HOST ?? '127.0.0.1',
       workerPort: integer('--worker-port', values['worker-port'] ?? env.CY_WORKER_PORT) ?? 0,
       allowReplicas: values['allow-replicas'] ?? false,
       ...(secret ? { secret } : {}),

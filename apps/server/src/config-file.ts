@@ -3,6 +3,7 @@ import type { ModelConfig } from '@cy/core'
 import { readFile } from 'node:fs/promises'
 import { dirname, extname, isAbsolute, resolve } from 'node:path'
 import { parse as parseYaml } from 'yaml'
+import { ConfigError } from './config-error.ts'
 
 /** The config file: models to load, options per adapter, and server settings. */
 export interface ConfigFile {
@@ -11,21 +12,15 @@ export interface ConfigFile {
   adapters: Record<string, Record<string, unknown>>
   /** More names for loaded models (`whisper-1: ggml-base`), so clients that hard-code a name work. */
   aliases: Record<string, string>
-  server: {
-    port?: number
-    host?: string
-    apiKey?: string
-    maxConcurrency?: number
-    maxQueue?: number
-    timeoutMs?: number
-    modelsDir?: string
-    responsesDb?: string
-    /** Gateway settings: toolValidation, invalidToolCalls, sessionTracking, sessionConcurrency, sanitize. */
-    gateway?: GatewayOptions
-  }
+  /**
+   * Server settings, checked when merged (resolveSettings): port, host, apiKey, maxConcurrency, maxQueue,
+   * timeoutMs, modelsDir, responsesDb, corsOrigins, allowedHosts, readTimeoutSeconds, maxBodyBytes,
+   * maxUploadBytes, and `gateway` (toolValidation, invalidToolCalls, sessionTracking, sessionConcurrency, sanitize).
+   */
+  server: Record<string, unknown> & { modelsDir?: string; responsesDb?: string; gateway?: GatewayOptions }
 }
 
-export class ConfigError extends Error {}
+export { ConfigError } from './config-error.ts'
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value)
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bun
 import { startApp } from './app.ts'
 import { ConfigError } from './config-file.ts'
-import { parseCliOptions, USAGE, UsageError } from './cli-options.ts'
+import { DEFAULT_SHUTDOWN_TIMEOUT_MS, parseCliOptions, USAGE, UsageError } from './cli-options.ts'
 import { StartupError } from './startup-error.ts'
 
 async function main(): Promise<number> {
@@ -32,12 +32,31 @@ async function main(): Promise<number> {
     throw error
   }
   if (!options.quiet) console.log(app.banner)
-  const shutdown = async () => {
-    await app.stop()
-    process.exit(0)
+  const deadline = options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS
+  let stopping = false
+  const shutdown = (signal: string) => {
+    // A second signal, or an engine that will not let go (stuck in native code), ends the process anyway.
+    if (stopping) {
+      console.error(`${signal} again: exiting now`)
+      process.exit(1)
+    }
+    stopping = true
+    console.log(`stopping (${signal}): a second signal exits at once`)
+    const timer = setTimeout(() => {
+      console.error(`shutdown took longer than ${deadline} ms: exiting without waiting for the engines`)
+      process.exit(1)
+    }, deadline)
+    void app.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        clearTimeout(timer)
+        console.error(`shutdown failed: ${(error as Error).message}`)
+        process.exit(1)
+      },
+    )
   }
-  process.once('SIGINT', shutdown)
-  process.once('SIGTERM', shutdown)
+  process.on('SIGINT', () => shutdown('SIGINT'))
+  process.on('SIGTERM', () => shutdown('SIGTERM'))
   return -1
 }
 

@@ -27,6 +27,8 @@ export async function loadModels(
           ownedBy: entry.adapter.manifest.name,
           metadata: { adapter: entry.adapter.manifest.name, engine: entry.adapter.manifest.engine, path: config.path, ...model.metadata },
           ...(model.toolCalls ? { toolCalls: model.toolCalls } : {}),
+          ...(model.supports ? { supports: model.supports } : {}),
+          ...(model.limits ? { limits: model.limits } : {}),
         })
       } catch (error) {
         await model.dispose()

@@ -1,5 +1,6 @@
 import {
   OutputChunk,
+  UnsupportedParameterError,
   WorkerHost,
   type ChatRequest,
   type CompletionRequest,
@@ -11,32 +12,25 @@ import {
 import { existsSync } from 'node:fs'
 import { ChatTemplate, templateMessages } from './chat/chat-template.ts'
 import type { EngineOptions } from './engine/llama-engine.ts'
-import type { EngineInfo, GenerateArgs } from './engine/generate-args.ts'
-import { JSON_OBJECT_GRAMMAR, jsonSchemaToGrammar } from './grammar/json-schema-grammar.ts'
+import { requestedLogprobs, type EngineInfo, type GenerateArgs } from './engine/generate-args.ts'
+import { requestGrammar } from './grammar/request-grammar.ts'
+import type { SamplerGrammar } from './grammar/tool-call-grammar.ts'
 import { resolveLlamaLibrary } from './library/resolve-library.ts'
 import { parseLlamaOptions } from './llama-options.ts'
+import { completionPrompts, PromptSink, UsageTotal } from './prompt-choices.ts'
+import { checkMessagesFit, checkTextFits } from './prompt-limits.ts'
+import { LLAMA_SUPPORTS } from './llama-supports.ts'
 
 type SamplingRequest = Pick<
   ChatRequest,
-  'max_tokens' | 'temperature' | 'top_p' | 'top_k' | 'min_p' | 'repeat_penalty' | 'presence_penalty' | 'frequency_penalty' | 'seed' | 'stop' | 'logit_bias'
->
+  'max_tokens' | 'temperature' | 'top_p' | 'top_k' | 'min_p' | 'repeat_penalty' | 'presence_penalty' | 'frequency_penalty' | 'seed' | 'stop' | 'logit_bias' | 'n'
+> & { logprobs?: unknown; top_logprobs?: unknown }
 
-/**
- * The grammar a request asks for: llama.cpp server's `grammar` extension (GBNF text) as given, else what
- * `response_format` implies: any JSON object, or JSON that a given schema accepts.
- */
-function responseGrammar(request: { response_format?: ChatRequest['response_format']; grammar?: unknown }): string | undefined {
-  if (typeof request.grammar === 'string' && request.grammar.trim()) return request.grammar
-  const format = request.response_format
-  if (!format || format.type === 'text') return undefined
-  if (format.type === 'json_object') return JSON_OBJECT_GRAMMAR
-  return format.json_schema.schema ? jsonSchemaToGrammar(format.json_schema.schema) : JSON_OBJECT_GRAMMAR
-}
-
-function generateArgs(prompt: string, request: SamplingRequest, grammar?: string): GenerateArgs {
+function generateArgs(prompt: string | number[], promptParam: GenerateArgs['promptParam'], request: SamplingRequest, grammar?: SamplerGrammar): GenerateArgs {
   const stop = request.stop == null ? [] : typeof request.stop === 'string' ? [request.stop] : request.stop
   return {
     prompt,
+    promptParam,
     maxTokens: request.max_tokens ?? undefined,
     // OpenAI's default temperature is 1.
     temperature: request.temperature ?? 1,
@@ -49,7 +43,10 @@ function generateArgs(prompt: string, request: SamplingRequest, grammar?: string
     seed: request.seed ?? undefined,
     stop: stop.filter((s) => s.length > 0),
     logitBias: request.logit_bias ?? undefined,
-    grammar,
+    grammar: grammar?.grammar,
+    n: request.n ?? 1,
+    logprobs: requestedLogprobs(request),
+    ...(grammar?.triggers ? { grammarTriggers: grammar.triggers } : {}),
   }
 }
 
@@ -63,6 +60,9 @@ export class LlamaModel {
     readonly host: WorkerHost,
     readonly template: ChatTemplate | undefined,
     readonly embeddings: boolean,
+    readonly parallel: number,
+    /** How long unloading waits for the engine Worker before stopping it. */
+    readonly disposeTimeout: number,
   ) {}
 
   static async load(config: ModelConfig, defaults: Record<string, unknown> = {}, log: (line: string) => void = () => {}): Promise<LlamaModel> {
@@ -100,37 +100,68 @@ export class LlamaModel {
         log(`model '${config.name}': its chat template does not parse (${(error as Error).message}); using llama.cpp's built-in templates`)
       }
     }
-    return new LlamaModel(config, info, host, template, options.embeddings)
+    return new LlamaModel(config, info, host, template, options.embeddings, options.parallel, options.disposeTimeout)
   }
 
   /** The prompt for a chat: the model's Jinja template, else llama.cpp's built-in template matching. */
   async chatPrompt(request: ChatRequest): Promise<string> {
     const messages = templateMessages(request.messages)
-    if (this.template) return this.template.render(messages, request.tools)
-    return this.host.call<string>('applyTemplate', { template: this.info.chatTemplate ?? 'chatml', messages })
+    checkMessagesFit(messages, this.info.contextSize)
+    const prompt = this.template
+      ? this.template.render(messages, request.tools)
+      : await this.host.call<string>('applyTemplate', { template: this.info.chatTemplate ?? 'chatml', messages })
+    checkTextFits(prompt, this.info.contextSize, 'messages')
+    return prompt
   }
 
-  #generate(prompt: string, request: SamplingRequest, out: OutputSink, grammar?: string): Promise<void> {
-    if (this.#disposed) return Promise.reject(new Error(`Model '${this.config.name}' was unloaded`))
-    return this.host.call('generate', generateArgs(prompt, request, grammar), out).then(() => out.end())
+  /** Generates from one prompt into `out`, leaving `out` open. */
+  async #generate(prompt: string | number[], param: GenerateArgs['promptParam'], request: SamplingRequest, out: OutputSink, grammar?: SamplerGrammar): Promise<void> {
+    if (this.#disposed) throw new Error(`Model '${this.config.name}' was unloaded`)
+    if (typeof prompt === 'string') checkTextFits(prompt, this.info.contextSize, param!)
+    await this.host.call('generate', generateArgs(prompt, param, request, grammar), out)
+  }
+
+  /** A completion's prompts side by side, one choice (or `n`) each, as OpenAI answers a list of prompts. */
+  async #complete(prompts: Array<string | number[]>, request: CompletionRequest, out: OutputSink, grammar?: SamplerGrammar): Promise<void> {
+    if (prompts.length === 1) return this.#generate(prompts[0]!, 'prompt', request, out, grammar)
+    const n = request.n ?? 1
+    const usage = new UsageTotal()
+    // One prompt failing stops the others.
+    const stop = new AbortController()
+    const onAbort = () => stop.abort(out.signal.reason)
+    out.signal.addEventListener('abort', onAbort, { once: true })
+    try {
+      await Promise.all(
+        prompts.map((prompt, i) =>
+          this.#generate(prompt, 'prompt', request, new PromptSink(out, i * n, usage, stop.signal), grammar).catch((error: unknown) => {
+            stop.abort(error)
+            throw error
+          }),
+        ),
+      )
+    } finally {
+      out.signal.removeEventListener('abort', onAbort)
+    }
+    out.push(usage.chunk())
   }
 
   loaded(): LoadedModel {
     const providers: LoadedModel['providers'] = {
       chat: async (request: ChatRequest, out) => {
-        return this.#generate(await this.chatPrompt(request), request, out, responseGrammar(request))
+        await this.#generate(await this.chatPrompt(request), 'messages', request, out, requestGrammar(request))
+        out.end()
       },
       completion: (request: CompletionRequest, out) => {
-        const prompt = typeof request.prompt === 'string' ? request.prompt : Array.isArray(request.prompt) && typeof request.prompt[0] === 'string' ? (request.prompt as string[]).join('') : ''
-        return this.#generate(prompt, request, out, responseGrammar(request as { grammar?: unknown }))
+        if (request.echo && request.logprobs != null) throw new UnsupportedParameterError(this.config.name, 'echo', 'with logprobs (log-probabilities of the prompt)')
+        return this.#complete(completionPrompts(request.prompt), request, out, requestGrammar(request as { grammar?: unknown })).then(() => out.end())
       },
     }
     if (this.embeddings) {
       providers.embedding = async (request: EmbeddingRequest, out) => {
         const input = request.input
         const inputs: Array<string | number[]> = typeof input === 'string' ? [input] : typeof input[0] === 'number' ? [input as number[]] : (input as Array<string | number[]>)
-        const { vectors, tokens } = await this.host.call<{ vectors: Float32Array[]; tokens: number }>('embed', inputs)
-        vectors.forEach((vector, index) => out.push(OutputChunk.embedding(index, vector)))
+        // The vectors come to `out` one by one; the call's signal stops the engine between inputs.
+        const { tokens } = await this.host.call<{ tokens: number }>('embed', inputs, out)
         out.push(OutputChunk.usage(tokens, 0))
         out.end()
       }
@@ -139,6 +170,9 @@ export class LlamaModel {
       providers,
       // llama.cpp gives text only: tools go through the gateway's text bridge.
       toolCalls: 'bridge',
+      // The engine runs `parallel` sequences at once: the server queues the rest in front of it.
+      limits: { maxConcurrency: this.parallel },
+      supports: LLAMA_SUPPORTS,
       metadata: {
         description: this.info.description,
         contextSize: this.info.contextSize,
@@ -154,9 +188,13 @@ export class LlamaModel {
   async dispose(): Promise<void> {
     if (this.#disposed) return
     this.#disposed = true
+    // A Worker stuck in native code never answers: past the deadline it is stopped all the same.
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.disposeTimeout)))
     try {
-      await this.host.call('dispose', null)
+      await Promise.race([this.host.call('dispose', null), deadline])
     } finally {
+      clearTimeout(timer)
       this.host.terminate()
     }
   }

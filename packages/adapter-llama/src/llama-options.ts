@@ -10,7 +10,11 @@ export interface LlamaOptions {
   contextSize: number | undefined
   /** Layers on the GPU (default: all when a GPU backend is present, else 0). */
   gpuLayers?: number
-  /** CPU threads (default: the machine's cores). */
+  /**
+   * CPU threads (default: half the machine's cores, at least 1). ggml's threads meet at spinning barriers
+   * many times a token, so one that another process preempts stalls the rest: leaving cores free lets a
+   * loaded machine slow down gradually instead of collapsing.
+   */
   threads: number
   /** Tokens per llama_decode (default 512). */
   batchSize: number
@@ -20,9 +24,14 @@ export interface LlamaOptions {
   /** Serve /v1/embeddings too (default true). */
   embeddings: boolean
   pooling: Pooling
+  /** Milliseconds unloading waits for the engine to finish its step before stopping its Worker (default 10000). */
+  disposeTimeout: number
 }
 
 const integer = (value: unknown, name: string, min: number) => integerOption(value, 'llama', name, min)
+
+/** Half the cores, at least one (see `threads`). */
+export const defaultThreads = (): number => Math.max(1, Math.floor(availableParallelism() / 2))
 
 export function parseLlamaOptions(raw: Record<string, unknown> = {}): LlamaOptions {
   const flash = raw.flashAttention ?? 'auto'
@@ -31,12 +40,13 @@ export function parseLlamaOptions(raw: Record<string, unknown> = {}): LlamaOptio
   if (!['model', 'none', 'mean', 'cls', 'last'].includes(String(pooling))) throw new Error(`llama option 'pooling' must be model, none, mean, cls or last`)
   const options: LlamaOptions = {
     contextSize: integer(raw.contextSize, 'contextSize', 16),
-    threads: integer(raw.threads, 'threads', 1) ?? availableParallelism(),
+    threads: integer(raw.threads, 'threads', 1) ?? defaultThreads(),
     batchSize: integer(raw.batchSize, 'batchSize', 1) ?? 512,
     parallel: integer(raw.parallel, 'parallel', 1) ?? 4,
     flashAttention: flash === true ? 'on' : flash === false ? 'off' : (flash as LlamaOptions['flashAttention']),
     embeddings: raw.embeddings !== false,
     pooling: pooling as Pooling,
+    disposeTimeout: integer(raw.disposeTimeout, 'disposeTimeout', 0) ?? 10_000,
   }
   const gpuLayers = integer(raw.gpuLayers, 'gpuLayers', 0)
   if (gpuLayers !== undefined) options.gpuLayers = gpuLayers

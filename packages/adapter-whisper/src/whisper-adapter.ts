@@ -15,7 +15,9 @@ export function createWhisperAdapter(defaults: Record<string, unknown> = {}): Ad
       return { claim: false, reason: 'not a whisper.cpp model (ggml-*.bin)' }
     },
     async load(config: ModelConfig) {
-      return (await WhisperModel.load(config, defaults, defaults.quiet ? () => {} : log)).loaded()
+      const model = await WhisperModel.load(config, defaults, defaults.quiet ? () => {} : log)
+      // One request per decoding state; the rest wait in the server's queue in front of the model.
+      return { ...model.loaded(), limits: { maxConcurrency: model.options.parallel } }
     },
   }
 }

@@ -1,7 +1,7 @@
-import { decodeAudio } from '@cy/audio'
 import { WorkerHost, type AsrRequest, type LoadedModel, type ModelConfig, type OutputSink } from '@cy/core'
 import { existsSync } from 'node:fs'
-import type { TranscribeArgs } from './engine/transcribe-args.ts'
+import { promptTail } from './engine/prompt-tail.ts'
+import type { TranscribeRequest } from './engine/transcribe-args.ts'
 import { resolveWhisperLibrary } from './library/resolve-library.ts'
 import { parseWhisperOptions, type WhisperOptions } from './whisper-options.ts'
 
@@ -55,15 +55,19 @@ export class WhisperModel {
     }
   }
 
+  /** Takes the file: its buffer moves to the engine Worker (detached here), where it is decoded. */
   async transcribe(request: AsrRequest, out: OutputSink): Promise<void> {
     if (this.#disposed) throw new Error(`Model '${this.config.name}' was unloaded`)
-    const audio = await decodeAudio(request.file.bytes, { maxSeconds: this.options.maxSeconds, maxBytes: this.options.maxBytes })
+    const bytes = request.file.bytes
+    // Moved to the Worker, not copied; a view into a larger buffer (a cluster message) is copied once first.
+    const file = bytes.buffer instanceof ArrayBuffer && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice()
     const temperature = request.temperature ?? 0
-    const args: TranscribeArgs = {
-      samples: audio.samples,
+    const args: TranscribeRequest = {
+      file,
+      limits: { maxSeconds: this.options.maxSeconds, maxBytes: this.options.maxBytes },
       translate: request.task === 'translate',
       language: request.language || (this.multilingual ? 'auto' : 'en'),
-      prompt: request.prompt,
+      prompt: promptTail(request.prompt),
       temperature,
       // OpenAI: at temperature 0 the temperature rises by itself until whisper's thresholds are met.
       fallback: this.options.fallback && temperature === 0,
@@ -74,7 +78,7 @@ export class WhisperModel {
     const member = this.pool.reduce((best, candidate) => (candidate.busy < best.busy ? candidate : best))
     member.busy++
     try {
-      await member.host.call('transcribe', args, out)
+      await member.host.call('transcribe', args, out, [file.buffer as ArrayBuffer])
     } finally {
       member.busy--
     }
@@ -84,7 +88,7 @@ export class WhisperModel {
   loaded(): LoadedModel {
     return {
       providers: { asr: (request, out) => this.transcribe(request, out) },
-      metadata: { engine: `whisper.cpp ${this.version}`, multilingual: this.multilingual, parallel: this.options.parallel },
+      metadata: { engine: `whisper.cpp ${this.version}`, multilingual: this.multilingual, parallel: this.options.parallel, maxUploadBytes: this.options.maxBytes },
       dispose: () => this.dispose(),
     }
   }

@@ -1,7 +1,10 @@
-import { BadRequestError, PayloadTooLargeError } from '@cy/core'
-import { ffmpegDecode, ffmpegPath } from './ffmpeg.ts'
-import { resample, toMono } from './resampler.ts'
-import { decodeWav, isWav } from './wav-decoder.ts'
+import { ApiError, BadRequestError, PayloadTooLargeError } from '@cy/core'
+import { ffmpegDecode } from './ffmpeg.ts'
+import { ffmpegPath } from './ffmpeg-path.ts'
+import { FfmpegTimeoutError } from './ffmpeg-timeout-error.ts'
+import { resample } from './resampler.ts'
+import { wavToMono } from './wav-decoder.ts'
+import { isWav, readWavHeader } from './wav-header.ts'
 
 /** Speech models listen at 16 kHz. */
 export const SPEECH_RATE = 16_000
@@ -11,6 +14,8 @@ export interface AudioLimits {
   maxSeconds?: number
   /** Largest file accepted, in bytes (default 100 MiB). */
   maxBytes?: number
+  /** Longest ffmpeg may take to decode one file, in milliseconds (default 120,000). */
+  decodeTimeoutMs?: number
 }
 
 export interface DecodedAudio {
@@ -25,11 +30,13 @@ export interface DecodedAudio {
 const invalid = (message: string) => new BadRequestError(message, { param: 'file', code: 'invalid_audio' })
 
 /**
- * Any common audio file to 16 kHz mono float32: WAV natively (then a band-limited resampler), every other
- * format through ffmpeg. Empty files, files that are not audio, and files past the limits are 400s
- * (413 for size), and a format that needs ffmpeg when there is none says so.
+ * Any common audio file to 16 kHz mono float32: WAV natively (header checked before anything is
+ * allocated, then a polyphase resampler), every other format through ffmpeg (bounded in time, in
+ * length and by `signal`). Empty files, files that are not audio, and files past the limits are 400s
+ * (413 for size), and a format that needs ffmpeg when there is none says so. Blocking work: callers
+ * run it off the event loop (the whisper adapter runs it in its engine Worker).
  */
-export async function decodeAudio(bytes: Uint8Array, limits: AudioLimits = {}, rate = SPEECH_RATE): Promise<DecodedAudio> {
+export async function decodeAudio(bytes: Uint8Array, limits: AudioLimits = {}, rate = SPEECH_RATE, signal?: AbortSignal): Promise<DecodedAudio> {
   const maxBytes = limits.maxBytes ?? 100 * 1024 * 1024
   const maxSeconds = limits.maxSeconds ?? 3600
   if (bytes.length === 0) throw new BadRequestError('The audio file is empty', { param: 'file', code: 'empty_file' })
@@ -38,28 +45,30 @@ export async function decodeAudio(bytes: Uint8Array, limits: AudioLimits = {}, r
   let samples: Float32Array
   let decoder: DecodedAudio['decoder']
   if (isWav(bytes)) {
-    const wav = decodeWav(bytes)
-    if (wav.channels < 1 || wav.sampleRate < 1000) throw invalid(`The WAV file says ${wav.channels} channels at ${wav.sampleRate} Hz`)
-    if (wav.samples.length / wav.channels / wav.sampleRate > maxSeconds) throw tooLong(wav.samples.length / wav.channels / wav.sampleRate, maxSeconds)
-    samples = resample(toMono(wav.samples, wav.channels), wav.sampleRate, rate)
+    const header = readWavHeader(bytes)
+    const seconds = header.frames / header.sampleRate
+    if (seconds > maxSeconds) throw tooLong(`The audio is ${seconds.toFixed(1)} s long; the limit (maxSeconds) is ${maxSeconds} s`)
+    samples = resample(wavToMono(bytes, header), header.sampleRate, rate)
     decoder = 'wav'
   } else {
-    if (!ffmpegPath()) {
-      throw invalid('This audio format needs ffmpeg, which is not installed on the server; send WAV, or install ffmpeg')
-    }
-    try {
-      samples = await ffmpegDecode(bytes, rate)
-    } catch (error) {
-      throw invalid(`The file could not be read as audio (${(error as Error).message.replace(/^ffmpeg failed \(\d+\): /, '')})`)
-    }
+    samples = await decodeWithFfmpeg(bytes, rate, maxSeconds, limits.decodeTimeoutMs ?? 120_000, signal)
     decoder = 'ffmpeg'
   }
   if (samples.length === 0) throw invalid('The file holds no audio samples')
-  const seconds = samples.length / rate
-  if (seconds > maxSeconds) throw tooLong(seconds, maxSeconds)
-  return { samples, rate, seconds, decoder }
+  return { samples, rate, seconds: samples.length / rate, decoder }
 }
 
-function tooLong(seconds: number, maxSeconds: number): BadRequestError {
-  return new BadRequestError(`The audio is ${seconds.toFixed(1)} s long; the limit is ${maxSeconds} s`, { param: 'file', code: 'audio_too_long' })
+async function decodeWithFfmpeg(bytes: Uint8Array, rate: number, maxSeconds: number, timeoutMs: number, signal: AbortSignal | undefined): Promise<Float32Array> {
+  if (!ffmpegPath()) throw invalid('This audio format needs ffmpeg, which is not installed on the server; send WAV, or install ffmpeg')
+  try {
+    const decoded = await ffmpegDecode(bytes, rate, { maxSeconds, timeoutMs, signal })
+    if (decoded.tooLong) throw tooLong(`The audio is longer than maxSeconds (${maxSeconds} s)`)
+    return decoded.samples
+  } catch (error) {
+    if (ApiError.isInstance(error)) throw error
+    if (error instanceof FfmpegTimeoutError) throw invalid(`The file could not be decoded within ${timeoutMs / 1000} s`)
+    throw invalid(`The file could not be read as audio (${(error as Error).message.replace(/^ffmpeg failed \(\d+\): /, '')})`)
+  }
 }
+
+const tooLong = (message: string) => new BadRequestError(message, { param: 'file', code: 'audio_too_long' })

@@ -1,38 +1,41 @@
-import { createRequire } from 'node:module'
-import { join } from 'node:path'
+import { CancelledError } from '@cy/core'
+import { FfmpegTimeoutError } from './ffmpeg-timeout-error.ts'
+import { ffmpegPath } from './ffmpeg-path.ts'
 
-let found: string | null | undefined
-
-/** ffmpeg from the `@ffmpeg-installer/ffmpeg` npm package, where the app installed it. */
-function packagedFfmpeg(): string | null {
-  for (const base of [join(process.cwd(), 'package.json'), import.meta.path]) {
-    try {
-      return (createRequire(base)('@ffmpeg-installer/ffmpeg') as { path: string }).path
-    } catch {
-      // Not installed from there.
-    }
-  }
-  return null
-}
-
-/** The ffmpeg binary: `CY_FFMPEG`, else ffmpeg on PATH, else the npm-packaged one; null if none. Looked up once. */
-export function ffmpegPath(): string | null {
-  if (found === undefined) found = process.env.CY_FFMPEG || Bun.which('ffmpeg') || packagedFfmpeg()
-  return found
+export interface FfmpegRun {
+  /** Stops the process (killed, the iteration fails with CancelledError): the client left. */
+  signal?: AbortSignal
+  /** Kills the process past this many milliseconds; the iteration fails with FfmpegTimeoutError. */
+  timeoutMs?: number
+  /** Told the process id once it runs, and the bytes it has written so far after each read. */
+  onProgress?: (progress: { pid: number; bytes: number }) => void
 }
 
 /**
- * Pipes `input` through ffmpeg with the given arguments and yields what it writes. Stopping the
- * iteration early (the client left) kills the process.
+ * Pipes `input` through ffmpeg with the given arguments and yields what it writes. Inputs are read
+ * from pipes only (`-protocol_whitelist pipe`: a playlist or concat file cannot reach files or the
+ * network). Stopping the iteration early, an abort or the timeout kill the process, and the iteration
+ * ends only once it is gone.
  */
-export async function* ffmpegPipe(args: string[], input: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+export async function* ffmpegPipe(args: string[], input: AsyncIterable<Uint8Array>, run: FfmpegRun = {}): AsyncGenerator<Uint8Array> {
   const binary = ffmpegPath()
   if (!binary) throw new Error('ffmpeg is not installed')
-  const child = Bun.spawn([binary, '-hide_banner', '-loglevel', 'error', ...args], {
+  const cancelled = () => new CancelledError('The audio decoding was cancelled')
+  if (run.signal?.aborted) throw cancelled()
+  const child = Bun.spawn([binary, '-hide_banner', '-nostats', '-loglevel', 'error', '-protocol_whitelist', 'pipe', ...args], {
     stdin: 'pipe',
     stdout: 'pipe',
     stderr: 'pipe',
   })
+  let stopped: Error | undefined
+  const stop = (reason: Error) => {
+    stopped ??= reason
+    child.kill('SIGKILL')
+  }
+  const onAbort = () => stop(cancelled())
+  run.signal?.addEventListener('abort', onAbort, { once: true })
+  const timer = run.timeoutMs ? setTimeout(() => stop(new FfmpegTimeoutError(`ffmpeg took more than ${run.timeoutMs} ms`)), run.timeoutMs) : undefined
+  const stderr = new Response(child.stderr).text()
   const feeding = (async () => {
     try {
       for await (const bytes of input) {
@@ -44,30 +47,58 @@ export async function* ffmpegPipe(args: string[], input: AsyncIterable<Uint8Arra
     }
   })()
   feeding.catch(() => child.kill())
+  let bytes = 0
+  run.onProgress?.({ pid: child.pid, bytes })
   try {
-    for await (const bytes of child.stdout as unknown as AsyncIterable<Uint8Array>) yield bytes
-    await feeding
-    const code = await child.exited
-    if (code !== 0) {
-      const stderr = await new Response(child.stderr).text()
-      throw new Error(`ffmpeg failed (${code}): ${stderr.trim().split('\n').at(-1) ?? ''}`)
+    for await (const chunk of child.stdout as unknown as AsyncIterable<Uint8Array>) {
+      if (stopped) break
+      bytes += chunk.length
+      run.onProgress?.({ pid: child.pid, bytes })
+      yield chunk
     }
+    const code = await child.exited
+    if (stopped) throw stopped
+    await feeding
+    if (code !== 0) throw new Error(`ffmpeg failed (${code}): ${(await stderr).trim().split('\n').at(-1) ?? ''}`)
   } finally {
-    child.kill()
+    clearTimeout(timer)
+    run.signal?.removeEventListener('abort', onAbort)
+    child.kill('SIGKILL')
+    await child.exited
   }
 }
 
+export interface FfmpegDecodeOptions extends FfmpegRun {
+  /** Decodes at most this many seconds and a little more: past it the result says `tooLong` (the rest is never decoded). */
+  maxSeconds?: number
+}
+
 /** Decodes any audio ffmpeg reads into 32-bit float mono at `rate`; throws with ffmpeg's last line on failure. */
-export async function ffmpegDecode(bytes: Uint8Array, rate: number): Promise<Float32Array> {
+export async function ffmpegDecode(bytes: Uint8Array, rate: number, options: FfmpegDecodeOptions = {}): Promise<{ samples: Float32Array; tooLong: boolean }> {
   const chunks: Uint8Array[] = []
   let total = 0
+  let tooLong = false
   const input = (async function* () {
     yield bytes
   })()
-  for await (const chunk of ffmpegPipe(['-i', 'pipe:0', '-vn', '-ac', '1', '-ar', String(rate), '-f', 'f32le', 'pipe:1'], input)) {
+  const limit = options.maxSeconds === undefined ? Infinity : Math.ceil(options.maxSeconds * rate) * 4
+  // -t bounds what ffmpeg decodes (one second past the limit); the byte count stops it the moment the limit is passed.
+  const duration = options.maxSeconds === undefined ? [] : ['-t', String(options.maxSeconds + 1)]
+  for await (const chunk of ffmpegPipe(['-i', 'pipe:0', '-vn', '-ac', '1', '-ar', String(rate), ...duration, '-f', 'f32le', 'pipe:1'], input, options)) {
+    const room = limit - total
+    if (chunk.length > room) {
+      chunks.push(chunk.subarray(0, room - (room % 4)))
+      tooLong = true
+      break
+    }
     chunks.push(chunk)
     total += chunk.length
   }
+  return { samples: concatFloats(chunks), tooLong }
+}
+
+function concatFloats(chunks: Uint8Array[]): Float32Array {
+  const total = chunks.reduce((sum, chunk) => sum + chunk.length, 0)
   const out = new Uint8Array(total - (total % 4))
   let offset = 0
   for (const chunk of chunks) {

@@ -1,4 +1,7 @@
 export * from './decode-audio.ts'
+export * from './ffmpeg-path.ts'
+export * from './ffmpeg-timeout-error.ts'
 export * from './ffmpeg.ts'
 export * from './resampler.ts'
 export * from './wav-decoder.ts'
+export * from './wav-header.ts'

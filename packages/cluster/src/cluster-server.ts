@@ -1,12 +1,17 @@
 import type { Providers, RegisterOptions } from '@cy/core'
-import { ModelRegistrar, Server, type ServerOptions } from '@cy/http'
+import { isLoopbackName, ModelRegistrar, Server, type ServerOptions } from '@cy/http'
 import { MasterNode, type WorkerStatus } from './master-node.ts'
-import { CLUSTER_MAGIC, INTERNAL_PORT_OFFSET, PATHS } from './protocol.ts'
+import { CLUSTER_MAGIC, DEFAULT_MAX_BODY_BYTES, INTERNAL_PORT_OFFSET, PATHS } from './protocol.ts'
 import { WorkerNode } from './worker-node.ts'
 
 export interface ClusterOptions {
-  /** Shared by the master and its workers; without it the internal port accepts anyone. Default: CY_CLUSTER_SECRET. */
+  /**
+   * Shared by the master and its workers, which sign every internal call with it (HMAC; it never travels).
+   * Without one, master and workers listen on loopback only. Default: CY_CLUSTER_SECRET.
+   */
   secret?: string
+  /** How far a signed call's time may be from the receiver's clock, either way, in ms (default 30000). */
+  signatureWindowMs?: number
   /** This worker's id (default: generated). */
   workerId?: string
   /** How often a worker says it is alive, in ms (default 5000). */
@@ -15,21 +20,42 @@ export interface ClusterOptions {
   workerTimeoutMs?: number
   /** On a master: several workers may register the same model name, and requests go to the one with the fewest in flight (default false). */
   allowReplicas?: boolean
-  /** Options for the OpenAI API server (a master's; a worker's own local one is never listened on). */
+  /**
+   * Options for the OpenAI API server (a master's; a worker's own local one is never listened on). A worker
+   * applies its `maxBodyBytes` (default 32 MiB) to forwarded requests too.
+   */
   server?: Omit<ServerOptions, 'port'>
   log?: (line: string) => void
 }
 
 export type ClusterMode = 'standalone' | 'master' | 'worker'
 
-/** Is `port` on `host` one of our masters' internal ports? */
+const hostInUrl = (host: string) => (host.includes(':') ? `[${host}]` : host)
+
+/**
+ * Is `port` on `host` one of our masters' internal ports? A master of another protocol version is an
+ * error that says so, not "nothing there".
+ */
 async function isMasterInternal(host: string, port: number): Promise<boolean> {
+  let magic: unknown
   try {
-    const response = await fetch(`http://${host}:${port}${PATHS.hello}`, { signal: AbortSignal.timeout(2000) })
-    return response.ok && ((await response.json()) as { magic?: string }).magic === CLUSTER_MAGIC
+    const response = await fetch(`http://${hostInUrl(host)}:${port}${PATHS.hello}`, { signal: AbortSignal.timeout(2000) })
+    magic = response.ok ? ((await response.json()) as { magic?: unknown }).magic : undefined
   } catch {
     return false
   }
+  if (typeof magic === 'string' && magic.startsWith('cy-cluster/') && magic !== CLUSTER_MAGIC) {
+    throw new Error(`The cy master at ${host}:${port} speaks ${magic}; this node speaks ${CLUSTER_MAGIC}: run the same cy version on every node`)
+  }
+  return magic === CLUSTER_MAGIC
+}
+
+/** Without a secret the cluster protocol is unauthenticated: only this machine may reach it. */
+function assertSafeToListen(host: string, secret: string | undefined): void {
+  if (secret || isLoopbackName(host)) return
+  throw new Error(
+    `Refusing to serve the cluster protocol on ${host} without a cluster secret: anyone who can reach it could run requests on these models. Set a secret (--cluster-secret, CY_CLUSTER_SECRET) on the master and every worker, or listen on a loopback address (127.0.0.1)`,
+  )
 }
 
 async function portIsFree(port: number, host: string): Promise<boolean> {
@@ -53,7 +79,7 @@ export class ClusterServer extends ModelRegistrar {
   #mode: ClusterMode = 'standalone'
   #master: MasterNode | undefined
   #worker: WorkerNode | undefined
-  #listen = { host: '0.0.0.0', port: 0 }
+  #listen = { host: '127.0.0.1', port: 0 }
   #masterUrl: string | undefined
 
   constructor(options: ClusterOptions = {}) {
@@ -118,10 +144,13 @@ export class ClusterServer extends ModelRegistrar {
     return this.#server.hasModel(name)
   }
 
-  async runAsMaster(port: number, host = this.#options.server?.hostname ?? '0.0.0.0'): Promise<void> {
+  /** Serves the API on `port` and the cluster protocol on `port` + 1000, on `host` (default the API's, else loopback). */
+  async runAsMaster(port: number, host = this.#options.server?.hostname ?? '127.0.0.1'): Promise<void> {
     this.#assertIdle()
+    assertSafeToListen(host, this.#options.secret)
     const master = new MasterNode(this.#server, {
       secret: this.#options.secret,
+      ...this.#window(),
       heartbeatIntervalMs: this.#options.heartbeatIntervalMs ?? 5000,
       workerTimeoutMs: this.#options.workerTimeoutMs ?? 30_000,
       allowReplicas: this.#options.allowReplicas ?? false,
@@ -141,6 +170,7 @@ export class ClusterServer extends ModelRegistrar {
   /** Joins the master on `host`; `masterPort` may be its internal port or its API port (+1000 is then added). */
   async runAsWorker(host: string, masterPort: number): Promise<void> {
     this.#assertIdle()
+    assertSafeToListen(this.#listen.host, this.#options.secret)
     const internal = (await isMasterInternal(host, masterPort)) ? masterPort : masterPort + INTERNAL_PORT_OFFSET
     if (!(await isMasterInternal(host, internal))) throw new Error(`No cy master answers at ${host}:${masterPort} (nor on ${internal})`)
     const worker = new WorkerNode(this.#server, {
@@ -148,12 +178,16 @@ export class ClusterServer extends ModelRegistrar {
       secret: this.#options.secret,
       listenHost: this.#listen.host,
       listenPort: this.#listen.port,
-      masterUrl: `http://${host.includes(':') ? `[${host}]` : host}:${internal}`,
+      masterUrl: `http://${hostInUrl(host)}:${internal}`,
       heartbeatIntervalMs: this.#options.heartbeatIntervalMs ?? 5000,
+      // The request as the master received it, whose bytes travel as base64 (a third more), plus room for
+      // what the master adds (the tool bridge's prompt).
+      maxBodyBytes: Math.ceil(((this.#options.server?.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES) * 4) / 3) + 64 * 1024,
+      ...this.#window(),
       log: (line) => this.#log(line),
     })
     await worker.start()
-    this.#masterUrl = `http://${host.includes(':') ? `[${host}]` : host}:${internal - INTERNAL_PORT_OFFSET}`
+    this.#masterUrl = `http://${hostInUrl(host)}:${internal - INTERNAL_PORT_OFFSET}`
     this.#worker = worker
     this.#mode = 'worker'
   }
@@ -188,6 +222,10 @@ export class ClusterServer extends ModelRegistrar {
   /** The master's view of its workers (what `/health` reports under `cluster`). */
   workers(): WorkerStatus[] {
     return this.#master?.status() ?? []
+  }
+
+  #window(): { signatureWindowMs?: number } {
+    return this.#options.signatureWindowMs === undefined ? {} : { signatureWindowMs: this.#options.signatureWindowMs }
   }
 
   #assertIdle(): void {

@@ -1,7 +1,9 @@
 import { CAPABILITIES, ConflictError, NotFoundError } from '@cy/core'
-import { ApiKeyGuard, errorResponse, type Server } from '@cy/http'
-import { CLUSTER_MAGIC, PATHS, SECRET_HEADER, type Handshake, type Registration } from './protocol.ts'
+import { errorResponse, parseError, type Server } from '@cy/http'
+import { serveInternal } from './internal-server.ts'
+import { CLUSTER_MAGIC, PATHS, type Handshake, type Registration } from './protocol.ts'
 import { remoteProviders } from './remote-providers.ts'
+import { RequestVerifier } from './request-signature.ts'
 import { ReplicaSet, type RemoteWorker } from './replica-set.ts'
 
 interface WorkerRecord extends RemoteWorker {
@@ -13,6 +15,8 @@ export interface MasterOptions {
   secret: string | undefined
   heartbeatIntervalMs: number
   workerTimeoutMs: number
+  /** How far a call's signing time may be from this clock (default 30 s). */
+  signatureWindowMs?: number
   /** Several workers may register one name; requests go to the least busy (default false: the seed's conflict rule). */
   allowReplicas: boolean
 }
@@ -36,7 +40,7 @@ const json = (body: unknown, status = 200) => Response.json(body, { status })
 export class MasterNode {
   readonly workers = new Map<string, WorkerRecord>()
   readonly #replicas = new Map<string, ReplicaSet>()
-  readonly #guard = new ApiKeyGuard()
+  readonly #verifier: RequestVerifier
   #internal: ReturnType<typeof Bun.serve> | undefined
   #sweeper: ReturnType<typeof setInterval> | undefined
 
@@ -44,7 +48,7 @@ export class MasterNode {
     readonly server: Server,
     readonly options: MasterOptions,
   ) {
-    this.#guard.set(options.secret ?? null)
+    this.#verifier = new RequestVerifier(options.secret, options.signatureWindowMs === undefined ? {} : { windowMs: options.signatureWindowMs })
   }
 
   get internalPort(): number | undefined {
@@ -52,10 +56,35 @@ export class MasterNode {
   }
 
   start(port: number, hostname: string): void {
-    this.#internal = Bun.serve({
-      port,
+    const parsed = (body: Uint8Array): Record<string, unknown> => {
+      try {
+        return JSON.parse(new TextDecoder().decode(body)) as Record<string, unknown>
+      } catch (error) {
+        throw parseError(error)
+      }
+    }
+    this.#internal = serveInternal({
       hostname,
-      fetch: (request, bun) => this.#handle(request, bun.requestIP(request)?.address),
+      port,
+      verifier: this.#verifier,
+      // Registrations and heartbeats are small.
+      maxBodyBytes: 1024 * 1024,
+      open: { [PATHS.hello]: () => json({ magic: CLUSTER_MAGIC }) },
+      routes: {
+        [PATHS.handshake]: (body, request, bun) => this.#handshake(parsed(body) as unknown as Handshake & { port?: number; host?: string }, bun.requestIP(request)?.address),
+        [PATHS.register]: (body) => this.#register(parsed(body) as unknown as Registration),
+        [PATHS.unregister]: (body) => {
+          const { workerId, model } = parsed(body)
+          return this.#unregister(String(workerId), String(model))
+        },
+        [PATHS.heartbeat]: (body) => {
+          const worker = this.workers.get(String(parsed(body).workerId))
+          if (!worker) throw new NotFoundError('Unknown worker: introduce yourself again', { code: 'unknown_worker' })
+          worker.lastHeartbeat = Date.now()
+          worker.failedAt = 0
+          return json({ ok: true })
+        },
+      },
     })
     this.#sweeper = setInterval(() => this.#sweep(), Math.max(50, Math.floor(this.options.heartbeatIntervalMs / 2)))
   }
@@ -64,38 +93,6 @@ export class MasterNode {
     clearInterval(this.#sweeper)
     await this.#internal?.stop(true)
     this.#internal = undefined
-  }
-
-  async #handle(request: Request, remoteAddress: string | undefined): Promise<Response> {
-    const path = new URL(request.url).pathname
-    if (path === PATHS.hello) return json({ magic: CLUSTER_MAGIC })
-    if (request.method !== 'POST') return errorResponse(new NotFoundError('Unknown cluster route'))
-    // The internal port is not an open door: nothing below answers without the cluster secret.
-    if (this.#guard.enabled && !this.#guard.accepts(request.headers.get(SECRET_HEADER) ?? undefined)) {
-      return json({ error: { message: 'Wrong or missing cluster secret', type: 'authentication_error', param: null, code: 'invalid_cluster_secret' } }, 401)
-    }
-    try {
-      const body = (await request.json()) as Record<string, unknown>
-      switch (path) {
-        case PATHS.handshake:
-          return this.#handshake(body as unknown as Handshake & { port?: number; host?: string }, remoteAddress)
-        case PATHS.register:
-          return this.#register(body as unknown as Registration)
-        case PATHS.unregister:
-          return this.#unregister(String(body.workerId), String(body.model))
-        case PATHS.heartbeat: {
-          const worker = this.workers.get(String(body.workerId))
-          if (!worker) return errorResponse(new NotFoundError('Unknown worker: introduce yourself again', { code: 'unknown_worker' }))
-          worker.lastHeartbeat = Date.now()
-          worker.failedAt = 0
-          return json({ ok: true })
-        }
-        default:
-          return errorResponse(new NotFoundError('Unknown cluster route'))
-      }
-    } catch (error) {
-      return errorResponse(error)
-    }
   }
 
   #handshake(hello: Handshake & { port?: number; host?: string }, remoteAddress: string | undefined): Response {
@@ -126,6 +123,7 @@ export class MasterNode {
       const tools = {
         ...(registration.toolCalls ? { toolCalls: registration.toolCalls } : {}),
         ...(registration.toolValidation ? { toolValidation: registration.toolValidation } : {}),
+        ...(registration.supports ? { supports: registration.supports } : {}),
       }
       const replicas = new ReplicaSet(model, capabilities, tools)
       replicas.add(worker)

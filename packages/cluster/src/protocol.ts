@@ -1,11 +1,24 @@
-import type { Capability, ToolCallMode, ToolValidationMode } from '@cy/core'
+import type { Capability, SupportedParameters, ToolCallMode, ToolValidationMode } from '@cy/core'
 
-/** Sent and expected in every handshake: a port that answers with it is one of our masters. */
-export const CLUSTER_MAGIC = 'cy-cluster/1'
+/**
+ * The protocol version: `hello` answers it, every call carries it, and a peer of another version is
+ * refused with a clear error. 2: calls are signed (HMAC) instead of carrying the secret.
+ */
+export const CLUSTER_MAGIC = 'cy-cluster/2'
 /** The master's internal port is its API port plus this. */
 export const INTERNAL_PORT_OFFSET = 1000
-/** The header that carries the cluster secret on every internal call. */
-export const SECRET_HEADER = 'x-cy-cluster-secret'
+/** Every internal call: the protocol version it speaks. */
+export const VERSION_HEADER = 'x-cy-cluster-version'
+/** Every internal call: when it was signed (milliseconds since the epoch). */
+export const TIMESTAMP_HEADER = 'x-cy-cluster-ts'
+/** Every internal call: a random value, so two identical calls in one millisecond sign differently. */
+export const NONCE_HEADER = 'x-cy-cluster-nonce'
+/** With a secret: HMAC-SHA256 of the call (see `signRequest`), hex. */
+export const SIGNATURE_HEADER = 'x-cy-cluster-sig'
+/** A signed call older or newer than this is refused (clocks of the nodes may differ this much). */
+export const DEFAULT_SIGNATURE_WINDOW_MS = 30_000
+/** The OpenAI API's default body limit, which a worker applies to forwarded requests too. */
+export const DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024
 
 export const PATHS = {
   hello: '/cluster/hello',
@@ -31,6 +44,8 @@ export interface Registration {
   /** `bridge`: the master's gateway supplies tool calling through text (since protocol 1; default native). */
   toolCalls?: ToolCallMode
   toolValidation?: ToolValidationMode
+  /** The optional request fields the model honours, so the master refuses the others as the worker would. */
+  supports?: SupportedParameters
 }
 
 export interface RunRequest {

@@ -1,6 +1,7 @@
-import { ApiError, errorFromWire, ProviderError, RateLimitError, type Capability, type Handler, type OutputSink, type OutputChunk, type Providers, type WireError } from '@cy/core'
-import { PATHS, SECRET_HEADER, type RunRequest } from './protocol.ts'
+import { ApiError, errorFromWire, ProviderError, RateLimitError, type ApiErrorBody, type Capability, type Handler, type OutputSink, type OutputChunk, type Providers, type WireError } from '@cy/core'
+import { PATHS, type RunRequest } from './protocol.ts'
 import type { RemoteWorker, ReplicaSet } from './replica-set.ts'
+import { signRequest } from './request-signature.ts'
 import { decodeWire, encodeWire } from './wire-codec.ts'
 
 /** One line of a worker's /cluster/run answer: a batch of chunks, the end, or an error. */
@@ -13,6 +14,24 @@ class RetryableFailure extends Error {
   }
 }
 
+/** Why a connection failed, in a word of its own (Bun's `ECONNREFUSED`), never the library's sentence. */
+function reason(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code
+  return typeof code === 'string' && /^[A-Z][A-Za-z_]{1,40}$/.test(code) ? ` (${code})` : ''
+}
+
+/**
+ * A worker's refusal before any output: the client's mistake (a 400 or 413 the master's checks let
+ * through) reaches the client as it is; anything else (a refused signature, a protocol mismatch) is the
+ * cluster's fault, a 502 another replica may avoid.
+ */
+async function refusal(worker: RemoteWorker, response: Response): Promise<ApiError> {
+  const body = (await response.json().catch(() => ({}))) as Partial<ApiErrorBody>
+  const error = body.error
+  if (error && (response.status === 400 || response.status === 413) && error.code !== 'protocol_mismatch') return errorFromWire({ ...error, status: response.status })
+  return new ProviderError(`Worker '${worker.id}' refused the request (${response.status}${error?.code ? ` ${error.code}` : ''})`)
+}
+
 /**
  * Forwards one request to one worker: the request goes over as JSON, its chunks come back as they are
  * produced (NDJSON) and are pushed as they arrive. Resolves once the worker ended the answer.
@@ -21,18 +40,24 @@ async function forward(worker: RemoteWorker, body: RunRequest, out: OutputSink):
   let pushed = false
   const failure = (error: Error) => (pushed ? error : new RetryableFailure(error))
   let response: Response
+  const text = encodeWire(body)
   try {
     response = await fetch(`${worker.url}${PATHS.run}`, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-ndjson', ...(worker.secret ? { [SECRET_HEADER]: worker.secret } : {}) },
-      body: encodeWire(body),
+      headers: { 'content-type': 'application/json', ...signRequest(worker.secret, 'POST', PATHS.run, text) },
+      body: text,
       signal: out.signal,
     })
   } catch (error) {
+    if (out.signal.aborted) throw error
     worker.failedAt = Date.now()
-    throw failure(new ProviderError(`Worker '${worker.id}' is unreachable: ${(error as Error).message}`))
+    throw failure(new ProviderError(`Worker '${worker.id}' is unreachable${reason(error)}`))
   }
-  if (!response.ok || !response.body) throw failure(new ProviderError(`Worker '${worker.id}' answered ${response.status}`))
+  if (!response.ok) {
+    const error = await refusal(worker, response)
+    throw error instanceof ProviderError ? failure(error) : error
+  }
+  if (!response.body) throw failure(new ProviderError(`Worker '${worker.id}' answered without a body`))
   const decoder = new TextDecoder()
   let pending = ''
   try {
@@ -57,7 +82,7 @@ async function forward(worker: RemoteWorker, body: RunRequest, out: OutputSink):
   } catch (error) {
     if (error instanceof RetryableFailure || out.signal.aborted || error instanceof ApiError) throw error
     worker.failedAt = Date.now()
-    throw failure(new ProviderError(`Worker '${worker.id}' broke the connection: ${(error as Error).message}`))
+    throw failure(new ProviderError(`Worker '${worker.id}' broke the connection${reason(error)}`))
   }
   // A worker that dies mid-answer ends its stream without saying so: that is a failure, not an end.
   worker.failedAt = Date.now()

@@ -21,7 +21,7 @@ export class ReplicaSet {
     readonly model: string,
     readonly capabilities: Capability[],
     /** How the model takes tools, as its worker registered it. */
-    readonly tools: Pick<RegisterOptions, 'toolCalls' | 'toolValidation'> = {},
+    readonly tools: Pick<RegisterOptions, 'toolCalls' | 'toolValidation' | 'supports'> = {},
   ) {}
 
   add(worker: RemoteWorker): void {

@@ -1,8 +1,10 @@
-import { errorToWire, toApiError, type CapabilityRequests, type ModelRegistry } from '@cy/core'
-import { ApiKeyGuard, errorResponse, type Server } from '@cy/http'
-import { CancelledError, NotFoundError } from '@cy/core'
-import { CLUSTER_MAGIC, PATHS, SECRET_HEADER, type RunRequest } from './protocol.ts'
+import { CancelledError, errorToWire, toApiError, type CapabilityRequests, type ModelRegistry } from '@cy/core'
+import { parseError, type Server } from '@cy/http'
+import { serveInternal } from './internal-server.ts'
+import { CLUSTER_MAGIC, PATHS } from './protocol.ts'
 import type { RunLine } from './remote-providers.ts'
+import { RequestVerifier, signRequest } from './request-signature.ts'
+import { checkRunRequest } from './run-request-check.ts'
 import { decodeWire, encodeChunks, encodeWire } from './wire-codec.ts'
 
 export interface WorkerOptions {
@@ -12,6 +14,10 @@ export interface WorkerOptions {
   listenPort: number
   masterUrl: string
   heartbeatIntervalMs: number
+  /** Largest forwarded request, in bytes, as the master sends it (bytes in it travel as base64). */
+  maxBodyBytes: number
+  /** How far a call's signing time may be from this clock (default 30 s). */
+  signatureWindowMs?: number
   log: (line: string) => void
 }
 
@@ -21,7 +27,7 @@ export interface WorkerOptions {
  * by itself (with back-off) when the master restarts.
  */
 export class WorkerNode {
-  readonly #guard = new ApiKeyGuard()
+  readonly #verifier: RequestVerifier
   #internal: ReturnType<typeof Bun.serve> | undefined
   #timer: ReturnType<typeof setTimeout> | undefined
   #stopped = false
@@ -32,7 +38,7 @@ export class WorkerNode {
     readonly server: Server,
     readonly options: WorkerOptions,
   ) {
-    this.#guard.set(options.secret ?? null)
+    this.#verifier = new RequestVerifier(options.secret, options.signatureWindowMs === undefined ? {} : { windowMs: options.signatureWindowMs })
   }
 
   get registry(): ModelRegistry {
@@ -48,8 +54,21 @@ export class WorkerNode {
   }
 
   async start(): Promise<void> {
-    this.#internal = Bun.serve({ hostname: this.options.listenHost, port: this.options.listenPort, idleTimeout: 0, fetch: (request) => this.#run(request) })
-    await this.#connect()
+    this.#internal = serveInternal({
+      hostname: this.options.listenHost,
+      port: this.options.listenPort,
+      verifier: this.#verifier,
+      maxBodyBytes: this.options.maxBodyBytes,
+      routes: { [PATHS.run]: (body, request) => this.#run(body, request) },
+      // A model may stay silent for long (a long prompt): the master's own limits end such a call.
+      idleTimeout: 0,
+    })
+    try {
+      await this.#connect()
+    } catch (error) {
+      await this.#internal.stop(true)
+      throw error
+    }
   }
 
   async stop(): Promise<void> {
@@ -70,6 +89,7 @@ export class WorkerNode {
       capabilities: info.capabilities,
       toolCalls: info.toolCalls,
       ...(info.toolValidation ? { toolValidation: info.toolValidation } : {}),
+      ...(info.supports ? { supports: info.supports } : {}),
     })
     if (!response.ok) {
       const body = (await response.json().catch(() => ({}))) as { error?: { message?: string } }
@@ -82,10 +102,11 @@ export class WorkerNode {
   }
 
   #post(path: string, body: unknown): Promise<Response> {
+    const text = JSON.stringify(body)
     return fetch(`${this.options.masterUrl}${path}`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...(this.options.secret ? { [SECRET_HEADER]: this.options.secret } : {}) },
-      body: JSON.stringify(body),
+      headers: { 'content-type': 'application/json', ...signRequest(this.options.secret, 'POST', path, text) },
+      body: text,
     })
   }
 
@@ -128,13 +149,15 @@ export class WorkerNode {
     }
   }
 
-  async #run(request: Request): Promise<Response> {
-    const path = new URL(request.url).pathname
-    if (path !== PATHS.run || request.method !== 'POST') return errorResponse(new NotFoundError('Unknown cluster route'))
-    if (this.#guard.enabled && !this.#guard.accepts(request.headers.get(SECRET_HEADER) ?? undefined)) {
-      return Response.json({ error: { message: 'Wrong or missing cluster secret', type: 'authentication_error', param: null, code: 'invalid_cluster_secret' } }, { status: 401 })
+  /** Runs a forwarded request (already signature-checked) once it passes the request schemas. */
+  async #run(bytes: Uint8Array, request: Request): Promise<Response> {
+    let decoded: unknown
+    try {
+      decoded = decodeWire(new TextDecoder().decode(bytes))
+    } catch (error) {
+      throw parseError(error)
     }
-    const { capability, request: body } = decodeWire<RunRequest>(await request.text())
+    const { capability, request: body } = checkRunRequest(decoded)
     const line = (message: RunLine) => `${encodeWire(message)}\n`
     let channel
     try {

@@ -1,12 +1,14 @@
 import { BadRequestError, type ChatRequest, type ToolCallMode, type ToolValidationMode } from '@cy/core'
-import { GenerationPipeline, type InvalidToolCallFallback } from './pipeline/generation-pipeline.ts'
+import { ChoicesPipeline } from './pipeline/choices-pipeline.ts'
+import { GenerationPipeline, type InvalidToolCallFallback, type PipelineOptions } from './pipeline/generation-pipeline.ts'
 import { SessionGate, type ConcurrencyPolicy, type GateTicket } from './session/session-gate.ts'
 import { identifySession, type Session, type SessionTracking } from './session/session-key.ts'
 import { bridgeRequest } from './tool-bridge/bridge-request.ts'
+import { checkToolRequest } from './validation/tool-request-check.ts'
 import { encodeMarker } from './session/zero-width-codec.ts'
 
 export interface GatewayOptions {
-  /** How tool calls are checked, unless the model or the request says otherwise (default `none`). */
+  /** How tool calls are checked, unless the model or the request says otherwise (default `relaxed`: unknown tools never reach a client). */
   toolValidation?: ToolValidationMode
   /** What becomes of a tool call that fails validation (default `discard`, as in the seed). */
   invalidToolCalls?: InvalidToolCallFallback
@@ -14,7 +16,7 @@ export interface GatewayOptions {
   sessionTracking?: SessionTracking
   /** One request at a time per session: `reject` a second with 409, or `cancel_previous` (default `off`). */
   sessionConcurrency?: ConcurrencyPolicy
-  /** Clean control characters and markup typos from model text (default true). */
+  /** Drop control characters and lone surrogates from model text; markup is never changed (default true). */
   sanitize?: boolean
 }
 
@@ -54,36 +56,41 @@ export class Gateway {
   }
 
   /**
-   * `cancel` aborts this generation if a newer request of its session takes over (`cancel_previous`).
+   * `caller` tells apart users with the same conversation (a digest of the API key; '' without keys),
+   * asked only when the session is needed. The
+   * ticket's signal fires if a newer request of the session takes over (`cancel_previous`).
    * Throws 409 when the session is busy and the policy is `reject`.
    */
-  prepare(chat: ChatRequest, model: ModelToolSettings, meta: { responseId: string; created: number }, cancel: (reason: Error) => void): PreparedGeneration {
+  prepare(chat: ChatRequest, model: ModelToolSettings, meta: { responseId: string; created: number }, caller: () => string = () => ''): PreparedGeneration {
     const options = this.options
     const requested = (chat as { tool_validation?: unknown }).tool_validation
     if (requested !== undefined && !VALIDATION_MODES.includes(requested as ToolValidationMode)) {
       throw new BadRequestError(`tool_validation must be one of ${VALIDATION_MODES.join(', ')}`, { param: 'tool_validation' })
     }
+    if (chat.tools?.length || chat.tool_choice !== undefined) checkToolRequest(chat)
     const tracking = options.sessionTracking ?? 'hash'
     const policy = options.sessionConcurrency ?? 'off'
     // A hashed session id is only needed by the gate: skip the hashing when the gate is off.
-    const session = tracking === 'hash' && policy === 'off' ? { id: '', fresh: false, request: chat } : identifySession(chat, tracking)
-    const ticket = this.gate.acquire(session.id, policy, cancel)
+    const session = tracking === 'hash' && policy === 'off' ? { id: '', fresh: false, request: chat } : identifySession(chat, tracking, caller())
+    const ticket = this.gate.acquire(session.id, policy)
     const tools = chat.tools ?? []
     const bridge = model.toolCalls === 'bridge'
     const request = bridge ? bridgeRequest(session.request) : session.request
-    const pipeline = new GenerationPipeline({
+    const pipelineOptions: PipelineOptions = {
       responseId: meta.responseId,
       model: chat.model,
       created: meta.created,
       bridge: bridge && tools.length > 0 && chat.tool_choice !== 'none',
       tools,
-      validation: (requested as ToolValidationMode | undefined) ?? model.toolValidation ?? options.toolValidation ?? 'none',
+      validation: (requested as ToolValidationMode | undefined) ?? model.toolValidation ?? options.toolValidation ?? 'relaxed',
       fallback: options.invalidToolCalls ?? 'discard',
       ...(chat.parallel_tool_calls === false ? { parallelToolCalls: false } : {}),
       ...(chat.tool_choice !== undefined ? { toolChoice: chat.tool_choice } : {}),
       sanitize: options.sanitize !== false,
       ...(options.sessionTracking === 'zero_width' ? { marker: encodeMarker(session.id) } : {}),
-    })
+    }
+    // `n` > 1: each choice goes through its own pipeline.
+    const pipeline = (chat.n ?? 1) > 1 ? new ChoicesPipeline(pipelineOptions, chat.n!) : new GenerationPipeline(pipelineOptions)
     return { request, pipeline, session, ticket }
   }
 }

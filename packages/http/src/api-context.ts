@@ -1,7 +1,8 @@
 import type { Dispatcher, ModelRegistry } from '@cy/core'
 import type { Gateway } from '@cy/gateway'
 import type { ApiKeyGuard } from './guards/api-key-guard.ts'
-import type { CorsOrigins } from './guards/cors.ts'
+import type { OriginPolicy } from './guards/cors.ts'
+import type { AllowedHosts } from './guards/host-check.ts'
 import type { ImageStore } from './images/image-store.ts'
 import type { ResponseStore } from './responses/response-store.ts'
 
@@ -11,17 +12,26 @@ export interface ApiContext {
   dispatcher: Dispatcher
   apiKeys: ApiKeyGuard
   images: ImageStore
-  /** Largest request body in bytes. */
-  maxBodyBytes: number
+  /** Largest request body in bytes for a path (uploads may take more than JSON bodies). */
+  bodyLimit(path: string): number
   /** Base URL for links this server hands out (image URLs); by default the request's own origin. */
   publicUrl?: string
   /** Browser origins allowed to call the API. */
-  cors: CorsOrigins
+  origins: OriginPolicy
+  /** `Host` names this server answers to. */
+  hosts: AllowedHosts
+  /**
+   * Called once a request's body has been read: from then on the handler's silence (a long generation,
+   * a transcription) is not an idle connection. A no-op outside `Server.start`.
+   */
+  holdOpen(request: Request): void
+  /** How long an SSE stream may stay silent before a `: keep-alive` comment is sent, in ms. */
+  sseKeepAliveMs: number
   startedAt: number
   /** Sessions, the execution gate, the tool bridge, validation and the sanitizer for generation routes. */
   gateway: Gateway
   /** Stored Responses API responses. */
   responses: ResponseStore
-  /** Extra `/health` sections by name, computed when asked (a cluster master adds its workers). */
+  /** Extra `/health/details` sections by name, computed when asked (a cluster master adds its workers). */
   healthDetails: Map<string, () => unknown>
 }

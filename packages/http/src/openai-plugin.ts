@@ -4,11 +4,11 @@ import { openapiDocs } from './docs/openapi-docs.ts'
 import { errorResponse } from './errors/error-response.ts'
 import { fromElysiaError } from './errors/from-elysia-error.ts'
 import { applyCors, preflightResponse } from './guards/cors.ts'
-import { checkRequest } from './guards/request-checks.ts'
+import { checkRequest, routedPath } from './guards/request-checks.ts'
 import { audioTranscriptionsRoute } from './routes/audio-transcriptions.ts'
 import { healthRoute } from './routes/health.ts'
 import { imageFilesRoute } from './routes/image-generations.ts'
-import { elysiaJsonRoute } from './routes/json-route.ts'
+import { elysiaJsonRoute, jsonRouteDocs } from './routes/json-route.ts'
 import { JSON_ROUTES } from './routes/json-routes.ts'
 import { modelsRoute } from './routes/models.ts'
 import { responsesResourcesRoute } from './routes/responses-resources.ts'
@@ -21,18 +21,33 @@ export interface OpenAIPluginOptions {
 }
 
 /**
- * Every OpenAI route this server has, as one named Elysia plugin: checks (API key, body size) before
- * any body is read, CORS, errors in OpenAI's shape, and the routes themselves.
+ * Every OpenAI route this server has, as one named Elysia plugin: checks (Host, Origin, API key, body
+ * size) before any body is read, CORS, errors in OpenAI's shape, and the routes themselves.
  */
 export const openaiPlugin = (ctx: ApiContext, options: OpenAIPluginOptions = {}) => {
+  // A request whose body the checks wrapped (to count it) → the one Bun handed over, which holdOpen needs.
+  const originals = new WeakMap<Request, Request>()
+  // The JSON routes run their checks in their own handler (the one Bun's routes call too).
+  const selfChecked = new Set(JSON_ROUTES.map((route) => route.path))
   const app = new Elysia({ name: 'cy-openai', seed: ctx })
     .onRequest((context) => {
-      if (context.request.method === 'OPTIONS') return preflightResponse(context.request, ctx.cors)
-      context.request = checkRequest(ctx, context.request)
+      const original = context.request
+      const preflight = preflightResponse(original, ctx.origins)
+      if (preflight) return preflight
+      if (original.method === 'POST' && selfChecked.has(routedPath(original.url))) return
+      // The router reads its path from the URL the same way once checkRequest has refused a Host with `/?#`.
+      const checked = checkRequest(ctx, original, routedPath(original.url))
+      if (!original.body) ctx.holdOpen(original)
+      else if (checked !== original) originals.set(checked, original)
+      context.request = checked
     })
-    .onError({ as: 'global' }, ({ code, error, request }) => applyCors(request, errorResponse(fromElysiaError(code, error) ?? error), ctx.cors))
-    .mapResponse({ as: 'global' }, ({ request, response }) => (response instanceof Response ? applyCors(request, response, ctx.cors) : undefined))
-  if (options.docs !== false) app.use(openapiDocs(options.version ?? '0.1.0'))
+    // After the body is parsed (multipart uploads): the handler's time is not idle time.
+    .onBeforeHandle({ as: 'global' }, ({ request }) => {
+      if (request.body) ctx.holdOpen(originals.get(request) ?? request)
+    })
+    .onError({ as: 'global' }, ({ code, error, request }) => applyCors(request, errorResponse(fromElysiaError(code, error) ?? error), ctx.origins))
+    .mapResponse({ as: 'global' }, ({ request, response }) => (response instanceof Response ? applyCors(request, response, ctx.origins) : undefined))
+  if (options.docs !== false) app.use(openapiDocs(options.version ?? '0.1.0', jsonRouteDocs(JSON_ROUTES)))
   app.use(healthRoute(ctx)).use(modelsRoute(ctx)).use(audioTranscriptionsRoute(ctx)).use(imageFilesRoute(ctx)).use(responsesResourcesRoute(ctx))
   for (const route of JSON_ROUTES) app.use(elysiaJsonRoute(ctx, route))
   return app

@@ -3,22 +3,29 @@ import {
   ModelRegistry,
   type Providers,
   type RegisterOptions,
+  type RequestTimeouts,
 } from '@cy/core'
 import { Gateway, type GatewayOptions } from '@cy/gateway'
 import { Elysia } from 'elysia'
 import type { ApiContext } from './api-context.ts'
+import { errorResponse } from './errors/error-response.ts'
 import { ApiKeyGuard } from './guards/api-key-guard.ts'
+import type { CorsOrigins } from './guards/cors.ts'
+import { isLoopbackName, LOOPBACK_HOSTS, type AllowedHosts } from './guards/host-check.ts'
 import { ImageStore } from './images/image-store.ts'
 import { ResponseStore } from './responses/response-store.ts'
 import { ModelRegistrar } from './model-registrar.ts'
 import { openaiPlugin } from './openai-plugin.ts'
-import { nativeJsonRoute } from './routes/json-route.ts'
+import { jsonRouteHandler } from './routes/json-route.ts'
 import { JSON_ROUTES } from './routes/json-routes.ts'
 
 export interface ServerOptions {
   /** Port to listen on (default 8080; 0 picks a free one). */
   port?: number
-  /** Address to bind (default 0.0.0.0). */
+  /**
+   * Address to bind (default 127.0.0.1: this machine only, as llama-server and Ollama do; `0.0.0.0` for
+   * every interface).
+   */
   hostname?: string
   /** Accepted API key(s); none means the API is open. */
   apiKey?: string | string[]
@@ -26,12 +33,44 @@ export interface ServerOptions {
   maxConcurrency?: number
   /** Requests that may wait for a slot before new ones get 429 (default 1024). */
   maxQueue?: number
-  /** Per-request time limit in ms, queueing included (default 600000; 0 for none). */
+  /**
+   * Sets the three timeouts below at once, each phase's own limit, not the whole request's (0 for none);
+   * the specific ones win.
+   */
   timeoutMs?: number
-  /** Largest request body in bytes (default 32 MiB). */
+  /** Milliseconds a request may wait for a slot; past it 503 with `Retry-After` (default 300000; 0 for none). */
+  queueTimeoutMs?: number
+  /** Milliseconds from a handler's start to its first output (prompt processing); past it 504 (default 600000). */
+  firstTokenTimeoutMs?: number
+  /** Milliseconds a running handler may go without output; past it 504, or an error event mid-stream (default 120000). */
+  idleTimeoutMs?: number
+  /** Largest JSON request body in bytes (default 32 MiB). */
   maxBodyBytes?: number
-  /** Allow browsers from any origin (default true), or only from the listed ones. */
+  /**
+   * Largest audio upload (transcriptions, translations) in bytes (default 100 MiB, the audio decoder's
+   * own limit); a model whose metadata declares a larger `maxUploadBytes` raises it.
+   */
+  maxUploadBytes?: number
+  /**
+   * Browser origins that may call the API besides pages on this machine's loopback (always allowed):
+   * `'*'` for any, or exact `scheme://host[:port]` origins. Others get 403. Default none.
+   */
+  corsOrigins?: CorsOrigins
+  /** @deprecated `corsOrigins`: true is `'*'`, a list is the list, false is loopback pages only. */
   cors?: boolean | string[]
+  /**
+   * `Host` names the server answers to besides the loopback ones, against DNS rebinding (others get 403).
+   * Default: only the loopback names when bound to loopback, any name otherwise; `'*'` for any.
+   */
+  allowedHosts?: '*' | string[]
+  /**
+   * Seconds a connection may stay silent while its request is being read, and between requests (default
+   * 30, at most 255; 0 for none). Once a body is in, the handler's own time does not count: `idleTimeoutMs`
+   * is the limit on a handler's silence.
+   */
+  readTimeoutSeconds?: number
+  /** An SSE stream silent this long gets a `: keep-alive` comment (for proxies), in ms (default 10000). */
+  sseKeepAliveMs?: number
   /** Serve `/openapi.json` and `/docs` (default true). */
   docs?: boolean
   /** Base URL used in links this server hands out (image URLs). */
@@ -40,11 +79,36 @@ export interface ServerOptions {
   imageUrlTtlMs?: number
   /** SQLite file for stored Responses API responses (default `:memory:`: gone with the process). */
   responsesDb?: string
+  /** Days a stored response is kept after its conversation's last turn (default 30, as OpenAI). */
+  responsesRetentionDays?: number
   /** The gateway: tool call validation, session tracking and its execution gate, the sanitizer. */
   gateway?: GatewayOptions
 }
 
 const DEFAULT_MAX_BODY = 32 * 1024 * 1024
+const DEFAULT_MAX_UPLOAD = 100 * 1024 * 1024
+const DEFAULT_HOST = '127.0.0.1'
+const DEFAULT_READ_TIMEOUT_S = 30
+const DEFAULT_SSE_KEEP_ALIVE_MS = 10_000
+/** The multipart upload routes, whose bodies are audio files rather than JSON. */
+const UPLOAD_PATHS = new Set(['/v1/audio/transcriptions', '/v1/audio/translations'])
+const holdNothing = () => {}
+/** Responses written as they are produced: events, and audio streamed as it is synthesized. */
+const STREAMED = /^(?:text\/event-stream|audio\/)/
+type BunServer = ReturnType<typeof Bun.serve>
+
+/** The loopback names, the bound address and the listed ones; any when not loopback-bound and none listed. */
+function allowedHostsFor(hostname: string, listed: ServerOptions['allowedHosts']): AllowedHosts {
+  if (listed === '*' || (listed === undefined && !isLoopbackName(hostname))) return '*'
+  const bound = hostname.includes(':') && !hostname.startsWith('[') ? `[${hostname}]` : hostname
+  return new Set([...LOOPBACK_HOSTS, bound, ...(listed ?? [])].map((name) => name.toLowerCase()))
+}
+
+function corsOriginsFrom(opts: ServerOptions): CorsOrigins {
+  if (opts.corsOrigins !== undefined) return opts.corsOrigins
+  if (opts.cors === true) return '*'
+  return Array.isArray(opts.cors) ? opts.cors : []
+}
 
 /** The seed's library API: register models by name, then start an OpenAI-compatible server. */
 export class Server extends ModelRegistrar {
@@ -54,7 +118,7 @@ export class Server extends ModelRegistrar {
   readonly #options: ServerOptions
   readonly #apiKeys = new ApiKeyGuard()
   readonly #ctx: ApiContext
-  #listening: { port: number; hostname: string; server: ReturnType<typeof Bun.serve> } | undefined
+  #listening: { port: number; hostname: string; server: BunServer } | undefined
 
   constructor(options: ServerOptions | number = {}) {
     super()
@@ -63,25 +127,37 @@ export class Server extends ModelRegistrar {
     this.dispatcher = new Dispatcher(this.registry, {
       maxConcurrency: opts.maxConcurrency ?? Infinity,
       maxQueue: opts.maxQueue ?? 1024,
-      timeoutMs: opts.timeoutMs ?? 600_000,
+      timeoutMs: opts.timeoutMs,
+      queueTimeoutMs: opts.queueTimeoutMs,
+      firstTokenTimeoutMs: opts.firstTokenTimeoutMs,
+      idleTimeoutMs: opts.idleTimeoutMs,
     })
     this.#apiKeys.set(opts.apiKey)
     const maxBodyBytes = opts.maxBodyBytes ?? DEFAULT_MAX_BODY
+    const maxUploadBytes = opts.maxUploadBytes ?? DEFAULT_MAX_UPLOAD
+    const hostname = opts.hostname ?? DEFAULT_HOST
     const ctx: ApiContext = {
       registry: this.registry,
       dispatcher: this.dispatcher,
       apiKeys: this.#apiKeys,
       images: new ImageStore(opts.imageUrlTtlMs),
-      maxBodyBytes,
-      cors: opts.cors ?? true,
+      // An upload never stops short of what a loaded model says it takes.
+      bodyLimit: (path) => (UPLOAD_PATHS.has(path) ? Math.max(maxUploadBytes, ...this.#declaredUploadLimits()) : maxBodyBytes),
+      origins: { origins: corsOriginsFrom(opts), sameOrigin: false },
+      hosts: allowedHostsFor(hostname, opts.allowedHosts),
+      holdOpen: holdNothing,
+      sseKeepAliveMs: opts.sseKeepAliveMs ?? DEFAULT_SSE_KEEP_ALIVE_MS,
       startedAt: Date.now(),
       healthDetails: new Map(),
       gateway: new Gateway(opts.gateway),
-      responses: new ResponseStore(opts.responsesDb),
+      responses: new ResponseStore(opts.responsesDb, { retentionDays: opts.responsesRetentionDays }),
       ...(opts.publicUrl ? { publicUrl: opts.publicUrl.replace(/\/$/, '') } : {}),
     }
+    // Pages of the server's own origin may call it when that origin is a checked name.
+    ctx.origins.sameOrigin = ctx.hosts !== '*'
     this.#ctx = ctx
-    this.app = new Elysia({ normalize: false }).use(openaiPlugin(ctx, { docs: opts.docs !== false }))
+    // standardHostname false: Elysia finds the path after `http://` rather than assuming a host of 4+ characters.
+    this.app = new Elysia({ normalize: false, handler: { standardHostname: false } }).use(openaiPlugin(ctx, { docs: opts.docs !== false }))
   }
 
   /** Registers several capabilities under one name (what adapters do). */
@@ -112,9 +188,14 @@ export class Server extends ModelRegistrar {
     return this
   }
 
-  /** Per-request time limit in milliseconds (0 for none). */
+  /** Sets the queue, first-output and idle timeouts to `ms` each (0 for none); see `setTimeouts` for one of them. */
   setTimeout(ms: number): this {
     this.dispatcher.setTimeoutMs(ms)
+    return this
+  }
+
+  setTimeouts(timeouts: Partial<RequestTimeouts>): this {
+    this.dispatcher.setTimeouts(timeouts)
     return this
   }
 
@@ -129,7 +210,10 @@ export class Server extends ModelRegistrar {
     return this
   }
 
-  /** Adds a section to `/health`, computed on each call (`cluster` for a master's workers). */
+  /**
+   * Adds a section to `/health/details` (which needs the API key when one is set; public `/health` keeps
+   * to liveness and load), computed on each call (`cluster` for a master's workers).
+   */
   setHealthDetail(name: string, detail: (() => unknown) | null): this {
     if (detail) this.#ctx.healthDetails.set(name, detail)
     else this.#ctx.healthDetails.delete(name)
@@ -139,23 +223,43 @@ export class Server extends ModelRegistrar {
   /** Starts listening (on `port`, else the one from the options); resolves with the bound port and URL. */
   async start(port?: number): Promise<{ port: number; url: string }> {
     if (this.#listening) return this.address()
-    const hostname = this.#options.hostname ?? '0.0.0.0'
-    // JSON routes are served as plain Bun routes (same checks, schemas and errors as the Elysia routes,
-    // which still serve `app.handle` and the docs); everything else goes through Elysia.
-    const routes: Record<string, { POST: (request: Request) => Promise<Response> }> = {}
-    for (const route of JSON_ROUTES) routes[route.path] = { POST: nativeJsonRoute(this.#ctx, route) }
-    const server = Bun.serve({
+    const hostname = this.#options.hostname ?? DEFAULT_HOST
+    // Bun's router takes the JSON routes straight to their handler (the one the Elysia plugin calls too);
+    // everything else goes through Elysia.
+    const readSeconds = Math.min(this.#options.readTimeoutSeconds ?? DEFAULT_READ_TIMEOUT_S, 255)
+    /**
+     * A request held open (its handler's silence exempt from the idle timeout) gets the timeout back with
+     * its answer, or the connection would idle on forever after it. Bun does not count a streamed body's
+     * writes as activity and ignores a timeout set once it has ended, so a stream closes its connection.
+     */
+    const finish = (request: Request, response: Response, bun: BunServer): Response => {
+      if (STREAMED.test(response.headers.get('content-type') ?? '')) response.headers.set('connection', 'close')
+      else bun.timeout(request, readSeconds)
+      return response
+    }
+    const routes: Record<string, { POST: (request: Request, bun: BunServer) => Promise<Response> }> = {}
+    for (const route of JSON_ROUTES) {
+      const handle = jsonRouteHandler(this.#ctx, route)
+      routes[route.path] = { POST: async (request, bun) => finish(request, await handle(request), bun) }
+    }
+    const app = this.app
+    const server: BunServer = Bun.serve({
       port: port ?? this.#options.port ?? 8080,
       hostname,
-      // No idle cut-off: a long non-streaming generation sends nothing until it is done.
-      idleTimeout: 0,
+      // Never Bun's development error page (source, stack, cwd): errors that escape get the OpenAI shape.
+      development: false,
+      error: (error) => errorResponse(error),
+      // A connection that stops sending while its request is read (or idles between requests) is closed;
+      // a handler's own silence (a long generation) is exempt from the body's end (holdOpen) to its answer.
+      idleTimeout: readSeconds,
       // No limit of Bun's own: it answers an empty 413 before any code of ours runs. The routes enforce
       // maxBodyBytes instead (declared and chunked bodies), with an OpenAI-shaped 413.
       maxRequestBodySize: Number.MAX_SAFE_INTEGER,
       routes,
-      fetch: this.app.fetch,
+      fetch: async (request, bun) => finish(request, await app.fetch(request), bun),
     })
     if (server.port === undefined) throw new Error('The server did not start')
+    this.#ctx.holdOpen = (request) => server.timeout(request, 0)
     this.#listening = { port: server.port, hostname, server }
     return this.address()
   }
@@ -165,19 +269,28 @@ export class Server extends ModelRegistrar {
     if (!this.#listening) return
     const { server } = this.#listening
     this.#listening = undefined
+    this.#ctx.holdOpen = holdNothing
     await server.stop(true)
+  }
+
+  /** Upload limits the loaded models declare (`metadata.maxUploadBytes`). */
+  *#declaredUploadLimits(): Iterable<number> {
+    for (const info of this.registry.infos()) {
+      const declared = info.metadata.maxUploadBytes
+      if (typeof declared === 'number' && Number.isFinite(declared)) yield declared
+    }
   }
 
   get isRunning(): boolean {
     return this.#listening !== undefined
   }
 
-  /** The bound port and a URL to reach it (loopback when bound to all interfaces). */
-  address(): { port: number; url: string } {
+  /** The bound port and address, and a URL to reach it (loopback when bound to all interfaces). */
+  address(): { port: number; url: string; hostname: string } {
     if (!this.#listening) throw new Error('The server is not running')
     const { port, hostname } = this.#listening
     const host = hostname === '0.0.0.0' || hostname === '::' ? '127.0.0.1' : hostname.includes(':') ? `[${hostname}]` : hostname
-    return { port, url: `http://${host}:${port}` }
+    return { port, url: `http://${host}:${port}`, hostname }
   }
 
   get port(): number {

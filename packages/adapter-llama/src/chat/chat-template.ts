@@ -43,12 +43,18 @@ export class ChatTemplate {
   }
 
   render(messages: TemplateMessage[], tools?: FunctionTool[]): string {
-    return this.#template.render({
-      messages,
-      add_generation_prompt: true,
-      bos_token: this.bosToken,
-      eos_token: this.eosToken,
-      ...(tools?.length ? { tools } : {}),
-    })
+    try {
+      return this.#template.render({
+        messages,
+        add_generation_prompt: true,
+        bos_token: this.bosToken,
+        eos_token: this.eosToken,
+        ...(tools?.length ? { tools } : {}),
+      })
+    } catch (error) {
+      // The template parsed at load, so what fails now is these messages: its own raise_exception
+      // ("roles must alternate") or a shape it cannot handle. The client's mistake, not the server's.
+      throw new BadRequestError(`This model's chat template refuses these messages: ${(error as Error).message}`, { param: 'messages' })
+    }
   }
 }

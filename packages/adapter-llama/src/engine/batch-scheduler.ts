@@ -1,7 +1,8 @@
-import { BadRequestError, ProviderError } from '@cy/core'
-import type { Pointer } from 'bun:ffi'
+import { BadRequestError, ProviderError, batchOutput } from '@cy/core'
+import { toArrayBuffer, type Pointer } from 'bun:ffi'
 import type { LlamaNative } from '../native/llama-native.ts'
 import type { Sequence } from './sequence.ts'
+import { LogitsRow } from './token-logprobs.ts'
 
 /** Lets the Worker read its messages (new requests, cancellations, credit) between decode steps. */
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve))
@@ -32,7 +33,10 @@ export class BatchScheduler {
   readonly #positions: Int32Array
   readonly #sequences: Int32Array
   readonly #logits: Int8Array
+  readonly #vocabSize: number
   #running: Promise<void> | undefined
+  /** Resolves the wait of a loop with nothing to compute: new work, a client catching up, or close. */
+  #wake: (() => void) | undefined
   #closed = false
   /** Entries laid out by the last `#fillBatch`. */
   #batchSize = 0
@@ -52,6 +56,7 @@ export class BatchScheduler {
     this.#positions = new Int32Array(batchSize)
     this.#sequences = new Int32Array(batchSize)
     this.#logits = new Int8Array(batchSize)
+    this.#vocabSize = native.calls.llama_vocab_n_tokens(vocab)
   }
 
   get active(): number {
@@ -61,10 +66,11 @@ export class BatchScheduler {
   /** Stops taking work, ends what is queued or running with `reason`, and resolves once no step is in flight. */
   async close(reason: unknown): Promise<void> {
     this.#closed = true
-    const all = [...this.#active, ...this.#waiting]
+    this.#wake?.()
+    const all = [...this.#active, ...this.#waiting.flatMap((sequence) => sequence.all)]
     for (const sequence of all) sequence.fail(reason)
     await this.#running
-    for (const sequence of all) this.native.calls.llama_sampler_free(sequence.sampler)
+    for (const sequence of all) sequence.freeSampler(this.#free)
     this.#active.length = 0
     this.#waiting.length = 0
   }
@@ -83,42 +89,131 @@ export class BatchScheduler {
       )
       return
     }
+    // The choices of a request run side by side, one slot each (queueing some would serialize them).
+    if (sequence.all.length > this.slots) {
+      this.#freeSamplers(sequence)
+      sequence.fail(
+        new BadRequestError(`n is ${sequence.all.length}; this model generates at most ${this.slots} choices at once (its \`parallel\` option)`, {
+          param: 'n',
+        }),
+      )
+      return
+    }
     this.#waiting.push(sequence)
+    this.#wake?.()
     this.#running ??= this.#run().finally(() => (this.#running = undefined))
   }
 
   async #run(): Promise<void> {
     try {
       while (!this.#closed && (this.#waiting.length > 0 || this.#active.length > 0)) {
-        this.#admit()
-        this.#dropCancelled()
-        const sampled = this.#fillBatch()
-        if (this.#batchSize > 0) {
-          this.#step(sampled)
-          await yieldToEventLoop()
-        } else {
-          // Every active sequence waits for its client: nothing to compute until one catches up.
-          await Bun.sleep(1)
-        }
+        // The tokens this step gives every sequence go to the main thread as one message.
+        const stepped = batchOutput(() => {
+          this.#admit()
+          this.#dropCancelled()
+          const sampled = this.#fillBatch()
+          if (this.#batchSize > 0) this.#step(sampled)
+          return this.#batchSize > 0
+        })
+        // Nothing to compute while every active sequence waits for its client: sleep until something changes.
+        await (stepped ? yieldToEventLoop() : this.#idle())
       }
     } catch (error) {
-      for (const sequence of [...this.#active, ...this.#waiting]) sequence.fail(error)
-      this.#active.length = 0
+      // A failure outside a decode: every request ends with it, and the slots come back empty and free.
+      for (const sequence of this.#active) {
+        sequence.fed.length = 0
+        sequence.fail(error)
+      }
+      this.#release()
+      for (const sequence of this.#waiting) for (const choice of sequence.all) choice.fail(error)
       this.#waiting.length = 0
     }
   }
 
+  /** Resolves on the next submit or close, or once a paused sequence's client has caught up (or left). */
+  #idle(): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = () => {
+        if (this.#wake === wake) this.#wake = undefined
+        resolve()
+      }
+      this.#wake = wake
+      // Registered after each sequence's own unpausing callback on the same sink, so it runs after it.
+      for (const sequence of this.#active) if (sequence.paused) void sequence.out.ready().then(wake)
+    })
+  }
+
   #admit(): void {
-    while (this.#freeSlots.length > 0 && this.#waiting.length > 0) {
+    // In arrival order: a request with several choices waits until it has a slot for each.
+    while (this.#waiting.length > 0 && this.#freeSlots.length >= this.#waiting[0]!.all.length) {
       const sequence = this.#waiting.shift()!
       if (sequence.out.aborted) {
-        sequence.finish('cancelled')
-        this.native.calls.llama_sampler_free(sequence.sampler)
+        for (const choice of sequence.all) choice.finish('cancelled')
+        this.#freeSamplers(sequence)
+        continue
+      }
+      // Samplers are made only now, so the queue holds none.
+      try {
+        for (const choice of sequence.all) choice.prepare()
+      } catch (error) {
+        this.#freeSamplers(sequence)
+        for (const choice of sequence.all) choice.fail(error)
         continue
       }
       this.#place(sequence)
       this.#active.push(sequence)
+      for (const follower of sequence.followers) this.#placeFollower(follower)
     }
+  }
+
+  readonly #free = (sampler: Pointer) => this.native.calls.llama_sampler_free(sampler)
+
+  #freeSamplers(sequence: Sequence): void {
+    for (const choice of sequence.all) choice.freeSampler(this.#free)
+  }
+
+  /** Another choice of a request: a slot of its own, empty until the first choice's prompt is decoded and copied in. */
+  #placeFollower(follower: Sequence): void {
+    const slot = this.#freeSlots.pop()!
+    this.native.calls.llama_memory_seq_rm(this.#memory, slot, -1, -1)
+    follower.slot = slot
+    // Not prefilling and nothing pending: the batch skips it until `#fork`.
+    follower.consumed = follower.prompt.length
+    follower.waitsForPrompt = true
+    this.#active.push(follower)
+  }
+
+  /**
+   * The first choice's prompt is decoded: each other choice gets a copy of its cache (a copy across
+   * llama.cpp's per-sequence streams takes whole streams: -1, -1) and samples its first token from the
+   * same output row, with its own sampler.
+   */
+  #fork(leader: Sequence, row: number, rows: Map<number, LogitsRow>): void {
+    for (const follower of leader.followers) {
+      if (!follower.waitsForPrompt) continue
+      follower.waitsForPrompt = false
+      if (follower.done) continue
+      this.native.calls.llama_memory_seq_cp(this.#memory, leader.slot, follower.slot, -1, -1)
+      follower.fed.push(...leader.fed)
+      follower.position = leader.position
+      this.#sample(follower, row, rows)
+    }
+  }
+
+  /** Samples and accepts the sequence's next token from an output row (penalties and grammars advance in the same call). */
+  #sample(sequence: Sequence, row: number, rows: Map<number, LogitsRow>): void {
+    const s = this.native.calls
+    const top = sequence.args.logprobs
+    let logits: LogitsRow | undefined
+    if (top !== undefined) {
+      logits = rows.get(row)
+      // A view of llama.cpp's row, read before the next decode overwrites it.
+      if (!logits) rows.set(row, (logits = new LogitsRow(new Float32Array(toArrayBuffer(s.llama_get_logits_ith(this.context, row)!, 0, this.#vocabSize * 4)))))
+    }
+    const token = s.llama_sampler_sample(sequence.sampler, this.context, row)
+    const bytes = this.native.tokenBytes(this.vocab, token, false)
+    const logprob = logits?.entry(token, top!, (id) => (id === token ? bytes : this.native.tokenBytes(this.vocab, id, false)))
+    sequence.accept(token, bytes, s.llama_vocab_is_eog(this.vocab, token), logprob)
   }
 
   /** Gives the sequence the free slot whose cache shares the longest prefix with its prompt, and reuses that prefix. */
@@ -139,6 +234,7 @@ export class BatchScheduler {
     sequence.slot = slot
     sequence.consumed = reused
     sequence.cached = reused
+    sequence.group.cached = reused
     sequence.position = reused
     for (let i = 0; i < reused; i++) sequence.fed.push(sequence.prompt[i]!)
   }
@@ -152,11 +248,13 @@ export class BatchScheduler {
   #release(): void {
     for (let i = this.#active.length - 1; i >= 0; i--) {
       const sequence = this.#active[i]!
+      // Choices still waiting for a prompt that will never be decoded end with the first choice.
+      if (sequence.done) for (const follower of sequence.followers) if (follower.waitsForPrompt) follower.finish('cancelled')
       if (!sequence.done) continue
       // The cache stays for the next request with the same beginning (unless a failed decode left it unknown).
       if (sequence.fed.length === 0) this.native.calls.llama_memory_seq_rm(this.#memory, sequence.slot, -1, -1)
       this.#slotTokens[sequence.slot] = sequence.fed
-      this.native.calls.llama_sampler_free(sequence.sampler)
+      sequence.freeSampler(this.#free)
       this.#freeSlots.push(sequence.slot)
       this.#active.splice(i, 1)
     }
@@ -199,22 +297,27 @@ export class BatchScheduler {
   }
 
   #step(sampled: Array<{ sequence: Sequence; row: number }>): void {
-    const s = this.native.calls
     const code = this.native.decode(this.context, this.#tokens, this.#positions, this.#sequences, this.#logits, this.#batchSize)
     if (code !== 0) {
-      // What this batch left in the cache is unknown: forget the slots' contents.
-      for (const sequence of this.#active) if (this.#sequences.subarray(0, this.#batchSize).includes(sequence.slot)) sequence.fed.length = 0
-      // 1: no room left in the cache; the sequences in this batch end as if they hit their length.
-      if (code === 1) for (const { sequence } of sampled) sequence.finish('length')
-      else throw new ProviderError(`llama_decode failed (${code})`)
+      // Only the sequences in this batch end; what it left in their slots' caches is unknown, so
+      // `#release` clears those, frees their samplers and returns the slots, and the others go on.
+      const inBatch = new Set(this.#sequences.subarray(0, this.#batchSize))
+      const error = new ProviderError(`llama_decode failed (${code})`)
+      for (const sequence of this.#active) {
+        if (!inBatch.has(sequence.slot)) continue
+        sequence.fed.length = 0
+        // 1: no room left in the cache: they end as if they hit their length.
+        if (code === 1) sequence.finish('length')
+        else sequence.fail(error)
+      }
       this.#release()
       return
     }
+    const rows = new Map<number, LogitsRow>()
     for (const { sequence, row } of sampled) {
       if (sequence.done) continue
-      // Samples and accepts (penalties and grammars advance) in one call.
-      const token = s.llama_sampler_sample(sequence.sampler, this.context, row)
-      sequence.accept(token, this.native.tokenBytes(this.vocab, token, false), s.llama_vocab_is_eog(this.vocab, token))
+      if (sequence.followers.length > 0) this.#fork(sequence, row, rows)
+      this.#sample(sequence, row, rows)
     }
     this.#release()
   }

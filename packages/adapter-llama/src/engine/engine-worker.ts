@@ -16,7 +16,7 @@ serveWorker({
     return engine.info()
   },
   generate: (args: GenerateArgs, out) => loaded().generate(args, out),
-  embed: (inputs: Array<string | number[]>) => loaded().embed(inputs),
+  embed: (inputs: Array<string | number[]>, out) => loaded().embed(inputs, out),
   tokenize: (args: { text: string; special: boolean }) => Array.from(loaded().tokenize(args.text, args.special)),
   applyTemplate: (args: { template: string; messages: Array<{ role: string; content: string }> }) =>
     loaded().native.applyChatTemplate(args.template, args.messages, true),

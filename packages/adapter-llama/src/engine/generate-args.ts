@@ -1,7 +1,9 @@
 /** What the main thread asks the engine Worker to generate. */
 export interface GenerateArgs {
-  /** The rendered prompt; special tokens in it (from the chat template) are parsed as such. */
-  prompt: string
+  /** The rendered prompt (special tokens in it, from the chat template, are parsed as such), or token ids. */
+  prompt: string | number[]
+  /** The request field the prompt came from, for errors about it (default `prompt`). */
+  promptParam?: 'messages' | 'prompt'
   maxTokens: number | undefined
   temperature: number
   topP: number | undefined
@@ -15,6 +17,12 @@ export interface GenerateArgs {
   logitBias: Record<string, number> | undefined
   /** A GBNF grammar the output must follow (JSON mode). */
   grammar: string | undefined
+  /** Lazy grammar: it applies from where one of these patterns (std::regex) matches the output (the bridge's tool calls). */
+  grammarTriggers?: string[]
+  /** Choices to generate from the prompt (OpenAI's `n`); they share its cache. Default 1. */
+  n?: number
+  /** Log-probabilities of the generated tokens with this many alternatives each (0: the token's own only); none when undefined. */
+  logprobs?: number
 }
 
 export interface GenerateResult {
@@ -34,4 +42,11 @@ export interface EngineInfo {
   parameters: number
   devices: string[]
   libDir: string
+}
+
+/** How many alternatives a request's logprobs ask for: chat's `logprobs: true` with `top_logprobs`, or completions' `logprobs: <int>`. */
+export function requestedLogprobs(request: { logprobs?: unknown; top_logprobs?: unknown }): number | undefined {
+  if (typeof request.logprobs === 'number') return request.logprobs
+  if (request.logprobs !== true) return undefined
+  return typeof request.top_logprobs === 'number' ? request.top_logprobs : 0
 }

@@ -1,10 +1,15 @@
-import { ProviderError, type WorkerSink } from '@cy/core'
+import { CancelledError, OutputChunk, ProviderError, type WorkerSink } from '@cy/core'
 import type { Pointer } from 'bun:ffi'
 import { LlamaNative, type ContextOptions, type Pooling } from '../native/llama-native.ts'
+import { checkTextFits, contextLengthExceeded } from '../prompt-limits.ts'
 import { BatchScheduler } from './batch-scheduler.ts'
 import type { EngineInfo, GenerateArgs, GenerateResult } from './generate-args.ts'
+import { PromptTokenizer } from './prompt-tokenizer.ts'
 import { samplerChain } from './sampler-chain.ts'
 import { Sequence } from './sequence.ts'
+import { checkLogitBias, checkTokenIds } from './vocabulary-checks.ts'
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve))
 
 export interface EngineOptions {
   libDir: string
@@ -30,6 +35,7 @@ export class LlamaEngine {
   readonly scheduler: BatchScheduler
   /** Tokens of context per sequence. */
   readonly contextSize: number
+  readonly #tokenizer: PromptTokenizer
   #embeddingContext: Pointer | undefined
 
   constructor(readonly options: EngineOptions) {
@@ -55,6 +61,7 @@ export class LlamaEngine {
     this.context = context
     this.vocab = this.native.vocab(model)
     this.vocabSize = this.native.calls.llama_vocab_n_tokens(this.vocab)
+    this.#tokenizer = new PromptTokenizer(this.native, model, this.vocab)
     this.scheduler = new BatchScheduler(this.native, context, this.vocab, options.parallel, this.native.calls.llama_n_batch(context), this.contextSize)
   }
 
@@ -79,26 +86,49 @@ export class LlamaEngine {
     return this.native.tokenize(this.vocab, text, special, special)
   }
 
-  generate(args: GenerateArgs, out: WorkerSink): Promise<GenerateResult> {
-    const prompt = this.tokenize(args.prompt, true)
-    const sequence = new Sequence(prompt, args, out, samplerChain(this.native, this.vocab, this.vocabSize, args))
-    this.scheduler.submit(sequence)
-    return sequence.finished
+  /**
+   * A request's prompt as tokens: ids checked against the vocabulary, text refused by its length when it
+   * cannot fit and else tokenized in slices (see `PromptTokenizer`); undefined when cancelled meanwhile.
+   */
+  async promptTokens(prompt: string | number[], param: string, out: WorkerSink, contextSize = this.contextSize): Promise<Int32Array | undefined> {
+    if (typeof prompt !== 'string') return checkTokenIds(prompt, this.vocabSize, param)
+    checkTextFits(prompt, contextSize, param)
+    return this.#tokenizer.tokenize(prompt, () => out.aborted)
   }
 
-  /** One pooled, L2-normalized vector per input; inputs are decoded in turn on a context made for embeddings. */
-  embed(inputs: Array<string | number[]>): { vectors: Float32Array[]; tokens: number } {
+  async generate(args: GenerateArgs, out: WorkerSink): Promise<GenerateResult> {
+    const param = args.promptParam ?? 'prompt'
+    checkLogitBias(args.logitBias, this.vocabSize)
+    const prompt = await this.promptTokens(args.prompt, param, out)
+    if (!prompt) return { promptTokens: 0, completionTokens: 0, finishReason: 'cancelled' }
+    if (prompt.length >= this.contextSize) {
+      throw contextLengthExceeded(`The prompt is ${prompt.length} tokens; this model's context holds ${this.contextSize}`, param)
+    }
+    // One sequence per choice (`n`), each with its own sampler; the first carries the rest.
+    const sequence = Sequence.choices(prompt, args, out, (choiceArgs) => samplerChain(this.native, this.vocab, this.vocabSize, choiceArgs))
+    this.scheduler.submit(sequence)
+    return sequence.settled
+  }
+
+  /**
+   * One pooled, L2-normalized vector per input, pushed to `out` as it is made. Inputs are decoded in turn
+   * on a context of their own, yielding between them so the chat sequences' steps go on, and stopping
+   * (CancelledError) when the client has left. Each input must fit in one batch of that context.
+   */
+  async embed(inputs: Array<string | number[]>, out: WorkerSink): Promise<{ tokens: number }> {
     const context = this.#embeddings()
     const s = this.native.calls
     const memory = s.llama_get_memory(context)!
     const batchSize = s.llama_n_batch(context)
     const size = s.llama_model_n_embd(this.model)
-    const vectors: Float32Array[] = []
     let tokens = 0
-    for (const input of inputs) {
-      const ids = typeof input === 'string' ? this.tokenize(input, true) : Int32Array.from(input)
+    for (const [index, input] of inputs.entries()) {
+      if (index > 0) await yieldToEventLoop()
+      if (out.aborted) throw new CancelledError('The request was cancelled')
+      const ids = await this.promptTokens(input, 'input', out, batchSize)
+      if (!ids) throw new CancelledError('The request was cancelled')
       if (ids.length === 0) throw new ProviderError('An embedding input has no tokens')
-      if (ids.length > batchSize) throw new ProviderError(`An embedding input has ${ids.length} tokens; the limit is ${batchSize}`)
+      if (ids.length > batchSize) throw contextLengthExceeded(`An embedding input (input[${index}]) has ${ids.length} tokens; this model embeds at most ${batchSize}`, 'input')
       tokens += ids.length
       s.llama_memory_clear(memory, true)
       const positions = Int32Array.from(ids, (_, i) => i)
@@ -111,9 +141,9 @@ export class LlamaEngine {
       for (const value of vector) norm += value * value
       norm = Math.sqrt(norm) || 1
       for (let i = 0; i < vector.length; i++) vector[i]! /= norm
-      vectors.push(vector)
+      if (!out.push(OutputChunk.embedding(index, vector))) await out.ready()
     }
-    return { vectors, tokens }
+    return { tokens }
   }
 
   #embeddings(): Pointer {
@@ -136,8 +166,8 @@ export class LlamaEngine {
   async dispose(): Promise<void> {
     await this.scheduler.close(new ProviderError('The model was unloaded'))
     const s = this.native.calls
-    if (this.#embeddingContext) s.llama_free(this.#embeddingContext)
-    s.llama_free(this.context)
+    if (this.#embeddingContext) this.native.freeContext(this.#embeddingContext)
+    this.native.freeContext(this.context)
     s.llama_model_free(this.model)
   }
 }

@@ -27,7 +27,7 @@ export function samplerChain(native: LlamaNative, vocab: Pointer, vocabSize: num
     parts.push(s.llama_sampler_init_penalties(vocabSize, PENALTY_WINDOW, args.repeatPenalty ?? 1, args.frequencyPenalty ?? 0, args.presencePenalty ?? 0))
   }
   if (args.grammar) {
-    const grammar = s.llama_sampler_init_grammar(vocab, cstr(args.grammar), cstr('root'))
+    const grammar = args.grammarTriggers?.length ? lazyGrammar(native, vocab, args.grammar, args.grammarTriggers) : s.llama_sampler_init_grammar(vocab, cstr(args.grammar), cstr('root'))
     if (!grammar) {
       for (const part of parts) if (part) s.llama_sampler_free(part)
       throw new BadRequestError('The response format could not be turned into a grammar', { param: 'response_format' })
@@ -44,4 +44,11 @@ export function samplerChain(native: LlamaNative, vocab: Pointer, vocabSize: num
     parts.push(s.llama_sampler_init_dist(args.seed ?? (Math.random() * 0xffffffff) >>> 0))
   }
   return native.samplerChain(parts)
+}
+
+/** A grammar that waits for one of `triggers` (regexes over the output so far) before it constrains. */
+function lazyGrammar(native: LlamaNative, vocab: Pointer, grammar: string, triggers: string[]): Pointer | null {
+  const texts = triggers.map(cstr)
+  const pointers = new BigUint64Array(texts.map((text) => BigInt(ptr(text))))
+  return native.calls.llama_sampler_init_grammar_lazy_patterns(vocab, cstr(grammar), cstr('root'), ptr(pointers), texts.length, null, 0)
 }

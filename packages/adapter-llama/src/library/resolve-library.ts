@@ -1,7 +1,10 @@
+import { resolveEngineLibrary } from '@cy/native'
 import { existsSync, readdirSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { BINARY_PACKAGES_VERSION, isPinnedVersion, LLAMA_CPP_VERSION } from './llama-version.ts'
+
+export { NoLibraryFoundError } from '@cy/native'
 
 export interface ResolvedLibrary {
   dir: string
@@ -10,11 +13,6 @@ export interface ResolvedLibrary {
   version: string
   /** ggml devices, best first ("CUDA0", "CPU"). */
   devices: string[]
-}
-
-/** Thrown when no library works; says what was tried and why each failed. */
-export class NoLibraryFoundError extends Error {
-  override readonly name = 'NoLibraryFoundError'
 }
 
 /** The binary packages for this platform, best GPU first, CPU last. */
@@ -47,25 +45,6 @@ function packageLibraryDir(name: string): string | undefined {
   return undefined
 }
 
-const verified = new Map<string, Promise<{ version: string; devices: string[] }>>()
-
-/** Loads the library in a child process first: one that crashes must not take the server with it. */
-function smokeTest(dir: string): Promise<{ version: string; devices: string[] }> {
-  let result = verified.get(dir)
-  if (!result) {
-    result = (async () => {
-      const child = Bun.spawn([process.execPath, join(import.meta.dir, 'smoke-test.ts'), dir], { stdout: 'pipe', stderr: 'pipe' })
-      const timer = setTimeout(() => child.kill(), 60_000)
-      const [code, stdout, stderr] = await Promise.all([child.exited, new Response(child.stdout).text(), new Response(child.stderr).text()])
-      clearTimeout(timer)
-      if (code !== 0) throw new Error(`it failed to load (exit ${code}): ${stderr.trim().split('\n').at(-1) ?? ''}`)
-      return JSON.parse(stdout.trim().split('\n').at(-1)!) as { version: string; devices: string[] }
-    })()
-    verified.set(dir, result)
-  }
-  return result
-}
-
 /**
  * Finds the llama.cpp shared libraries, in order: (1) an explicit folder (`libDir`, or CY_LLAMA_LIB_DIR);
  * (2) the prebuilt `@node-llama-cpp/<platform>` packages, best GPU first, CPU last. Each candidate is
@@ -73,31 +52,24 @@ function smokeTest(dir: string): Promise<{ version: string; devices: string[] }>
  * when none works the error lists what was tried and why each failed.
  */
 export async function resolveLlamaLibrary(libDir: string | undefined, log: (line: string) => void = () => {}): Promise<ResolvedLibrary> {
-  const candidates: Array<{ dir: string | undefined; source: string }> = []
   const explicit = libDir ?? process.env.CY_LLAMA_LIB_DIR
-  if (explicit) candidates.push({ dir: explicit, source: libDir ? 'libDir' : 'CY_LLAMA_LIB_DIR' })
-  for (const name of binaryPackages()) candidates.push({ dir: packageLibraryDir(name), source: name })
-
-  const tried: string[] = []
-  for (const { dir, source } of candidates) {
-    if (!dir) {
-      tried.push(`${source}: not installed`)
-      continue
-    }
-    try {
-      const { version, devices } = await smokeTest(dir)
-      if (!isPinnedVersion(version)) throw new Error(`it is llama.cpp ${version}; this adapter is built for ${LLAMA_CPP_VERSION}`)
-      log(`llama.cpp ${version} from ${source} (${dir}); devices: ${devices.join(', ') || 'none'}`)
-      return { dir, source, version, devices }
-    } catch (error) {
-      const reason = `${source} (${dir}): ${(error as Error).message}`
-      tried.push(reason)
-      log(`skipped ${reason}`)
-    }
-  }
-  throw new NoLibraryFoundError(
-    `No usable llama.cpp library. Tried:\n  ${tried.join('\n  ') || '(nothing)'}\n` +
-      `Install the prebuilt one (bun add @node-llama-cpp/${binaryPackages().at(-1)?.split('/')[1] ?? '<platform>'}@${BINARY_PACKAGES_VERSION}), ` +
-      `or point CY_LLAMA_LIB_DIR at a folder with libllama and libggml built from llama.cpp ${LLAMA_CPP_VERSION}.`,
+  const found = await resolveEngineLibrary(
+    {
+      engine: 'llama.cpp',
+      version: LLAMA_CPP_VERSION,
+      isPinnedVersion,
+      smokeScript: join(import.meta.dir, 'smoke-test.ts'),
+      candidates: [
+        ...(explicit ? [{ dir: explicit, source: libDir ? 'libDir' : 'CY_LLAMA_LIB_DIR' }] : []),
+        ...binaryPackages().map((name) => ({ dir: packageLibraryDir(name), source: name })),
+      ],
+      hint:
+        `Install the prebuilt one (bun add @node-llama-cpp/${binaryPackages().at(-1)?.split('/')[1] ?? '<platform>'}@${BINARY_PACKAGES_VERSION}), ` +
+        `or point CY_LLAMA_LIB_DIR at a folder with libllama and libggml built from llama.cpp ${LLAMA_CPP_VERSION}.`,
+    },
+    log,
   )
+  const devices = (found.smoke.devices as string[] | undefined) ?? []
+  log(`llama.cpp devices: ${devices.join(', ') || 'none'}`)
+  return { dir: found.dir, source: found.source, version: found.version, devices }
 }

@@ -67,9 +67,12 @@ export class LlamaNative {
     return this.shim.symbols.cy_model_load(fn(s.llama_model_default_params), fn(s.llama_model_load_from_file), cstr(path), gpuLayers, 0)
   }
 
+  /** The threadpool attached to each context made here, freed with it. */
+  readonly #threadpools = new Map<Pointer, Pointer>()
+
   newContext(model: Pointer, options: ContextOptions): Pointer | null {
     const s = this.lib.symbols
-    return this.shim.symbols.cy_context_new(
+    const context = this.shim.symbols.cy_context_new(
       fn(s.llama_context_default_params),
       fn(s.llama_init_from_model),
       model,
@@ -81,6 +84,39 @@ export class LlamaNative {
       POOLING[options.pooling],
       FLASH[options.flashAttention],
     )
+    if (context && options.threads > 1) this.#attachThreadpool(context, options.threads)
+    return context
+  }
+
+  /** Frees a context from `newContext`, then its threadpool. */
+  freeContext(context: Pointer): void {
+    this.lib.symbols.llama_free(context)
+    const threadpool = this.#threadpools.get(context)
+    if (!threadpool) return
+    this.#threadpools.delete(context)
+    this.shim.symbols.cy_threadpool_free(this.#cpuProc('ggml_threadpool_free'), threadpool)
+  }
+
+  /**
+   * One threadpool for the context's life, its threads asleep between decodes (poll 0): without it ggml
+   * starts and joins threads on every llama_decode, and its default polling spins them between tokens,
+   * CPU the Worker's own thread and other processes then lack. Left to ggml when the CPU backend lacks it.
+   */
+  #attachThreadpool(context: Pointer, threads: number): void {
+    const create = this.#cpuProc('ggml_threadpool_new')
+    if (!create || !this.#cpuProc('ggml_threadpool_free')) return
+    const threadpool = this.shim.symbols.cy_threadpool_new(fn(this.ggml.symbols.ggml_threadpool_params_init), create, threads, 0)
+    if (!threadpool) return
+    this.lib.symbols.llama_attach_threadpool(context, threadpool, threadpool)
+    this.#threadpools.set(context, threadpool)
+  }
+
+  /** A function the CPU backend exports by name (its threadpool lives there, not in libggml). */
+  #cpuProc(name: string): Pointer | null {
+    const g = this.ggml.symbols
+    const device = g.ggml_backend_dev_by_type(0)
+    const registry = device ? g.ggml_backend_dev_backend_reg(device) : null
+    return registry ? (g.ggml_backend_reg_get_proc_address(registry, cstr(name)) as Pointer | null) : null
   }
 
   /** Decodes one token per entry; `logits[i]` = 1 asks for that entry's output. Returns llama_decode's code. */

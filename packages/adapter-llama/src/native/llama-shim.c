@@ -86,3 +86,21 @@ typedef void (*log_set_fn)(ggml_log_callback, void *);
 void cy_quiet_logs(void * log_set) {
   ((log_set_fn)log_set)(cy_log, NULL);
 }
+
+typedef void (*threadpool_params_init_fn)(struct ggml_threadpool_params *, int);
+typedef struct ggml_threadpool * (*threadpool_new_fn)(struct ggml_threadpool_params *);
+typedef void (*threadpool_free_fn)(struct ggml_threadpool *);
+
+// A threadpool that lives as long as its context (without one, ggml starts and joins its threads on every
+// llama_decode). poll 0: between decodes its threads sleep on a condition variable instead of spinning,
+// so they take no CPU from the Worker's own work or from other processes.
+void * cy_threadpool_new(void * params_init, void * threadpool_new, int32_t n_threads, int32_t poll) {
+  struct ggml_threadpool_params params;
+  ((threadpool_params_init_fn)params_init)(&params, n_threads);
+  params.poll = (uint32_t)poll;
+  return ((threadpool_new_fn)threadpool_new)(&params);
+}
+
+void cy_threadpool_free(void * threadpool_free, void * threadpool) {
+  ((threadpool_free_fn)threadpool_free)((struct ggml_threadpool *)threadpool);
+}

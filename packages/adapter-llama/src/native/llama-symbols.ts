@@ -22,6 +22,7 @@ export const LLAMA_SYMBOLS = {
   llama_memory_clear: { args: ['ptr', 'bool'], returns: 'void' },
   llama_memory_seq_rm: { args: ['ptr', 'i32', 'i32', 'i32'], returns: 'bool' },
   llama_memory_seq_pos_max: { args: ['ptr', 'i32'], returns: 'i32' },
+  llama_memory_seq_cp: { args: ['ptr', 'i32', 'i32', 'i32', 'i32'], returns: 'void' },
   llama_pooling_type: { args: ['ptr'], returns: 'i32' },
   llama_get_logits_ith: { args: ['ptr', 'i32'], returns: 'ptr' },
   llama_get_embeddings_seq: { args: ['ptr', 'i32'], returns: 'ptr' },
@@ -31,6 +32,7 @@ export const LLAMA_SYMBOLS = {
   llama_vocab_bos: { args: ['ptr'], returns: 'i32' },
   llama_vocab_eos: { args: ['ptr'], returns: 'i32' },
   llama_vocab_get_add_bos: { args: ['ptr'], returns: 'bool' },
+  llama_vocab_get_add_eos: { args: ['ptr'], returns: 'bool' },
   llama_tokenize: { args: ['ptr', 'ptr', 'i32', 'ptr', 'i32', 'bool', 'bool'], returns: 'i32' },
   llama_token_to_piece: { args: ['ptr', 'i32', 'ptr', 'i32', 'i32', 'bool'], returns: 'i32' },
   llama_chat_apply_template: { args: ['cstring', 'ptr', 'usize', 'bool', 'ptr', 'i32'], returns: 'i32' },
@@ -44,9 +46,12 @@ export const LLAMA_SYMBOLS = {
   llama_sampler_init_penalties: { args: ['i32', 'i32', 'f32', 'f32', 'f32'], returns: 'ptr' },
   llama_sampler_init_logit_bias: { args: ['i32', 'i32', 'ptr'], returns: 'ptr' },
   llama_sampler_init_grammar: { args: ['ptr', 'cstring', 'cstring'], returns: 'ptr' },
+  llama_sampler_init_grammar_lazy_patterns: { args: ['ptr', 'cstring', 'cstring', 'ptr', 'usize', 'ptr', 'usize'], returns: 'ptr' },
   llama_sampler_sample: { args: ['ptr', 'ptr', 'i32'], returns: 'i32' },
   llama_sampler_accept: { args: ['ptr', 'i32'], returns: 'void' },
   llama_sampler_free: { args: ['ptr'], returns: 'void' },
+  llama_attach_threadpool: { args: ['ptr', 'ptr', 'ptr'], returns: 'void' },
+  llama_detach_threadpool: { args: ['ptr'], returns: 'void' },
   // Resolved only for their addresses: the shim calls them with structs by value.
   llama_model_default_params: { args: [], returns: 'void' },
   llama_model_load_from_file: { args: [], returns: 'void' },
@@ -63,6 +68,11 @@ export const GGML_SYMBOLS = {
   ggml_backend_dev_get: { args: ['usize'], returns: 'ptr' },
   ggml_backend_dev_name: { args: ['ptr'], returns: 'cstring' },
   ggml_backend_dev_type: { args: ['ptr'], returns: 'i32' },
+  ggml_backend_dev_by_type: { args: ['i32'], returns: 'ptr' },
+  ggml_backend_dev_backend_reg: { args: ['ptr'], returns: 'ptr' },
+  ggml_backend_reg_get_proc_address: { args: ['ptr', 'cstring'], returns: 'ptr' },
+  // Resolved only for its address: the shim fills the params struct with it.
+  ggml_threadpool_params_init: { args: [], returns: 'void' },
 } as const
 
 /** The shim's functions (see llama-shim.c). */
@@ -73,4 +83,6 @@ export const SHIM_SYMBOLS = {
   cy_sampler_chain_new: { args: ['ptr'], returns: 'ptr' },
   cy_struct_sizes: { args: ['i32'], returns: 'i32' },
   cy_quiet_logs: { args: ['ptr'], returns: 'void' },
+  cy_threadpool_new: { args: ['ptr', 'ptr', 'i32', 'i32'], returns: 'ptr' },
+  cy_threadpool_free: { args: ['ptr', 'ptr'], returns: 'void' },
 } as const

@@ -1,5 +1,6 @@
+import { decodeAudio } from '@cy/audio'
 import { ProviderError, serveWorker } from '@cy/core'
-import type { EngineOptions, TranscribeArgs } from './transcribe-args.ts'
+import type { EngineOptions, TranscribeRequest } from './transcribe-args.ts'
 import { WhisperEngine } from './whisper-engine.ts'
 
 // One engine Worker of a model's pool: whisper.cpp runs here, never on the server's event loop.
@@ -10,9 +11,11 @@ serveWorker({
     engine = new WhisperEngine(options, options.sharedContext)
     return { context: Number(engine.context), multilingual: engine.multilingual, version: engine.native.version }
   },
-  transcribe(args: TranscribeArgs, out) {
+  // The upload is decoded here too: parsing and resampling an hour of audio takes seconds.
+  async transcribe({ file, limits, ...args }: TranscribeRequest, out) {
     if (!engine) throw new ProviderError('The model is not loaded')
-    engine.transcribe(args, out)
+    const audio = await decodeAudio(file, limits, 16_000, out.signal)
+    engine.transcribe({ ...args, samples: audio.samples }, out)
   },
   dispose() {
     engine?.dispose()

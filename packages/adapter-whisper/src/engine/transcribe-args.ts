@@ -1,3 +1,4 @@
+import type { AudioLimits } from '@cy/audio'
 import type { TranscribeOptions } from '../native/whisper-native.ts'
 
 export interface EngineOptions {
@@ -16,6 +17,13 @@ export interface TranscribeArgs extends Omit<TranscribeOptions, 'threads'> {
   samples: Float32Array
   /** Stream segments as they are decoded. */
   stream: boolean
+}
+
+/** What the main thread sends: the uploaded file, decoded in the Worker (off the event loop). */
+export interface TranscribeRequest extends Omit<TranscribeArgs, 'samples'> {
+  /** The file as uploaded; its buffer is transferred, not copied. */
+  file: Uint8Array
+  limits: AudioLimits
 }
 
 export interface TranscribeResult {

@@ -30,6 +30,11 @@ export function bundledSource(): string {
   throw new Error(`The whisper.cpp sources were not found: install ${SOURCE_PACKAGE}, or pass --src DIR`)
 }
 
+/** The headers the shim is compiled against: those of the bundled (pinned) sources. */
+export function shimHeaderDirs(source = bundledSource()): string[] {
+  return [join(source, 'include'), join(source, 'ggml', 'include')]
+}
+
 /** The best backend this machine can build: CUDA when nvcc is there, Metal on macOS, else CPU. */
 export function detectBackend(): Backend {
   if (process.platform === 'darwin') return 'metal'
@@ -48,10 +53,30 @@ const FLAGS: Record<Backend, string[]> = {
   vulkan: ['-DGGML_VULKAN=ON'],
 }
 
+/** The last progress a chunk of build output shows, in percent: make's "[ 40%]" or ninja's "[12/345]". */
+export function buildProgress(text: string): number | undefined {
+  const last = [...text.matchAll(/\[\s*(\d+)%\]|\[(\d+)\/(\d+)\]/g)].at(-1)
+  if (!last) return undefined
+  return last[1] !== undefined ? Number(last[1]) : Math.floor((100 * Number(last[2])) / Number(last[3]))
+}
+
+/** Runs a build step; its progress ("[ 40%]" lines, every tenth) goes to the log, so a long build is seen moving. */
 async function run(command: string[], log: (line: string) => void): Promise<void> {
   log(`$ ${command.join(' ')}`)
   const child = Bun.spawn(command, { stdout: 'pipe', stderr: 'pipe' })
-  const [code, stdout, stderr] = await Promise.all([child.exited, new Response(child.stdout).text(), new Response(child.stderr).text()])
+  let stdout = ''
+  let shown = -1
+  const reading = (async () => {
+    for await (const text of child.stdout.pipeThrough(new TextDecoderStream()) as unknown as AsyncIterable<string>) {
+      stdout += text
+      const percent = buildProgress(text)
+      if (percent !== undefined && Math.floor(percent / 10) > shown) {
+        shown = Math.floor(percent / 10)
+        log(`building whisper.cpp: ${percent}%`)
+      }
+    }
+  })()
+  const [code, stderr] = await Promise.all([child.exited, new Response(child.stderr).text(), reading])
   if (code !== 0) throw new Error(`${command[0]} failed (${code}):\n${(stdout + stderr).trim().split('\n').slice(-15).join('\n')}`)
 }
 

@@ -1,16 +1,19 @@
+import { resolveEngineLibrary, type LibraryCandidate } from '@cy/native'
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { dirname, join } from 'node:path'
-import { buildDir, buildEngine, bundledSource, detectBackend, type Backend } from './engine-build.ts'
+import { buildDir, buildEngine, detectBackend, shimHeaderDirs, type Backend } from './engine-build.ts'
+import { WHISPER_CPP_VERSION } from './whisper-version.ts'
 
 export interface ResolvedWhisper {
   libDir: string
-  /** Where the headers for the shim are (the sources the library was built from). */
+  /** Where the headers for the shim are (the pinned sources). */
   headerDirs: string[]
+  /** Where it came from ("libPath", "CY_WHISPER_LIB", "cache (cpu)", "build (cpu)"). */
   source: string
+  version: string
 }
 
 const hasWhisper = (dir: string) => existsSync(dir) && readdirSync(dir).some((name) => name.startsWith('libwhisper'))
-
 
 /** One build at a time per backend, across processes too (a test run and a benchmark may start together). */
 async function withBuildLock<T>(backend: Backend, work: () => Promise<T>): Promise<T> {
@@ -35,53 +38,49 @@ async function withBuildLock<T>(backend: Backend, work: () => Promise<T>): Promi
 
 const builds = new Map<Backend, Promise<string>>()
 
+/** Builds once per backend in this process (and waits for another process's build of it). */
+function build(backend: Backend, log: (line: string) => void): Promise<string> {
+  let running = builds.get(backend)
+  if (!running) {
+    running = withBuildLock(backend, async () => {
+      const dir = join(buildDir(backend), 'lib')
+      if (hasWhisper(dir)) return dir
+      // Said even when quiet: a model load that takes minutes must say why.
+      console.error(`[whisper] building whisper.cpp ${WHISPER_CPP_VERSION} (${backend}) for its first use: a few minutes, once (cached in ${buildDir(backend)})`)
+      return buildEngine({ backend, log })
+    })
+    builds.set(backend, running)
+    running.catch(() => builds.delete(backend))
+  }
+  return running
+}
+
 /**
  * Finds libwhisper, in order, each step logged: (1) an explicit path (`libPath`, or CY_WHISPER_LIB: the
  * library file or its folder); (2) a build this package made and cached, best backend first; (3) building
- * one now (a few minutes, once per version and backend). A GPU build that fails (a toolkit without its
- * libraries, say) falls back to CPU; the error lists every attempt when nothing works.
+ * one now (a few minutes, once per version and backend; a GPU build that fails falls back to CPU). Each
+ * is smoke-tested in a child process and must be whisper.cpp 1.9.1, the version whose structs the shim is
+ * compiled against; the error lists every attempt when nothing works.
  */
 export async function resolveWhisperLibrary(libPath: string | undefined, log: (line: string) => void = () => {}): Promise<ResolvedWhisper> {
-  const source = bundledSource()
-  const headerDirs = [join(source, 'include'), join(source, 'ggml', 'include')]
+  const candidates: LibraryCandidate[] = []
   const explicit = libPath ?? process.env.CY_WHISPER_LIB
-  if (explicit) {
-    const dir = explicit.match(/\.(so|dylib|dll)(\.|$)/) ? join(explicit, '..') : explicit
-    if (hasWhisper(dir)) {
-      log(`whisper.cpp from ${libPath ? 'libPath' : 'CY_WHISPER_LIB'} (${dir})`)
-      return { libDir: dir, headerDirs, source: libPath ? 'libPath' : 'CY_WHISPER_LIB' }
-    }
-    log(`skipped ${explicit}: no libwhisper there`)
-  }
+  if (explicit) candidates.push({ source: libPath ? 'libPath' : 'CY_WHISPER_LIB', dir: /\.(so|dylib|dll)(\.|$)/.test(explicit) ? dirname(explicit) : explicit })
   const backends = [...new Set<Backend>([detectBackend(), 'cpu'])]
   for (const backend of backends) {
     const dir = join(buildDir(backend), 'lib')
-    if (hasWhisper(dir)) {
-      log(`whisper.cpp ${backend} build from the cache (${dir})`)
-      return { libDir: dir, headerDirs, source: `cache (${backend})` }
-    }
+    candidates.push({ source: `cache (${backend})`, dir: hasWhisper(dir) ? dir : undefined })
   }
-  const failures: string[] = []
-  for (const backend of backends) {
-    try {
-      let build = builds.get(backend)
-      if (!build) {
-        build = withBuildLock(backend, async () => {
-          const dir = join(buildDir(backend), 'lib')
-          if (hasWhisper(dir)) return dir
-          log(`no whisper.cpp build yet: building one (${backend}); this takes a few minutes, once`)
-          return buildEngine({ backend, log })
-        })
-        builds.set(backend, build)
-      }
-      const dir = await build
-      return { libDir: dir, headerDirs, source: `built (${backend})` }
-    } catch (error) {
-      builds.delete(backend)
-      const reason = `${backend} build: ${(error as Error).message.split('\n').slice(0, 3).join(' ')}`
-      failures.push(reason)
-      log(`failed: ${reason}`)
-    }
-  }
-  throw new Error(`No usable whisper.cpp library. Tried:\n  ${failures.join('\n  ')}\nSet CY_WHISPER_LIB to a libwhisper built from whisper.cpp 1.9.1, or install cmake and a C++ compiler.`)
+  for (const backend of backends) candidates.push({ source: `build (${backend})`, dir: () => build(backend, log) })
+  const found = await resolveEngineLibrary(
+    {
+      engine: 'whisper.cpp',
+      version: WHISPER_CPP_VERSION,
+      smokeScript: join(import.meta.dir, 'smoke-test.ts'),
+      candidates,
+      hint: `Set CY_WHISPER_LIB to a libwhisper built from whisper.cpp ${WHISPER_CPP_VERSION}, or install cmake and a C++ compiler for the adapter to build one.`,
+    },
+    log,
+  )
+  return { libDir: found.dir, headerDirs: shimHeaderDirs(), source: found.source, version: found.version }
 }

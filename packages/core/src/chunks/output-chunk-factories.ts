@@ -7,6 +7,7 @@ import type {
   FinalTextChunk,
   FinishChunk,
   ImageChunk,
+  LogprobsChunk,
   ProgressChunk,
   ReasoningDeltaChunk,
   TextDeltaChunk,
@@ -51,6 +52,7 @@ export const OutputChunk = {
   }),
   image: (data: Uint8Array, fields: Without<ImageChunk, 'data'> = {}): ImageChunk => ({ type: 'image', data, ...fields }),
   progress: (progress: number, stage?: string): ProgressChunk => (stage ? { type: 'progress', progress, stage } : { type: 'progress', progress }),
+  logprobs: (content: LogprobsChunk['content'], index?: number): LogprobsChunk => (index ? { type: 'logprobs', content, index } : { type: 'logprobs', content }),
   finish: (reason: FinishReason = 'stop', index?: number): FinishChunk => (index ? { type: 'finish', reason, index } : { type: 'finish', reason }),
   error: (message: string, code?: string): ErrorChunk => (code ? { type: 'error', message, code } : { type: 'error', message }),
 } as const

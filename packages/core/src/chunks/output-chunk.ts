@@ -59,6 +59,12 @@ export interface AudioChunk {
 export interface ImageChunk { type: 'image'; index?: number; data: Uint8Array; mimeType?: string; revisedPrompt?: string }
 /** How far long work has come, from 0 to 1. */
 export interface ProgressChunk { type: 'progress'; progress: number; stage?: string }
+/** One alternative for a generated token: its text (UTF-8, possibly a partial character), bytes and log-probability. */
+export interface TokenAlternative { token: string; logprob: number; bytes: number[] }
+/** A generated token's log-probability (log-softmax of the raw logits, before sampling) and the most likely alternatives. */
+export interface TokenLogprob extends TokenAlternative { top: TokenAlternative[] }
+/** Log-probabilities of generated tokens, sent before the text they make; `index` is the choice. */
+export interface LogprobsChunk { type: 'logprobs'; content: TokenLogprob[]; index?: number }
 /** The end of generation and why. Optional: a channel that ends without one finished with `stop`. */
 export interface FinishChunk { type: 'finish'; reason: FinishReason; index?: number }
 /** An error reported in-band by the provider; the request fails with it. */
@@ -79,6 +85,7 @@ export type AnyOutputChunk =
   | AudioChunk
   | ImageChunk
   | ProgressChunk
+  | LogprobsChunk
   | FinishChunk
   | ErrorChunk
 

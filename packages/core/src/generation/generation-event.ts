@@ -1,4 +1,5 @@
 import type { FinishReason } from '../chunks/finish-reason.ts'
+import type { TokenLogprob } from '../chunks/output-chunk.ts'
 import type { ApiError } from '../errors/api-error.ts'
 
 export interface GenerationUsage {
@@ -9,13 +10,17 @@ export interface GenerationUsage {
 }
 
 export interface StartedEvent { type: 'started'; responseId: string; model: string; created: number }
-export interface OutputTextDeltaEvent { type: 'output-text-delta'; delta: string; index: number }
-export interface OutputTextDoneEvent { type: 'output-text-done'; text: string; index: number }
+/** `choice`: which of a request's `n` choices an event belongs to (absent: the first). */
+export interface OutputTextDeltaEvent { type: 'output-text-delta'; delta: string; index: number; choice?: number }
+export interface OutputTextDoneEvent { type: 'output-text-done'; text: string; index: number; choice?: number }
 /** Not in the seed: reasoning models' thinking, kept apart from the answer (chat's `reasoning_content`). */
-export interface ReasoningDeltaEvent { type: 'reasoning-delta'; delta: string; index: number }
-export interface ToolCallDoneEvent { type: 'tool-call-done'; id: string; name: string; arguments: string; index: number }
+export interface ReasoningDeltaEvent { type: 'reasoning-delta'; delta: string; index: number; choice?: number }
+export interface ToolCallDoneEvent { type: 'tool-call-done'; id: string; name: string; arguments: string; index: number; choice?: number }
+/** Log-probabilities of generated tokens, before the text they make. */
+export interface LogprobsEvent { type: 'logprobs'; content: TokenLogprob[]; choice?: number }
 export interface UsageEvent extends GenerationUsage { type: 'usage' }
-export interface CompletedEvent { type: 'completed'; finishReason: FinishReason; usage?: GenerationUsage }
+/** `choices`: with `n` > 1, each choice's own reason (`finishReason` is the first's). */
+export interface CompletedEvent { type: 'completed'; finishReason: FinishReason; usage?: GenerationUsage; choices?: FinishReason[] }
 export interface ErrorEvent { type: 'error'; error: ApiError }
 
 /**
@@ -29,6 +34,7 @@ export type GenerationEvent =
   | OutputTextDoneEvent
   | ReasoningDeltaEvent
   | ToolCallDoneEvent
+  | LogprobsEvent
   | UsageEvent
   | CompletedEvent
   | ErrorEvent

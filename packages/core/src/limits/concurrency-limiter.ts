@@ -7,6 +7,9 @@ export interface ConcurrencyLimits {
   maxQueue: number
 }
 
+/** What a refused client is told to wait: short, since a slot frees whenever any request ends. */
+export const RETRY_AFTER_SECONDS = 1
+
 type Ticket = { grant: () => void; reject: (reason: unknown) => void }
 
 /** A counting semaphore with a bounded FIFO queue. */
@@ -43,16 +46,17 @@ export class ConcurrencyLimiter {
 
   /**
    * Waits for a slot and returns the function that gives it back (idempotent).
-   * Rejects at once with 429 when the queue is full, or with the signal's reason if it aborts while waiting.
+   * Rejects at once with 429 when the queue is full (its own bound, or `maxQueue` if smaller), or with
+   * the signal's reason if it aborts while waiting.
    */
-  acquire(signal?: AbortSignal): Promise<() => void> {
+  acquire(signal?: AbortSignal, maxQueue = Infinity): Promise<() => void> {
     if (signal?.aborted) return Promise.reject(signal.reason)
     if (this.#hasFreeSlot()) return Promise.resolve(this.#take())
-    if (this.#queue.length >= this.#limits.maxQueue) {
+    if (this.#queue.length >= Math.min(this.#limits.maxQueue, maxQueue)) {
       return Promise.reject(
-        new RateLimitError(
-          `Too many requests: ${this.#active} running and ${this.#queue.length} waiting. Try again later.`,
-        ),
+        new RateLimitError(`Too many requests: ${this.#active} running and ${this.#queue.length} waiting. Try again later.`, {
+          retryAfterSeconds: RETRY_AFTER_SECONDS,
+        }),
       )
     }
     return new Promise((resolve, reject) => {

@@ -1,1 +1,2 @@
-export * from "./concurrency-limiter.ts"
+export * from './concurrency-limiter.ts'
+export * from './model-limits.ts'

@@ -1,6 +1,9 @@
 import { CAPABILITIES, CAPABILITY_LABELS, type Capability } from '../capability.ts'
 import { ConflictError } from '../errors/conflict-error.ts'
 import { ModelNotFoundError } from '../errors/model-not-found-error.ts'
+import type { ConcurrencyLimiter } from '../limits/concurrency-limiter.ts'
+import { modelLimiter, type ModelLimits } from '../limits/model-limits.ts'
+import { checkSupportedParameters, type SupportedParameters } from '../requests/optional-parameters.ts'
 import type { CapabilityRequests, Handler, Providers } from './handlers.ts'
 
 export interface ModelInfo {
@@ -15,10 +18,13 @@ export interface ModelInfo {
   metadata: Record<string, unknown>
   toolCalls: ToolCallMode
   toolValidation?: ToolValidationMode
+  /** The optional request fields it declares it honours (see `RegisterOptions.supports`). */
+  supports?: SupportedParameters
 }
 
 interface Entry extends ModelInfo {
   providers: Providers
+  limiter?: ConcurrencyLimiter
 }
 
 export interface RegisterOptions {
@@ -31,6 +37,16 @@ export interface RegisterOptions {
   toolCalls?: ToolCallMode
   /** How tool calls are checked against the tools' schemas (default: the server's setting). */
   toolValidation?: ToolValidationMode
+  /**
+   * The model's own concurrency and queue (its engine's `parallel`), enforced in front of it besides the
+   * server-wide limit. Registrations given the same object share one limiter (an alias of a loaded model).
+   */
+  limits?: ModelLimits
+  /**
+   * The optional request fields the model honours, per capability (see `OPTIONAL_PARAMETERS`); a request
+   * setting another gets 400 `unsupported_parameter`. Without it, the assumed defaults.
+   */
+  supports?: SupportedParameters
 }
 
 export type ToolCallMode = 'native' | 'bridge'
@@ -42,6 +58,7 @@ export type ToolValidationMode = 'none' | 'relaxed' | 'strict'
  */
 export class ModelRegistry {
   readonly #entries = new Map<string, Entry>()
+  readonly #limiters = new WeakMap<ModelLimits, ConcurrencyLimiter>()
 
   register(name: string, providers: Providers, options: RegisterOptions = {}): void {
     if (!name) throw new ConflictError('A model needs a non-empty name', { param: 'model', code: 'invalid_model_name' })
@@ -60,8 +77,11 @@ export class ModelRegistry {
       for (const capability of capabilities) (existing.providers as Record<Capability, unknown>)[capability] = providers[capability]
       existing.capabilities = CAPABILITIES.filter((capability) => existing.providers[capability] !== undefined)
       Object.assign(existing.metadata, options.metadata)
+      if (options.limits && !existing.limiter) existing.limiter = this.#limiterFor(options.limits)
+      if (options.supports) existing.supports = { ...existing.supports, ...options.supports }
       return
     }
+    const limiter = options.limits ? this.#limiterFor(options.limits) : undefined
     this.#entries.set(name, {
       id: name,
       capabilities,
@@ -71,7 +91,20 @@ export class ModelRegistry {
       toolCalls: options.toolCalls ?? 'native',
       ...(options.toolValidation ? { toolValidation: options.toolValidation } : {}),
       providers: { ...providers },
+      ...(limiter ? { limiter } : {}),
+      ...(options.supports ? { supports: options.supports } : {}),
     })
+  }
+
+  #limiterFor(limits: ModelLimits): ConcurrencyLimiter {
+    let limiter = this.#limiters.get(limits)
+    if (!limiter) this.#limiters.set(limits, (limiter = modelLimiter(limits)))
+    return limiter
+  }
+
+  /** The model's own limiter, if it registered limits. */
+  limiter(name: string): ConcurrencyLimiter | undefined {
+    return this.#entries.get(name)?.limiter
   }
 
   unregister(name: string): boolean {
@@ -93,7 +126,7 @@ export class ModelRegistry {
   info(name: string): ModelInfo | undefined {
     const entry = this.#entries.get(name)
     if (!entry) return undefined
-    const { providers: _providers, ...info } = entry
+    const { providers: _providers, limiter: _limiter, ...info } = entry
     return { ...info, capabilities: [...info.capabilities], metadata: { ...info.metadata } }
   }
 
@@ -104,6 +137,11 @@ export class ModelRegistry {
 
   infos(): ModelInfo[] {
     return this.list().map((name) => this.info(name)!)
+  }
+
+  /** Throws 400 `unsupported_parameter` when the request sets an optional field the model does not declare. */
+  checkParameters(capability: Capability, request: { model: string }): void {
+    checkSupportedParameters(capability, request.model, request, this.#entries.get(request.model)?.supports?.[capability])
   }
 
   /** The handler for `model` and `capability`, or the seed's "not available" error. */

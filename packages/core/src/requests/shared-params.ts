@@ -20,7 +20,9 @@ export const SamplingParams = {
   presence_penalty: Type.Optional(Type.Union([Type.Number({ minimum: -2, maximum: 2 }), Type.Null()])),
   frequency_penalty: Type.Optional(Type.Union([Type.Number({ minimum: -2, maximum: 2 }), Type.Null()])),
   logit_bias: Type.Optional(Type.Union([Type.Record(Type.String(), Type.Number()), Type.Null()])),
-  n: Type.Optional(Type.Union([Type.Integer({ minimum: 1, maximum: 1, description: 'Only 1 is supported.' }), Type.Null()])),
+  n: Type.Optional(
+    Type.Union([Type.Integer({ minimum: 1, maximum: 128, description: 'How many choices to generate for the prompt (models that declare `n`).' }), Type.Null()]),
+  ),
   stream: Type.Optional(Type.Union([Type.Boolean(), Type.Null()])),
   stream_options: Type.Optional(Type.Union([StreamOptionsSchema, Type.Null()])),
   user: Type.Optional(Type.String()),

@@ -1,15 +1,14 @@
-import { OutputChannel } from '../channel/output-channel.ts'
+import type { OutputChannel } from '../channel/output-channel.ts'
 import type { Capability } from '../capability.ts'
-import { CancelledError } from '../errors/cancelled-error.ts'
-import { TimeoutError } from '../errors/timeout-error.ts'
 import { ConcurrencyLimiter, type ConcurrencyLimits } from '../limits/concurrency-limiter.ts'
 import type { CapabilityRequests, Handler } from '../registry/handlers.ts'
 import type { ModelRegistry } from '../registry/model-registry.ts'
+import { DEFAULT_TIMEOUTS, resolveTimeouts, type RequestTimeouts } from './request-timeouts.ts'
+import { clientAbortReason, RequestWatch } from './request-watch.ts'
+import { WatchedChannel } from './watched-channel.ts'
 
-const MAX_TIMER_MS = 2 ** 31 - 1
-
-export interface DispatcherOptions extends Partial<ConcurrencyLimits> {
-  /** Milliseconds from arrival (queueing included) after which a request fails with 504; 0 or Infinity for none. */
+export interface DispatcherOptions extends Partial<ConcurrencyLimits>, Partial<RequestTimeouts> {
+  /** Sets the queue, first-output and idle timeouts at once (each phase's own limit); the specific options win. */
   timeoutMs?: number
   /** Chunks a handler may run ahead of a slow client before `push` asks it to wait. */
   highWaterMark?: number
@@ -17,93 +16,112 @@ export interface DispatcherOptions extends Partial<ConcurrencyLimits> {
 
 export interface DispatchOptions {
   /**
-   * The client's signal: when it aborts, the handler's signal fires and its work stops. A function is
-   * called only if the request is still running after its handler's first synchronous step, which
-   * spares creating a signal for requests answered at once.
+   * The client's signal: when it aborts, the handler's signal fires and its work stops (with the signal's
+   * reason when that is a typed error). A function is called only if the request waits for a slot or is
+   * still running after its handler's first synchronous step, which spares creating a signal for
+   * requests answered at once.
    */
   signal?: AbortSignal | (() => AbortSignal)
 }
 
+type Release = () => void
+
 /**
- * Runs requests: routes by model, waits for a concurrency slot, starts the handler on a fresh channel,
- * and closes that channel on timeout or when the client leaves. The slot is freed when the channel closes.
+ * Runs requests: routes by model, waits for a slot of the model's own limiter (if it has one) and then a
+ * server-wide one, starts the handler on a fresh channel, and closes that channel when the client leaves
+ * or a timeout passes (the queue wait, the first output, the gap between outputs). The slots are freed
+ * when the channel closes.
  */
 export class Dispatcher {
   readonly limiter: ConcurrencyLimiter
-  #timeoutMs: number
+  #timeouts: RequestTimeouts
   readonly #highWaterMark: number
+  #waiting = 0
 
   constructor(
     readonly registry: ModelRegistry,
     options: DispatcherOptions = {},
   ) {
     this.limiter = new ConcurrencyLimiter(options)
-    this.#timeoutMs = options.timeoutMs ?? 600_000
+    this.#timeouts = resolveTimeouts(DEFAULT_TIMEOUTS, options)
     this.#highWaterMark = options.highWaterMark ?? 64
   }
 
-  get timeoutMs(): number {
-    return this.#timeoutMs
+  /** Requests waiting for a slot, their model's or the server's (`limiter.queued` counts only the server's). */
+  get waiting(): number {
+    return this.#waiting
   }
 
+  get timeouts(): Readonly<RequestTimeouts> {
+    return this.#timeouts
+  }
+
+  /** Changes some of the timeouts for later requests (0 for none). */
+  setTimeouts(timeouts: Partial<RequestTimeouts>): void {
+    this.#timeouts = resolveTimeouts(this.#timeouts, timeouts)
+  }
+
+  /** Sets all three timeouts to `ms` (0 for none). */
   setTimeoutMs(ms: number): void {
-    if (!(ms >= 0)) throw new RangeError('timeout must be 0 (none) or a positive number of milliseconds')
-    this.#timeoutMs = ms
+    this.#timeouts = resolveTimeouts(this.#timeouts, { timeoutMs: ms })
   }
 
-  /** Routes the request, waits for a slot, and starts its handler; resolves with the handler's output channel. */
+  /**
+   * Routes the request, waits for a slot, and starts its handler; resolves with the handler's output
+   * channel. Routing errors and a refused request reject before anything runs.
+   */
   async dispatch<K extends Capability>(
     capability: K,
     request: CapabilityRequests[K],
     options: DispatchOptions = {},
   ): Promise<OutputChannel> {
-    return this.begin(capability, request, options)
-  }
-
-  /**
-   * `dispatch` without a promise when a slot is free at once: the hot path of small requests, where
-   * every promise and microtask shows. Throws (routing) or rejects (queueing) as `dispatch` does.
-   */
-  begin<K extends Capability>(
-    capability: K,
-    request: CapabilityRequests[K],
-    options: DispatchOptions = {},
-  ): OutputChannel | Promise<OutputChannel> {
     const handler = this.registry.resolve(capability, request.model)
-    if (typeof options.signal === 'object' && options.signal.aborted) throw new CancelledError('The client closed the request')
-    const channel = new OutputChannel({ highWaterMark: this.#highWaterMark })
-    const arrivedAt = performance.now()
-    const release = this.limiter.tryAcquire()
-    if (release) return this.#run(handler, request, channel, release, undefined, arrivedAt, options.signal)
-    return this.#queue(handler, request, channel, arrivedAt, options.signal)
+    this.registry.checkParameters(capability, request)
+    if (typeof options.signal === 'object' && options.signal.aborted) throw clientAbortReason(options.signal)
+    const channel = new WatchedChannel({ highWaterMark: this.#highWaterMark })
+    const modelLimiter = this.registry.limiter(request.model)
+    const modelRelease = modelLimiter?.tryAcquire()
+    if (!modelLimiter || modelRelease) {
+      const release = this.limiter.tryAcquire()
+      if (release) return this.#run(handler, request, channel, modelRelease ? both(release, modelRelease) : release, undefined, options.signal)
+    }
+    return this.#queue(handler, request, channel, modelLimiter, modelRelease, options.signal)
   }
 
   async #queue<Request>(
     handler: Handler<Request>,
     request: Request,
-    channel: OutputChannel,
-    arrivedAt: number,
+    channel: WatchedChannel,
+    modelLimiter: ConcurrencyLimiter | undefined,
+    modelRelease: Release | undefined,
     signal: DispatchOptions['signal'],
   ): Promise<OutputChannel> {
-    const disarm = this.#arm(channel, arrivedAt, signal)
-    let release: () => void
+    const watch = new RequestWatch(channel, this.#timeouts, signal)
+    watch.queued()
+    let release: Release
+    this.#waiting++
     try {
-      release = await this.limiter.acquire(channel.signal)
+      // The model's slot first: waiting for a busy model must not hold a server-wide slot.
+      if (modelLimiter && !modelRelease) modelRelease = await modelLimiter.acquire(channel.signal, this.limiter.limits.maxQueue)
+      const serverRelease = await this.limiter.acquire(channel.signal)
+      release = modelRelease ? both(serverRelease, modelRelease) : serverRelease
     } catch (error) {
-      disarm()
+      modelRelease?.()
+      watch.stop()
       channel.abort(error)
       throw error
+    } finally {
+      this.#waiting--
     }
-    return this.#run(handler, request, channel, release, disarm, arrivedAt, signal)
+    return this.#run(handler, request, channel, release, watch, signal)
   }
 
   #run<Request>(
     handler: Handler<Request>,
     request: Request,
-    channel: OutputChannel,
-    release: () => void,
-    armed: (() => void) | undefined,
-    arrivedAt: number,
+    channel: WatchedChannel,
+    release: Release,
+    queuedWatch: RequestWatch | undefined,
     signal: DispatchOptions['signal'],
   ): OutputChannel {
     try {
@@ -113,34 +131,23 @@ export class Dispatcher {
       channel.fail(error)
     }
     // Answered at once (the common case for light handlers): no timer, no signal, nothing to clean up.
-    if (channel.closed && !armed) {
+    if (channel.closed && !queuedWatch) {
       release()
       return channel
     }
-    const disarm = armed ?? this.#arm(channel, arrivedAt, signal)
+    const watch = queuedWatch ?? new RequestWatch(channel, this.#timeouts, signal)
+    watch.running()
     channel.onClose(() => {
       release()
-      disarm()
+      watch.stop()
     })
     return channel
   }
+}
 
-  /** Closes the channel at the deadline (counted from arrival) or when the client leaves; returns the undo. */
-  #arm(channel: OutputChannel, arrivedAt: number, signal: DispatchOptions['signal']): () => void {
-    const timeoutMs = this.#timeoutMs
-    const remaining = timeoutMs - (performance.now() - arrivedAt)
-    // Timers take at most 2^31-1 ms and fire at once past it: clamp, and read Infinity as none.
-    const timer =
-      timeoutMs > 0 && timeoutMs !== Infinity
-        ? setTimeout(() => channel.abort(new TimeoutError(`The request timed out after ${timeoutMs} ms`)), Math.min(Math.max(remaining, 0), MAX_TIMER_MS))
-        : undefined
-    const clientSignal = typeof signal === 'function' ? signal() : signal
-    const onClientAbort = () => channel.abort(new CancelledError('The client closed the request'))
-    if (clientSignal?.aborted) onClientAbort()
-    else clientSignal?.addEventListener('abort', onClientAbort, { once: true })
-    return () => {
-      clearTimeout(timer)
-      clientSignal?.removeEventListener('abort', onClientAbort)
-    }
+function both(first: Release, second: Release): Release {
+  return () => {
+    first()
+    second()
   }
 }

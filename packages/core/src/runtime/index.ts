@@ -1,1 +1,2 @@
-export * from "./dispatcher.ts"
+export * from './dispatcher.ts'
+export * from './request-timeouts.ts'

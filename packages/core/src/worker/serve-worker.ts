@@ -1,7 +1,7 @@
 import type { OutputChunk } from '../chunks/output-chunk-factories.ts'
 import { CancelledError } from '../errors/cancelled-error.ts'
 import { errorToWire } from '../errors/error-from-wire.ts'
-import type { HostMessage, WorkerMessage } from './worker-protocol.ts'
+import { CALL_SLOTS, type HostMessage, type WorkerMessage } from './worker-protocol.ts'
 
 /** What a Worker-side method writes to: like `OutputSink`, plus a flag that works inside blocking loops. */
 export interface WorkerSink {
@@ -18,19 +18,49 @@ export interface WorkerSink {
 
 export type WorkerMethod = (args: any, out: WorkerSink) => unknown | Promise<unknown>
 
+function post(message: WorkerMessage): void {
+  ;(globalThis as unknown as { postMessage(message: WorkerMessage): void }).postMessage(message)
+}
+
+/** Chunks pushed inside `batchOutput`, waiting to go as one message. */
+let outbox: { ids: number[]; chunks: OutputChunk[] } | undefined
+
+function send(id: number, chunk: OutputChunk): void {
+  if (!outbox) return post({ kind: 'chunk', id, chunk })
+  outbox.ids.push(id)
+  outbox.chunks.push(chunk)
+}
+
+/**
+ * Runs `work` (synchronous) and sends every chunk it pushes, for any call, as one message when it returns:
+ * a batch step that emits a token for each of many requests costs one message, not one per token.
+ * Outside it a push is posted at once, so a method in a blocking loop still streams.
+ */
+export function batchOutput<T>(work: () => T): T {
+  if (outbox) return work()
+  outbox = { ids: [], chunks: [] }
+  try {
+    return work()
+  } finally {
+    const batch = outbox
+    outbox = undefined
+    if (batch.chunks.length === 1) post({ kind: 'chunk', id: batch.ids[0]!, chunk: batch.chunks[0]! })
+    else if (batch.chunks.length > 1) post({ kind: 'chunks', ...batch })
+  }
+}
+
 class CallSink implements WorkerSink {
   readonly #controller = new AbortController()
-  #credit: number
+  readonly abortFlag: Int32Array
   #waiters: Array<() => void> = []
 
   constructor(
     readonly id: number,
-    readonly abortFlag: Int32Array,
-    credit: number,
+    readonly shared: Int32Array,
   ) {
-    this.#credit = credit
+    this.abortFlag = shared.subarray(CALL_SLOTS.abort, CALL_SLOTS.abort + 1)
     // Cancelled before it arrived: its cancel message came first and found no sink, so only the flag tells.
-    if (Atomics.load(abortFlag, 0) !== 0) this.cancel()
+    if (Atomics.load(shared, CALL_SLOTS.abort) !== 0) this.cancel()
   }
 
   get signal(): AbortSignal {
@@ -38,32 +68,41 @@ class CallSink implements WorkerSink {
   }
 
   get aborted(): boolean {
-    if (Atomics.load(this.abortFlag, 0) !== 0) this.cancel()
+    if (Atomics.load(this.shared, CALL_SLOTS.abort) !== 0) this.cancel()
     return this.#controller.signal.aborted
   }
 
   push(chunk: OutputChunk): boolean {
     if (this.aborted) return false
-    // Posted at once: a method in a blocking loop never reaches a microtask, and its tokens must still stream.
-    post({ kind: 'chunk', id: this.id, chunk })
-    this.#credit--
-    return this.#credit > 0
+    send(this.id, chunk)
+    // The host adds credit back in the shared slot as its reader takes chunks: no message per chunk.
+    return Atomics.sub(this.shared, CALL_SLOTS.credit, 1) > 1
   }
 
   ready(): Promise<void> {
-    if (this.#credit > 0 || this.aborted) return Promise.resolve()
+    if (this.#hasCredit() || this.aborted) return Promise.resolve()
+    // Say we wait, then look again: credit added in between is seen here, or the host sees the flag and wakes us.
+    Atomics.store(this.shared, CALL_SLOTS.waiting, 1)
+    if (this.#hasCredit()) {
+      Atomics.store(this.shared, CALL_SLOTS.waiting, 0)
+      return Promise.resolve()
+    }
     return new Promise((resolve) => this.#waiters.push(resolve))
   }
 
-  addCredit(credit: number): void {
-    this.#credit += credit
-    if (this.#credit > 0) this.#wake()
+  /** The host added credit after seeing the waiting flag (and cleared it). */
+  wake(): void {
+    if (this.#hasCredit()) this.#wake()
   }
 
   cancel(): void {
     if (this.#controller.signal.aborted) return
     this.#controller.abort(new CancelledError('The request was cancelled'))
     this.#wake()
+  }
+
+  #hasCredit(): boolean {
+    return Atomics.load(this.shared, CALL_SLOTS.credit) > 0
   }
 
   #wake(): void {
@@ -73,19 +112,15 @@ class CallSink implements WorkerSink {
   }
 }
 
-function post(message: WorkerMessage): void {
-  ;(globalThis as unknown as { postMessage(message: WorkerMessage): void }).postMessage(message)
-}
-
 /** Serves `methods` to the `WorkerHost` that started this Worker. Call once, at the top of the Worker module. */
 export function serveWorker(methods: Record<string, WorkerMethod>): void {
   const sinks = new Map<number, CallSink>()
   const scope = globalThis as unknown as { onmessage: ((event: MessageEvent<HostMessage>) => void) | null }
   scope.onmessage = async (event) => {
     const message = event.data
-    if (message.kind === 'credit') return sinks.get(message.id)?.addCredit(message.credit)
+    if (message.kind === 'wake') return sinks.get(message.id)?.wake()
     if (message.kind === 'cancel') return sinks.get(message.id)?.cancel()
-    const sink = new CallSink(message.id, message.abortFlag, message.credit)
+    const sink = new CallSink(message.id, message.shared)
     sinks.set(message.id, sink)
     try {
       const method = methods[message.method]

@@ -1,22 +1,20 @@
+import type { OutputChunk } from '../chunks/output-chunk-factories.ts'
 import type { OutputSink } from '../channel/output-channel.ts'
 import { CancelledError } from '../errors/cancelled-error.ts'
 import { errorFromWire } from '../errors/error-from-wire.ts'
 import { ProviderError } from '../errors/provider-error.ts'
-import type { HostMessage, WorkerMessage } from './worker-protocol.ts'
+import { CALL_SLOTS, type HostMessage, type WorkerMessage } from './worker-protocol.ts'
 
 /** Chunks a Worker may send before it must wait for the reader. */
 const CREDIT_WINDOW = 64
-/** Credit goes back in batches of this many chunks: one message per chunk would cost the engine's cores. */
-const CREDIT_BATCH = 16
 
 interface PendingCall {
   out: OutputSink | undefined
-  abortFlag: Int32Array
+  /** The slots shared with the Worker (see CALL_SLOTS). */
+  shared: Int32Array
   resolve: (value: unknown) => void
   reject: (error: unknown) => void
   onAbort: () => void
-  /** Chunks taken by the reader whose credit has not been sent back yet. */
-  owed: number
 }
 
 export interface WorkerHostOptions {
@@ -26,8 +24,9 @@ export interface WorkerHostOptions {
 
 /**
  * Runs blocking engine work on a Worker thread, so the event loop keeps serving while a model works.
- * Chunks stream back with credit-based back-pressure; cancellation is a shared flag the Worker can
- * poll between steps (or hand to native abort callbacks) even while it never yields to its event loop.
+ * Chunks stream back with credit-based back-pressure, the credit kept in shared memory so that only a
+ * Worker that waits for it costs a message; cancellation is a shared flag the Worker can poll between
+ * steps (or hand to native abort callbacks) even while it never yields to its event loop.
  */
 export class WorkerHost {
   readonly #worker: Worker
@@ -47,20 +46,24 @@ export class WorkerHost {
     }
   }
 
-  /** Calls `method` in the Worker; its chunks go to `out`. Resolves with what the method returned. */
-  call<T = unknown>(method: string, args: unknown, out?: OutputSink): Promise<T> {
+  /**
+   * Calls `method` in the Worker; its chunks go to `out`. Resolves with what the method returned.
+   * `transfer` moves those buffers of `args` to the Worker instead of copying them (they are detached here).
+   */
+  call<T = unknown>(method: string, args: unknown, out?: OutputSink, transfer?: Transferable[]): Promise<T> {
     if (this.#dead) return Promise.reject(this.#dead)
     const id = this.#nextId++
-    const abortFlag = new Int32Array(new SharedArrayBuffer(4))
+    const shared = new Int32Array(new SharedArrayBuffer(4 * Object.keys(CALL_SLOTS).length))
+    shared[CALL_SLOTS.credit] = CREDIT_WINDOW
     return new Promise<T>((resolve, reject) => {
       const onAbort = () => {
-        Atomics.store(abortFlag, 0, 1)
+        Atomics.store(shared, CALL_SLOTS.abort, 1)
         this.#post({ kind: 'cancel', id })
       }
-      this.#calls.set(id, { out, abortFlag, resolve: resolve as (value: unknown) => void, reject, onAbort, owed: 0 })
+      this.#calls.set(id, { out, shared, resolve: resolve as (value: unknown) => void, reject, onAbort })
       if (out?.signal.aborted) onAbort()
       else out?.signal.addEventListener('abort', onAbort, { once: true })
-      this.#post({ kind: 'call', id, method, args, abortFlag, credit: CREDIT_WINDOW })
+      this.#post({ kind: 'call', id, method, args, shared }, transfer)
     })
   }
 
@@ -74,19 +77,20 @@ export class WorkerHost {
     this.terminate()
   }
 
-  #post(message: HostMessage): void {
-    this.#worker.postMessage(message)
+  #post(message: HostMessage, transfer?: Transferable[]): void {
+    if (transfer?.length) this.#worker.postMessage(message, transfer)
+    else this.#worker.postMessage(message)
   }
 
   #onMessage(message: WorkerMessage): void {
+    if (message.kind === 'chunks') {
+      for (let i = 0; i < message.ids.length; i++) this.#deliver(message.ids[i]!, message.chunks[i]!)
+      return
+    }
+    if (message.kind === 'chunk') return this.#deliver(message.id, message.chunk)
     const call = this.#calls.get(message.id)
     if (!call) return
     switch (message.kind) {
-      case 'chunk': {
-        if (!call.out || call.out.push(message.chunk)) this.#owe(message.id, call)
-        else call.out.ready().then(() => this.#owe(message.id, call))
-        return
-      }
       case 'end':
         this.#settle(message.id, call)
         call.resolve(message.value)
@@ -98,10 +102,17 @@ export class WorkerHost {
     }
   }
 
-  #owe(id: number, call: PendingCall): void {
-    if (++call.owed < CREDIT_BATCH) return
-    this.#post({ kind: 'credit', id, credit: call.owed })
-    call.owed = 0
+  #deliver(id: number, chunk: OutputChunk): void {
+    const call = this.#calls.get(id)
+    if (!call) return
+    if (!call.out || call.out.push(chunk)) this.#credit(id, call)
+    else call.out.ready().then(() => this.#credit(id, call))
+  }
+
+  /** One chunk's credit back to the Worker; a message only when it waits for it. */
+  #credit(id: number, call: PendingCall): void {
+    Atomics.add(call.shared, CALL_SLOTS.credit, 1)
+    if (Atomics.compareExchange(call.shared, CALL_SLOTS.waiting, 1, 0) === 1) this.#post({ kind: 'wake', id })
   }
 
   #settle(id: number, call: PendingCall): void {

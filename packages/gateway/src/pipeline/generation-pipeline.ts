@@ -20,7 +20,7 @@ export interface PipelineOptions {
   parallelToolCalls?: boolean
   /** `none` drops every call; a named function drops calls to any other (what OpenAI guarantees). */
   toolChoice?: ToolChoice
-  /** Clean control characters and markup typos (default true). */
+  /** Drop control characters and lone surrogates; markup is never changed (default true). */
   sanitize?: boolean
   /** Appended to the answer's text (a zero-width session marker). */
   marker?: string
@@ -93,6 +93,9 @@ export class GenerationPipeline {
           break
         case 'finish':
           this.#reason = chunk.reason
+          break
+        case 'logprobs':
+          events.push({ type: 'logprobs', content: chunk.content })
           break
       }
     }

@@ -5,21 +5,22 @@ export type ConcurrencyPolicy = 'off' | 'reject' | 'cancel_previous'
 export interface GateTicket {
   /** Gives the session back; only the request holding it can. */
   release(): void
+  /**
+   * Fires when a newer request of the session takes over (`cancel_previous`), with a CancelledError as
+   * its reason: hand it to the dispatcher, so it reaches the request whether it runs or still waits for a slot.
+   */
+  readonly signal?: AbortSignal
 }
 
 /** The ticket of a request no gate holds back: there is nothing to give back. */
 export const UNGATED: GateTicket = { release() {} }
-
-interface Holder {
-  cancel: (reason: Error) => void
-}
 
 /**
  * The seed's execution gate: one request at a time per session. A second one is refused with 409
  * (`reject`) or takes over, cancelling the first (`cancel_previous`).
  */
 export class SessionGate {
-  readonly #running = new Map<string, Holder>()
+  readonly #running = new Map<string, AbortController>()
 
   get size(): number {
     return this.#running.size
@@ -29,7 +30,7 @@ export class SessionGate {
     return this.#running.has(session)
   }
 
-  acquire(session: string, policy: ConcurrencyPolicy, cancel: (reason: Error) => void): GateTicket {
+  acquire(session: string, policy: ConcurrencyPolicy): GateTicket {
     if (policy === 'off') return UNGATED
     const current = this.#running.get(session)
     if (current) {
@@ -37,11 +38,12 @@ export class SessionGate {
         throw new ConflictError('Another request of this session is still running', { code: 'session_busy' })
       }
       this.#running.delete(session)
-      current.cancel(new CancelledError('Cancelled by a newer request of the same session'))
+      current.abort(new CancelledError('Cancelled by a newer request of the same session'))
     }
-    const holder: Holder = { cancel }
+    const holder = new AbortController()
     this.#running.set(session, holder)
     return {
+      signal: holder.signal,
       release: () => {
         if (this.#running.get(session) === holder) this.#running.delete(session)
       },

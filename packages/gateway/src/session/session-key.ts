@@ -13,11 +13,12 @@ export interface Session {
 }
 
 /**
- * Which conversation a request belongs to. `hash` (default): SHA-256 of the model, the `user` field, the
- * system prompt and the first user message, which stay the same turn after turn. `zero_width`: the id
- * hidden in an earlier assistant answer (see zero-width-codec), or a new one.
+ * Which conversation a request belongs to. `hash` (default): SHA-256 of the caller (a digest of its API
+ * key, so two users with the same prompts never share a session), the model, the `user` field, the system
+ * prompt and the first user message, which stay the same turn after turn. `zero_width`: the id hidden in
+ * an earlier assistant answer (see zero-width-codec), or a new one.
  */
-export function identifySession(chat: ChatRequest, tracking: SessionTracking): Session {
+export function identifySession(chat: ChatRequest, tracking: SessionTracking, caller = ''): Session {
   if (tracking === 'zero_width') {
     let id: string | undefined
     const messages = chat.messages.map((message): ChatMessage => {
@@ -31,6 +32,6 @@ export function identifySession(chat: ChatRequest, tracking: SessionTracking): S
   const system = chat.messages.filter((m) => m.role === 'system' || m.role === 'developer').map((m) => messageText(m.content))
   const firstUser = chat.messages.find((m) => m.role === 'user')
   const hasher = new Bun.CryptoHasher('sha256')
-  hasher.update(JSON.stringify([chat.model, (chat as { user?: unknown }).user ?? null, system, firstUser ? messageText(firstUser.content) : null]))
+  hasher.update(JSON.stringify([caller, chat.model, (chat as { user?: unknown }).user ?? null, system, firstUser ? messageText(firstUser.content) : null]))
   return { id: `sess_${hasher.digest('hex').slice(0, 32)}`, fresh: false, request: chat }
 }

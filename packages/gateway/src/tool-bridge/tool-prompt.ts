@@ -1,5 +1,9 @@
 import type { FunctionTool, ToolChoice } from '@cy/core'
 
+/** The bridge's call tags. */
+export const TOOL_CALL_OPEN = '<tool_call>'
+export const TOOL_CALL_CLOSE = '</tool_call>'
+
 /**
  * The text bridge's instructions: the tools as JSON Schema inside `<tools>`, and the call format, a
  * `<tool_call>` element holding `{"name", "arguments"}` (the format Qwen, Hermes and many open models
@@ -34,7 +38,7 @@ export function toolCallText(name: string, args: string): string {
   } catch {
     // Arguments that are not JSON go over as the string they are.
   }
-  return `<tool_call>\n${JSON.stringify({ name, arguments: parsed })}\n</tool_call>`
+  return `${TOOL_CALL_OPEN}\n${JSON.stringify({ name, arguments: parsed })}\n${TOOL_CALL_CLOSE}`
 }
 
 /** A function's result, for tool turns in the history. */

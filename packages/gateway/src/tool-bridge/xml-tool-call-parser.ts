@@ -2,7 +2,9 @@
  * Finds `<tool_call>…</tool_call>` elements in streamed model text. Text outside them goes out as soon as
  * it cannot be the start of a tag; markup never leaks out as text while it may still be a call; a call is
  * reported once its closing tag arrives. Common spellings of the tag (`<tool-call>`, `<toolcall>`,
- * `<tool_calls>`, `<function_call>`, any case, spaces inside the brackets) are accepted.
+ * `<tool_calls>`, `<function_call>`, any case, spaces inside the brackets) and the typos models make in
+ * it (`< /tool_call>`, `<<tool_call>`, `<tool_call>>`) are accepted: these tags are the only markup the
+ * gateway repairs, so text outside them (code full of `<` and `>`) is never changed.
  */
 export interface ParsedToolCall {
   name: string
@@ -16,8 +18,8 @@ export type BridgeOutput =
   /** Markup that looked like a call but is not one (bad JSON, no name, never closed). */
   | { type: 'malformed'; raw: string; reason: string }
 
-const OPEN = /<\s*(?:tool[_-]?calls?|function[_-]?call)\s*>/i
-const CLOSE = /<\/\s*(?:tool[_-]?calls?|function[_-]?call)\s*>/i
+const OPEN = /<<?\s*(?:tool[_-]?calls?|function[_-]?call)\s*>/i
+const CLOSE = /<\s*\/\s*(?:tool[_-]?calls?|function[_-]?call)\s*>/i
 /** Tag names the opening tag may be written with; a held `<…` must be a prefix of one of these. */
 const NAMES = ['tool_call', 'tool-call', 'toolcall', 'tool_calls', 'tool-calls', 'toolcalls', 'function_call', 'function-call', 'functioncall']
 const LONGEST_OPEN = 24
@@ -25,7 +27,8 @@ const LONGEST_OPEN = 24
 /** Could `fragment` (starting with `<`, no `>`) still grow into an opening tag? */
 function mayOpen(fragment: string): boolean {
   if (fragment.length > LONGEST_OPEN) return false
-  const name = fragment.slice(1).trim().toLowerCase()
+  // `<<tool_call>` is a typo of the tag; `< /` may start a misspelt closing tag, never an opening one.
+  const name = fragment.replace(/^<<?/, '').trim().toLowerCase()
   if (/\s/.test(name)) return false
   return NAMES.some((candidate) => candidate.startsWith(name))
 }
@@ -60,9 +63,15 @@ export class XmlToolCallParser {
   #buffer = ''
   #inside = false
   #open = ''
+  /** A closing tag just ended: a doubled `>` (`</tool_call>>`) right after it is part of it. */
+  #afterClose = false
 
   push(text: string): BridgeOutput[] {
     this.#buffer += text
+    if (this.#afterClose && this.#buffer) {
+      this.#afterClose = false
+      if (this.#buffer.startsWith('>')) this.#buffer = this.#buffer.slice(1)
+    }
     const out: BridgeOutput[] = []
     for (;;) {
       if (this.#inside) {
@@ -73,6 +82,8 @@ export class XmlToolCallParser {
         this.#buffer = this.#buffer.slice(close.index + close[0].length)
         this.#inside = false
         out.push(this.#result(body, raw))
+        if (!this.#buffer) this.#afterClose = true
+        else if (this.#buffer.startsWith('>')) this.#buffer = this.#buffer.slice(1)
         continue
       }
       const lt = this.#buffer.indexOf('<')
@@ -111,7 +122,8 @@ export class XmlToolCallParser {
   }
 
   #result(body: string, raw: string): BridgeOutput {
-    const parsed = parseToolCallBody(body)
+    // `<tool_call>>`: the doubled `>` of the opening tag is not part of the call.
+    const parsed = parseToolCallBody(body.replace(/^>/, ''))
     return typeof parsed === 'string' ? { type: 'malformed', raw, reason: parsed } : { type: 'call', call: parsed, raw }
   }
 }

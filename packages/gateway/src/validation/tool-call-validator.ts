@@ -1,7 +1,15 @@
 import type { FunctionTool, ToolValidationMode } from '@cy/core'
 import Ajv, { type ValidateFunction } from 'ajv'
+import { RE2 } from 're2-wasm'
 
 export type ValidationResult = { valid: true } | { valid: false; message: string }
+
+/**
+ * Patterns from a request run in RE2 (linear time, no backtracking), never in the JavaScript engine: a
+ * pattern such as `^(a+)+$` cannot stall the event loop. RE2 has no lookaround or backreferences; a
+ * schema using them does not compile (a 400).
+ */
+const re2 = Object.assign((pattern: string, flags: string) => new RE2(pattern, flags.includes('u') ? flags : `${flags}u`), { code: 're2-wasm' })
 
 /**
  * Checks a model's tool calls against the request's tools, in the seed's three modes: `none` trusts
@@ -53,23 +61,27 @@ export class ToolCallValidator {
   #schema(name: string, tool: FunctionTool['function']): ValidateFunction | string {
     let compiled = this.#compiled.get(name)
     if (compiled) return compiled
-    const schema = tool.parameters ?? { type: 'object' }
-    const key = JSON.stringify(schema)
-    const shared = ToolCallValidator.#shared
-    compiled = shared.get(key)
-    if (!compiled) {
-      const ajv = (ToolCallValidator.#ajv ??= new Ajv({ strict: false, allErrors: false }))
-      try {
-        compiled = ajv.compile(schema)
-        // Ajv keeps every schema object it compiled; ours are per request, so let it forget them.
-        ajv.removeSchema(schema)
-      } catch (error) {
-        compiled = `the schema of '${name}' does not compile: ${(error as Error).message}`
-      }
-      if (shared.size >= ToolCallValidator.#sharedLimit) shared.delete(shared.keys().next().value!)
-      shared.set(key, compiled)
-    }
+    compiled = ToolCallValidator.compile(tool.parameters ?? { type: 'object' })
+    if (typeof compiled === 'string') compiled = `the schema of '${name}' does not compile: ${compiled}`
     this.#compiled.set(name, compiled)
+    return compiled
+  }
+
+  /** A JSON Schema compiled, or why it does not compile; shared across requests by its JSON text. */
+  static compile(schema: Record<string, unknown>, key = JSON.stringify(schema)): ValidateFunction | string {
+    const shared = ToolCallValidator.#shared
+    let compiled = shared.get(key)
+    if (compiled) return compiled
+    const ajv = (ToolCallValidator.#ajv ??= new Ajv({ strict: false, allErrors: false, code: { regExp: re2 } }))
+    try {
+      compiled = ajv.compile(schema)
+      // Ajv keeps every schema object it compiled; ours are per request, so let it forget them.
+      ajv.removeSchema(schema)
+    } catch (error) {
+      compiled = (error as Error).message
+    }
+    if (shared.size >= ToolCallValidator.#sharedLimit) shared.delete(shared.keys().next().value!)
+    shared.set(key, compiled)
     return compiled
   }
 }

@@ -10,8 +10,11 @@ function swaggerAssetsDir(): string {
   return dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'))
 }
 
-/** `/openapi.json` from the route schemas, and Swagger UI at `/docs`. */
-export const openapiDocs = (version: string) => {
+/**
+ * `/openapi.json` from the route schemas, and Swagger UI at `/docs`. `references` documents routes whose
+ * schemas Elysia does not hold (the JSON routes, which validate their own bodies).
+ */
+export const openapiDocs = (version: string, references: Record<string, Record<string, unknown>> = {}) => {
   const assets = swaggerAssetsDir()
   return new Elysia({ name: 'cy-docs' })
     .use(
@@ -21,6 +24,7 @@ export const openapiDocs = (version: string) => {
         provider: 'swagger-ui',
         swagger: { cdn: `${ASSETS}swagger-ui-bundle.js`, theme: `${ASSETS}swagger-ui.css`, autoDarkMode: false },
         exclude: { paths: [/^\/docs/] },
+        references: references as never,
         documentation: {
           info: {
             title: 'cy: self-hosted AI models behind the OpenAI API',

@@ -1,5 +1,6 @@
 import type { FinishReason, GenerationUsage } from '@cy/core'
-import type { GenerationResult } from '../sinks/generation-result.ts'
+import type { ChoiceResults, GenerationResult } from '../sinks/generation-result.ts'
+import { chatLogprobs } from './logprobs.ts'
 
 export interface ResponseMeta {
   id: string
@@ -20,8 +21,7 @@ export function chatUsage(usage: GenerationUsage | undefined) {
   return wire
 }
 
-/** The `chat.completion` object for a non-streaming request. */
-export function chatCompletionBody(meta: ResponseMeta, result: GenerationResult) {
+function chatChoice(result: GenerationResult, index: number) {
   const message: Record<string, unknown> = {
     role: 'assistant',
     content: result.text === '' && result.toolCalls.length > 0 ? null : result.text,
@@ -31,13 +31,19 @@ export function chatCompletionBody(meta: ResponseMeta, result: GenerationResult)
   if (result.toolCalls.length > 0) {
     message.tool_calls = result.toolCalls.map((call) => ({ id: call.id, type: 'function', function: { name: call.name, arguments: call.arguments } }))
   }
+  return { index, message, logprobs: result.logprobs ? chatLogprobs(result.logprobs) : null, finish_reason: chatFinishReason(result.finishReason) }
+}
+
+/** The `chat.completion` object for a non-streaming request: a choice each (`n`), usage once. */
+export function chatCompletionBody(meta: ResponseMeta, results: ChoiceResults) {
   const body: Record<string, unknown> = {
     id: meta.id,
     object: 'chat.completion',
     created: meta.created,
     model: meta.model,
-    choices: [{ index: 0, message, logprobs: null, finish_reason: chatFinishReason(result.finishReason) }],
+    choices: results.choices.map(chatChoice),
   }
-  if (result.usage) body.usage = chatUsage(result.usage)
+  const usage = results.choices[0]!.usage
+  if (usage) body.usage = chatUsage(usage)
   return body
 }

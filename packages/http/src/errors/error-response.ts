@@ -1,4 +1,4 @@
-import { ApiError, InternalError, toApiError } from '@cy/core'
+import { ApiError, InternalError, RetryLaterError, toApiError } from '@cy/core'
 import { jsonResponse } from '../json-response.ts'
 
 /** The OpenAI-shaped error Response for anything thrown while serving a request. */
@@ -7,6 +7,8 @@ export function errorResponse(error: unknown): Response {
   if (apiError instanceof InternalError || !ApiError.isInstance(error)) logUnexpected(error)
   const headers: Record<string, string> = {}
   if (apiError.status === 401) headers['www-authenticate'] = 'Bearer'
+  // Every "try again later" says when: the error's own hint, else a second.
+  if (apiError.status === 429 || apiError.status === 503) headers['retry-after'] = String(apiError instanceof RetryLaterError ? apiError.retryAfterSeconds : 1)
   return jsonResponse(apiError.toJSON(), apiError.status, headers)
 }
 

@@ -1,17 +1,12 @@
 import { ApiError, BadRequestError, NotFoundError, PayloadTooLargeError } from '@cy/core'
+import { describeSchema, narrowIssue, quoteValue } from './describe-schema.ts'
 
 /** The parts of a TypeBox value error we read (Elysia's validation errors carry the same). */
 export interface ValueErrorLike {
   path?: string
   message?: string
   schema?: unknown
-}
-
-/** For a union of literals, the values it allows ("one of 'user', 'assistant'"). */
-function allowedValues(issue: ValueErrorLike): string | undefined {
-  const options = (issue.schema as { anyOf?: Array<{ const?: unknown }> } | undefined)?.anyOf
-  if (!options?.length || !options.every((option) => option.const !== undefined)) return undefined
-  return `expected one of ${options.map((option) => JSON.stringify(option.const)).join(', ')}`
+  value?: unknown
 }
 
 /** JSON pointer ("/messages/0/role") to OpenAI's param notation ("messages[0].role"). */
@@ -24,15 +19,17 @@ export function pointerToParam(pointer: string): string | null {
 }
 
 function describe(issue: ValueErrorLike, param: string | null): string {
-  const what = allowedValues(issue) ?? issue.message ?? 'invalid value'
-  if (!param) return `Invalid request body: ${what.toLowerCase()}`
+  // What the schema accepts, in words ("a number between 0 and 2"), rather than TypeBox's "Expected union value".
+  const expected = describeSchema(issue.schema)
+  const what = /required property/i.test(issue.message ?? '') || !expected ? (issue.message ?? 'invalid value') : `expected ${expected}, got ${quoteValue(issue.value)}`
+  if (!param) return `Invalid request body: ${what.charAt(0).toLowerCase()}${what.slice(1)}`
   if (/required property/i.test(what)) return `Missing required parameter: '${param}'.`
   return `Invalid value for '${param}': ${what.charAt(0).toLowerCase()}${what.slice(1)}.`
 }
 
 /** A 400 naming the most specific bad parameter: the deepest path among the schema's complaints. */
 export function validationError(issues: readonly ValueErrorLike[]): BadRequestError {
-  const issue = [...issues].sort((a, b) => (b.path?.length ?? 0) - (a.path?.length ?? 0))[0] ?? {}
+  const issue = narrowIssue([...issues].sort((a, b) => (b.path?.length ?? 0) - (a.path?.length ?? 0))[0] ?? {})
   const param = pointerToParam(issue.path ?? '')
   return new BadRequestError(describe(issue, param), { param, code: 'invalid_value' })
 }

@@ -51,7 +51,7 @@ const asrRoute = (ctx: ApiContext, task: AsrRequest['task']) =>
   async ({ body, request }: { body: TranscriptionFormBody; request: Request }) => {
     const asr = await toAsrRequest(body, task)
     const channel = await ctx.dispatcher.dispatch('asr', asr, { signal: () => request.signal })
-    if (asr.stream) return streamResponse(channel, await channel.take(), new TranscriptStreamEncoder(), SSE_HEADERS)
+    if (asr.stream) return streamResponse(channel, await channel.take(), new TranscriptStreamEncoder(), SSE_HEADERS, ctx.sseKeepAliveMs)
     const transcript = await collectTranscript(channel)
     switch (asr.response_format) {
       case 'text':

@@ -29,7 +29,7 @@ export const chatCompletionsRoute: JsonRoute<ChatRequest> = {
     return then(startGeneration(ctx, chat, request, meta), ({ channel, first, pipeline }) => {
       if (chat.stream) {
         const sink = new ChatSseSink(meta, chat.stream_options?.include_usage === true)
-        return streamResponse(channel, first, new EventStreamEncoder(pipeline, sink), SSE_HEADERS)
+        return streamResponse(channel, first, new EventStreamEncoder(pipeline, sink), SSE_HEADERS, ctx.sseKeepAliveMs)
       }
       return then(collectEvents(channel, first, pipeline, new ChatJsonSink(meta)), (body) => rawJsonResponse(body))
     })

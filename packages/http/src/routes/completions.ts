@@ -11,6 +11,13 @@ import { start } from './generate.ts'
 import type { JsonRoute } from './json-route.ts'
 import { then } from '../next-batch.ts'
 
+/** Each prompt's text as `echo` repeats it (a token-array prompt has none here: the route has no tokenizer). */
+function promptTexts(prompt: CompletionRequest['prompt']): string[] {
+  if (typeof prompt === 'string') return [prompt]
+  if (prompt.length === 0 || typeof prompt[0] === 'number') return ['']
+  return (prompt as Array<string | number[]>).map((entry) => (typeof entry === 'string' ? entry : ''))
+}
+
 export const completionsRoute: JsonRoute<CompletionRequest> = {
   path: '/v1/completions',
   schema: CompletionRequestSchema,
@@ -19,11 +26,15 @@ export const completionsRoute: JsonRoute<CompletionRequest> = {
   serve(ctx, completion, request) {
     return then(start(ctx, 'completion', completion, request), ({ channel, first }) => {
       const meta = { id: newId('cmpl'), created: unixSeconds(), model: completion.model }
+      // OpenAI's order: prompt by prompt, `n` choices each.
+      const n = completion.n ?? 1
+      const prompts = promptTexts(completion.prompt)
       if (completion.stream) {
-        return streamResponse(channel, first, new CompletionStreamEncoder(meta, completion.stream_options?.include_usage === true), SSE_HEADERS)
+        const encoder = new CompletionStreamEncoder(meta, completion.stream_options?.include_usage === true, n * prompts.length)
+        return streamResponse(channel, first, encoder, SSE_HEADERS, ctx.sseKeepAliveMs)
       }
-      const echo = completion.echo && typeof completion.prompt === 'string' ? completion.prompt : ''
-      return then(collectText(channel, first), (result) => jsonResponse(completionBody(meta, result, echo)))
+      const echo = (index: number) => (completion.echo ? (prompts[Math.floor(index / n)] ?? '') : '')
+      return then(collectText(channel, first), (results) => jsonResponse(completionBody(meta, results, echo)))
     })
   },
 }

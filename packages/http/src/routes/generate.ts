@@ -1,6 +1,7 @@
 import { OutputChannel, type Capability, type CapabilityRequests, type ChatRequest, type OutputChunk } from '@cy/core'
 import { UNGATED, type GenerationPipeline, type Session } from '@cy/gateway'
 import type { ApiContext } from '../api-context.ts'
+import { callerId } from '../caller-id.ts'
 import { nextBatch, then, type MaybePromise } from '../next-batch.ts'
 
 export interface Started {
@@ -29,16 +30,19 @@ const NATIVE = { toolCalls: 'native' } as const
 
 /**
  * `start` for a chat-shaped generation, through the gateway: the session and its gate (released when the
- * output closes, or at once if the request never starts), the tool bridge, and the events pipeline.
+ * output closes, or at once if the request never starts), the tool bridge, and the events pipeline. The
+ * gate's signal goes to the dispatcher with the client's, so a takeover (`cancel_previous`) cancels this
+ * request whether it runs or still waits in a queue.
  */
 export function startGeneration(ctx: ApiContext, chat: ChatRequest, request: Request, meta: { id: string; created: number }): MaybePromise<StartedGeneration> {
-  let channel: OutputChannel | undefined
   const settings = ctx.registry.toolSettings(chat.model) ?? NATIVE
-  const prepared = ctx.gateway.prepare(chat, settings, { responseId: meta.id, created: meta.created }, (reason) => channel?.abort(reason))
+  const prepared = ctx.gateway.prepare(chat, settings, { responseId: meta.id, created: meta.created }, () => callerId(ctx, request))
   const { ticket, pipeline, session } = prepared
+  const gateSignal = ticket.signal
+  const signal = gateSignal ? () => AbortSignal.any([request.signal, gateSignal]) : () => request.signal
   let began: MaybePromise<OutputChannel>
   try {
-    began = ctx.dispatcher.begin('chat', prepared.request, { signal: () => request.signal })
+    began = ctx.dispatcher.begin('chat', prepared.request, { signal })
   } catch (error) {
     ticket.release()
     throw error
@@ -50,7 +54,6 @@ export function startGeneration(ctx: ApiContext, chat: ChatRequest, request: Req
     })
   }
   return then(began, (opened) => {
-    channel = opened
     if (ticket !== UNGATED) opened.onClose(ticket.release)
     return then(nextBatch(opened), (first) => ({ channel: opened, first, pipeline, session }))
   })

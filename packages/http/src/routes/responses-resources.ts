@@ -1,14 +1,16 @@
-import { NotFoundError } from '@cy/core'
+import { BadRequestError, NotFoundError } from '@cy/core'
 import { Elysia, t } from 'elysia'
 import type { ApiContext } from '../api-context.ts'
+import { callerId } from '../caller-id.ts'
 import { jsonResponse } from '../json-response.ts'
 import { ErrorBody } from '../wire/error-body.ts'
 import { ResponseObject } from '../wire/response-object.ts'
 
 const Params = t.Object({ id: t.String() })
 
-function stored(ctx: ApiContext, id: string) {
-  const found = ctx.responses.get(id)
+/** The caller's own stored response; another key's is as unknown as one that never was. */
+function stored(ctx: ApiContext, request: Request, id: string) {
+  const found = ctx.responses.get(id, callerId(ctx, request))
   if (!found) throw new NotFoundError(`Response with id '${id}' not found.`, { param: 'response_id', code: 'response_not_found' })
   return found
 }
@@ -16,16 +18,16 @@ function stored(ctx: ApiContext, id: string) {
 /** Stored responses: retrieve, delete, and the input items they were given. */
 export const responsesResourcesRoute = (ctx: ApiContext) =>
   new Elysia()
-    .get('/v1/responses/:id', ({ params }) => jsonResponse(stored(ctx, params.id).response), {
+    .get('/v1/responses/:id', ({ params, request }) => jsonResponse(stored(ctx, request, params.id).response), {
       params: Params,
       response: { 200: ResponseObject, 404: ErrorBody },
       detail: { tags: ['Responses'], summary: 'Retrieve a stored response' },
     })
     .delete(
       '/v1/responses/:id',
-      ({ params }) => {
-        stored(ctx, params.id)
-        ctx.responses.delete(params.id)
+      ({ params, request }) => {
+        const found = stored(ctx, request, params.id)
+        ctx.responses.delete(params.id, found.owner)
         return jsonResponse({ id: params.id, object: 'response', deleted: true })
       },
       {
@@ -36,10 +38,13 @@ export const responsesResourcesRoute = (ctx: ApiContext) =>
     )
     .get(
       '/v1/responses/:id/input_items',
-      ({ params, query }) => {
-        const items = stored(ctx, params.id).inputItems
+      ({ params, query, request }) => {
+        const items = stored(ctx, request, params.id).inputItems
         const ordered = query.order === 'asc' ? items : [...items].reverse()
         const start = query.after ? ordered.findIndex((item) => item.id === query.after) + 1 : 0
+        if (start === 0 && query.after) {
+          throw new BadRequestError(`No input item with id '${query.after}' in response '${params.id}'.`, { param: 'after', code: 'invalid_value' })
+        }
         const limit = query.limit ?? 20
         const data = ordered.slice(start, start + limit)
         return jsonResponse({ object: 'list', data, first_id: data[0]?.id ?? '', last_id: data.at(-1)?.id ?? '', has_more: start + limit < ordered.length })
@@ -51,6 +56,7 @@ export const responsesResourcesRoute = (ctx: ApiContext) =>
           order: t.Optional(t.Union([t.Literal('asc'), t.Literal('desc')])),
           after: t.Optional(t.String()),
         }),
+        response: { 400: ErrorBody, 404: ErrorBody },
         detail: { tags: ['Responses'], summary: "List a stored response's input items" },
       },
     )

@@ -1,4 +1,5 @@
-import { BadRequestError, NotFoundError, ResponsesRequestSchema, type ResponsesRequest } from '@cy/core'
+import { BadRequestError, ResponsesRequestSchema, type ResponsesRequest } from '@cy/core'
+import { callerId } from '../caller-id.ts'
 import { rawJsonResponse } from '../json-response.ts'
 import { then } from '../next-batch.ts'
 import { ResponseBuilder } from '../responses/response-builder.ts'
@@ -26,24 +27,25 @@ export const responsesRoute: JsonRoute<ResponsesRequest> = {
       'Routes by `model` like chat completions, and runs through the same gateway (tool bridge, validation, sessions). With `stream: true` the answer comes as OpenAI\'s `response.*` events. Stored (unless `store: false`) for GET, DELETE and `previous_response_id`.',
   },
   serve(ctx, body, request) {
+    const owner = callerId(ctx, request)
+    const parentId = body.previous_response_id ?? null
     let history: ItemResource[] = []
-    if (body.previous_response_id) {
-      const previous = ctx.responses.get(body.previous_response_id)
-      if (!previous) {
-        throw new NotFoundError(`Previous response with id '${body.previous_response_id}' not found.`, { param: 'previous_response_id', code: 'previous_response_not_found' })
-      }
-      history = previous.conversation
+    if (parentId) {
+      // Unknown, expired, or another key's: the same 400 (as OpenAI answers), which tells nothing about others' ids.
+      const previous = ctx.responses.conversation(parentId, owner)
+      if (!previous) throw new BadRequestError(`Previous response with id '${parentId}' not found.`, { param: 'previous_response_id', code: 'previous_response_not_found' })
+      history = previous
     }
     const input = inputItems(body.input)
     if (history.length === 0 && input.length === 0) throw new BadRequestError('`input` is required (or `previous_response_id`)', { param: 'input' })
     const builder = new ResponseBuilder(body)
     const save = () => {
       if (body.store === false) return
-      ctx.responses.save({ response: builder.body(), inputItems: input, conversation: [...history, ...input, ...builder.output] })
+      ctx.responses.save({ owner, parentId, response: builder.body(), inputItems: input })
     }
     const chat = responsesToChat(body, [...history, ...input])
     return then(startGeneration(ctx, chat, request, { id: builder.id, created: builder.createdAt }), ({ channel, first, pipeline }) => {
-      if (body.stream) return streamResponse(channel, first, new EventStreamEncoder(pipeline, new ResponsesSseSink(builder), save), SSE_HEADERS)
+      if (body.stream) return streamResponse(channel, first, new EventStreamEncoder(pipeline, new ResponsesSseSink(builder), save), SSE_HEADERS, ctx.sseKeepAliveMs)
       return then(collectEvents(channel, first, pipeline, new ResponsesJsonSink(builder)), (json) => {
         save()
         return rawJsonResponse(json)

@@ -1,10 +1,10 @@
 import type { GenerationEvent, ResponseSink } from '@cy/core'
 import { chatCompletionBody, type ResponseMeta } from '../encoders/chat-completion.ts'
-import { GenerationResult } from './generation-result.ts'
+import { ChoiceResults } from './generation-result.ts'
 
 /** Chat completions, non-streaming: the events folded into one `chat.completion` body. */
 export class ChatJsonSink implements ResponseSink {
-  readonly result = new GenerationResult()
+  readonly result = new ChoiceResults()
 
   constructor(readonly meta: ResponseMeta) {}
 

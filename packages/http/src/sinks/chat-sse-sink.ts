@@ -1,12 +1,19 @@
-import type { GenerationEvent, GenerationUsage, ResponseSink } from '@cy/core'
+import type { GenerationEvent, GenerationUsage, ResponseSink, TokenLogprob } from '@cy/core'
 import { chatFinishReason, chatUsage, type ResponseMeta } from '../encoders/chat-completion.ts'
+import { chatLogprobs } from '../encoders/logprobs.ts'
 import { SSE_DONE, sseData } from '../sse/sse-frame.ts'
 
-/** Chat completions, streaming: `chat.completion.chunk` frames, then `[DONE]`. */
+/**
+ * Chat completions, streaming: `chat.completion.chunk` frames, then `[DONE]`. Each frame is one
+ * choice's (`index`, with `n` > 1); a token's logprobs ride on the next frame of its choice.
+ */
 export class ChatSseSink implements ResponseSink {
   readonly #head: string
   readonly #tail: string
-  #roleSent = false
+  /** Per choice: whether its first frame (with the role) went out. */
+  readonly #roleSent: boolean[] = []
+  /** Per choice: logprobs of tokens whose text has not gone out yet. */
+  readonly #logprobs: Array<TokenLogprob[] | undefined> = []
   #usage: GenerationUsage | undefined
 
   constructor(
@@ -20,18 +27,24 @@ export class ChatSseSink implements ResponseSink {
   onEvent(event: GenerationEvent): string {
     switch (event.type) {
       case 'output-text-delta':
-        return this.#delta(`"content":${JSON.stringify(event.delta)}`)
+        return this.#delta(event.choice ?? 0, `"content":${JSON.stringify(event.delta)}`)
       case 'reasoning-delta':
-        return this.#delta(`"reasoning_content":${JSON.stringify(event.delta)}`)
+        return this.#delta(event.choice ?? 0, `"reasoning_content":${JSON.stringify(event.delta)}`)
       case 'tool-call-done':
         return this.#delta(
+          event.choice ?? 0,
           `"tool_calls":${JSON.stringify([{ index: event.index, id: event.id, type: 'function', function: { name: event.name, arguments: event.arguments } }])}`,
         )
+      case 'logprobs':
+        ;(this.#logprobs[event.choice ?? 0] ??= []).push(...event.content)
+        return ''
       case 'usage':
         this.#usage = event
         return ''
       case 'completed': {
-        let out = this.#finish(chatFinishReason(event.finishReason))
+        let out = ''
+        const reasons = event.choices ?? [event.finishReason]
+        reasons.forEach((reason, choice) => (out += this.#finish(choice, chatFinishReason(reason))))
         if (this.includeUsage) out += sseData(`${this.#head}"choices":[],"usage":${JSON.stringify(chatUsage(event.usage ?? this.#usage))}}`)
         return out + SSE_DONE
       }
@@ -46,15 +59,22 @@ export class ChatSseSink implements ResponseSink {
     return ''
   }
 
-  #delta(fields: string): string {
-    const role = this.#roleSent ? '' : '"role":"assistant",'
-    this.#roleSent = true
-    return sseData(`${this.#head}"choices":[{"index":0,"delta":{${role}${fields}},"logprobs":null,"finish_reason":null}]${this.#tail}`)
+  #delta(choice: number, fields: string): string {
+    const role = this.#roleSent[choice] ? '' : '"role":"assistant",'
+    this.#roleSent[choice] = true
+    return sseData(`${this.#head}"choices":[{"index":${choice},"delta":{${role}${fields}},"logprobs":${this.#takeLogprobs(choice)},"finish_reason":null}]${this.#tail}`)
   }
 
-  #finish(reason: string): string {
-    const role = this.#roleSent ? '' : '"role":"assistant","content":""'
-    this.#roleSent = true
-    return sseData(`${this.#head}"choices":[{"index":0,"delta":{${role}},"logprobs":null,"finish_reason":"${reason}"}]${this.#tail}`)
+  #finish(choice: number, reason: string): string {
+    const role = this.#roleSent[choice] ? '' : '"role":"assistant","content":""'
+    this.#roleSent[choice] = true
+    return sseData(`${this.#head}"choices":[{"index":${choice},"delta":{${role}},"logprobs":${this.#takeLogprobs(choice)},"finish_reason":"${reason}"}]${this.#tail}`)
+  }
+
+  #takeLogprobs(choice: number): string {
+    const pending = this.#logprobs[choice]
+    if (!pending) return 'null'
+    this.#logprobs[choice] = undefined
+    return JSON.stringify(chatLogprobs(pending))
   }
 }

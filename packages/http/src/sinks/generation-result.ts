@@ -1,4 +1,4 @@
-import type { FinishReason, GenerationEvent, GenerationUsage } from '@cy/core'
+import type { FinishReason, GenerationEvent, GenerationUsage, TokenLogprob } from '@cy/core'
 
 export interface ResultToolCall {
   id: string
@@ -6,13 +6,15 @@ export interface ResultToolCall {
   arguments: string
 }
 
-/** A generation's events folded into its outcome, for the JSON sinks. */
+/** A generation's events (one choice's) folded into its outcome, for the JSON sinks. */
 export class GenerationResult {
   text = ''
   reasoning = ''
   readonly toolCalls: ResultToolCall[] = []
   usage: GenerationUsage | undefined
   finishReason: FinishReason | undefined
+  /** The generated tokens' logprobs, when the request asked for them. */
+  logprobs: TokenLogprob[] | undefined
 
   add(event: GenerationEvent): void {
     switch (event.type) {
@@ -28,6 +30,9 @@ export class GenerationResult {
       case 'tool-call-done':
         this.toolCalls.push({ id: event.id, name: event.name, arguments: event.arguments })
         break
+      case 'logprobs':
+        ;(this.logprobs ??= []).push(...event.content)
+        break
       case 'usage':
         this.usage = event
         break
@@ -35,6 +40,23 @@ export class GenerationResult {
         this.finishReason = event.finishReason
         if (event.usage) this.usage = event.usage
         break
+    }
+  }
+}
+
+/** The choices of a request (`n`), each folded apart: events go to their `choice`; usage and the end to the first. */
+export class ChoiceResults {
+  readonly choices: GenerationResult[] = [new GenerationResult()]
+
+  add(event: GenerationEvent): void {
+    const choice = 'choice' in event ? (event.choice ?? 0) : 0
+    while (this.choices.length <= choice) this.choices.push(new GenerationResult())
+    this.choices[choice]!.add(event)
+    if (event.type === 'completed' && event.choices) {
+      event.choices.forEach((reason, i) => {
+        while (this.choices.length <= i) this.choices.push(new GenerationResult())
+        this.choices[i]!.finishReason = reason
+      })
     }
   }
 }

@@ -3,6 +3,22 @@ import { Usage } from './usage.ts'
 
 const FinishReason = t.Union([t.Literal('stop'), t.Literal('length'), t.Literal('tool_calls'), t.Literal('content_filter')])
 
+const TokenAlternative = { token: t.String(), logprob: t.Number(), bytes: t.Union([t.Array(t.Integer()), t.Null()]) }
+
+/** Chat's per-token logprobs (`logprobs: true`, `top_logprobs`). */
+const ChatLogprobs = t.Object({
+  content: t.Union([t.Array(t.Object({ ...TokenAlternative, top_logprobs: t.Array(t.Object(TokenAlternative)) })), t.Null()]),
+  refusal: t.Union([t.Array(t.Object({ ...TokenAlternative, top_logprobs: t.Array(t.Object(TokenAlternative)) })), t.Null()]),
+})
+
+/** Legacy completions' logprobs (`logprobs: <int>`): parallel lists per generated token. */
+const CompletionLogprobs = t.Object({
+  tokens: t.Array(t.String()),
+  token_logprobs: t.Array(t.Number()),
+  top_logprobs: t.Array(t.Record(t.String(), t.Number())),
+  text_offset: t.Array(t.Integer()),
+})
+
 const ToolCall = t.Object({
   id: t.String(),
   type: t.Literal('function'),
@@ -25,7 +41,7 @@ export const ChatCompletion = t.Object(
           tool_calls: t.Optional(t.Array(ToolCall)),
           reasoning_content: t.Optional(t.String()),
         }),
-        logprobs: t.Null(),
+        logprobs: t.Union([ChatLogprobs, t.Null()]),
         finish_reason: FinishReason,
       }),
     ),
@@ -41,7 +57,7 @@ export const CompletionBody = t.Object(
     created: t.Integer(),
     model: t.String(),
     choices: t.Array(
-      t.Object({ index: t.Integer(), text: t.String(), logprobs: t.Null(), finish_reason: t.Union([t.Literal('stop'), t.Literal('length'), t.Literal('content_filter')]) }),
+      t.Object({ index: t.Integer(), text: t.String(), logprobs: t.Union([CompletionLogprobs, t.Null()]), finish_reason: t.Union([t.Literal('stop'), t.Literal('length'), t.Literal('content_filter')]) }),
     ),
     usage: t.Optional(Usage),
   },

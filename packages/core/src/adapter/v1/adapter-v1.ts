@@ -1,4 +1,6 @@
+import type { ModelLimits } from '../../limits/model-limits.ts'
 import type { Providers } from '../../registry/handlers.ts'
+import type { SupportedParameters } from '../../requests/optional-parameters.ts'
 import type { ToolCallMode } from '../../registry/model-registry.ts'
 import type { AdapterManifest } from './adapter-manifest.ts'
 import type { ModelConfig } from './model-config.ts'
@@ -10,6 +12,13 @@ export interface LoadedModel {
   metadata?: Record<string, unknown>
   /** `bridge` when the engine has no tool calling of its own: the gateway's text bridge supplies it (default native). */
   toolCalls?: ToolCallMode
+  /**
+   * What the engine runs at once (its `parallel`) and how many may wait for it: the server queues the
+   * rest in front of the model and answers 429 past the queue, instead of piling them onto the engine.
+   */
+  limits?: ModelLimits
+  /** The optional request fields it honours, per capability (see `OPTIONAL_PARAMETERS`); others are refused with 400. */
+  supports?: SupportedParameters
   dispose(): void | Promise<void>
 }
 

@@ -1,0 +1,105 @@
+import type { GatewayOptions } from '@cy/gateway'
+import { ConfigError } from './config-error.ts'
+
+/** The server's settings, each from a flag, else its environment variable, else the config file, else a default. */
+export interface ServerSettings {
+  port: number
+  host: string
+  modelsDir: string
+  responsesDb: string
+  apiKey?: string
+  maxConcurrency?: number
+  maxQueue?: number
+  /** Each phase's limit in ms (queue, first output, silence between chunks), unless its own is set. */
+  timeoutMs?: number
+  /** How long a request may wait for a slot (ms). */
+  queueTimeoutMs?: number
+  /** How long a model may take to its first output (ms). */
+  firstTokenTimeoutMs?: number
+  /** How long a model may stay silent between two outputs (ms). */
+  idleTimeoutMs?: number
+  /** Days a stored response is kept after its conversation's last turn. */
+  responsesRetentionDays?: number
+  /** Browser origins allowed besides loopback pages: `'*'` or a list. */
+  corsOrigins?: '*' | string[]
+  /** `Host` names answered besides the loopback ones: `'*'` or a list. */
+  allowedHosts?: '*' | string[]
+  readTimeoutSeconds?: number
+  maxBodyBytes?: number
+  maxUploadBytes?: number
+  gateway: GatewayOptions
+}
+
+/** What flags and environment set (flags already won over the environment); unset keys are absent. */
+export type CliSettings = Partial<ServerSettings>
+
+export const DEFAULT_SETTINGS = {
+  port: 8080,
+  // This machine only, as llama-server and Ollama: `--host 0.0.0.0` opens it to the network.
+  host: '127.0.0.1',
+  modelsDir: './models',
+  responsesDb: './data/responses.sqlite',
+} as const
+
+const OPTIONAL_INTEGER_KEYS = [
+  'maxConcurrency',
+  'maxQueue',
+  'timeoutMs',
+  'queueTimeoutMs',
+  'firstTokenTimeoutMs',
+  'idleTimeoutMs',
+  'responsesRetentionDays',
+  'readTimeoutSeconds',
+  'maxBodyBytes',
+  'maxUploadBytes',
+] as const
+const INTEGER_KEYS = ['port', ...OPTIONAL_INTEGER_KEYS] as const
+const STRING_KEYS = ['host', 'modelsDir', 'responsesDb', 'apiKey'] as const
+const LIST_KEYS = ['corsOrigins', 'allowedHosts'] as const
+
+/** The config file's `server` section, checked: a wrong type is an error naming the key, not a silent default. */
+function checkFileSettings(raw: Record<string, unknown>, source: string): CliSettings {
+  const settings: Record<string, unknown> = {}
+  for (const key of INTEGER_KEYS) {
+    const value = raw[key]
+    if (value === undefined) continue
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) throw new ConfigError(`server.${key} in ${source} must be a non-negative integer`)
+    settings[key] = value
+  }
+  for (const key of STRING_KEYS) {
+    const value = raw[key]
+    if (value === undefined) continue
+    if (typeof value !== 'string' || value === '') throw new ConfigError(`server.${key} in ${source} must be a non-empty string`)
+    settings[key] = value
+  }
+  for (const key of LIST_KEYS) {
+    const value = raw[key]
+    if (value === undefined) continue
+    if (value !== '*' && !(Array.isArray(value) && value.every((entry) => typeof entry === 'string' && entry))) {
+      throw new ConfigError(`server.${key} in ${source} must be "*" or a list of names`)
+    }
+    settings[key] = value
+  }
+  return settings as CliSettings
+}
+
+/**
+ * One merge for every setting: flags > environment > config file > defaults (the flags and environment
+ * were merged by parseCliOptions). `??`, so a 0 from any source is a 0, not "unset".
+ */
+export function resolveSettings(cli: CliSettings, file: Record<string, unknown> = {}, source = 'the config file'): ServerSettings {
+  const fromFile = checkFileSettings(file, source)
+  const pick = <K extends keyof ServerSettings>(key: K): ServerSettings[K] | undefined => cli[key] ?? fromFile[key]
+  const settings: ServerSettings = {
+    port: pick('port') ?? DEFAULT_SETTINGS.port,
+    host: pick('host') ?? DEFAULT_SETTINGS.host,
+    modelsDir: pick('modelsDir') ?? DEFAULT_SETTINGS.modelsDir,
+    responsesDb: pick('responsesDb') ?? DEFAULT_SETTINGS.responsesDb,
+    gateway: { ...(file.gateway as GatewayOptions | undefined), ...cli.gateway },
+  }
+  for (const key of ['apiKey', 'corsOrigins', 'allowedHosts', ...OPTIONAL_INTEGER_KEYS] as const) {
+    const value = pick(key)
+    if (value !== undefined) (settings as unknown as Record<string, unknown>)[key] = value
+  }
+  return settings
+}
