@@ -75,7 +75,10 @@ function ensureBuildTools() {
   }
 }
 
-/** The test files of each tier: the engine tier is every test under test/adapter-*, the unit tier the rest. */
+/**
+ * The test files of each tier: the engine tier is every test that loads or builds a real engine (under
+ * test/adapter-* and test/native, the library resolver's), the unit tier the rest.
+ */
 function testTiers() {
   const files = []
   const walk = (dir) => {
@@ -87,7 +90,7 @@ function testTiers() {
   }
   walk('test')
   files.sort()
-  const engine = files.filter((file) => file.startsWith('./test/adapter-'))
+  const engine = files.filter((file) => file.startsWith('./test/adapter-') || file.startsWith('./test/native/'))
   return { unit: files.filter((file) => !engine.includes(file)), engine }
 }
 

@@ -68,7 +68,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 }
 
 async function freePort(): Promise<number> {
-  const server = Bun.serve({ port: 0, hostname: '127.0.0.1', development: false, fetch: () => new Response() })
+  const server = Bun.serve({ port: 0, hostname: '127.0.0.1', development: false, error: () => new Response(null, { status: 500 }), fetch: () => new Response() })
   const port = server.port!
   server.stop(true)
   return port

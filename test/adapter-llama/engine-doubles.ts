@@ -27,6 +27,36 @@ export function recordingSink(
   }
 }
 
+/**
+ * A test double for a client that stops reading after `credit` chunks (the sink refuses more, as a full
+ * channel does) and later leaves: `stalled` resolves when the engine is told to wait, `leave()` ends it.
+ */
+export function stalledReader(credit: number): WorkerSink & { stalled: Promise<void>; leave(): void } {
+  let sent = 0
+  let left = false
+  let resume: () => void = () => {}
+  let onStalled: () => void = () => {}
+  const stalled = new Promise<void>((resolve) => (onStalled = resolve))
+  return {
+    stalled,
+    signal: new AbortController().signal,
+    get aborted() {
+      return left
+    },
+    abortFlag: new Int32Array(1),
+    push: () => ++sent < credit,
+    ready: () => {
+      if (left) return Promise.resolve()
+      onStalled()
+      return new Promise<void>((resolve) => (resume = resolve))
+    },
+    leave: () => {
+      left = true
+      resume()
+    },
+  }
+}
+
 /** A promise that resolves once `sink` has recorded `count` chunks. */
 export async function chunksArrived(sink: { chunks: OutputChunk[] }, count: number): Promise<void> {
   while (sink.chunks.length < count) await new Promise((resolve) => setImmediate(resolve))

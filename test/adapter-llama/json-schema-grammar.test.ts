@@ -1,6 +1,8 @@
 import { BadRequestError } from '@cy/core'
 import { describe, expect, test } from 'bun:test'
 import { SCHEMA_LIMITS, jsonSchemaToGrammar } from '../../packages/adapter-llama/src/grammar/json-schema-grammar.ts'
+import { requestGrammar } from '../../packages/adapter-llama/src/grammar/request-grammar.ts'
+import { checkMessagesFit, MAX_BYTES_PER_TOKEN } from '../../packages/adapter-llama/src/prompt-limits.ts'
 
 const refusal = (schema: Record<string, unknown>) => {
   try {
@@ -54,5 +56,20 @@ describe('JSON Schema to GBNF', () => {
       const error = refusal(schema)
       expect([keyword, error.status, error.param, error.message]).toEqual([keyword, 400, 'response_format', expect.stringContaining(`'${keyword}'`)])
     }
+  })
+})
+
+describe('request limits before the engine', () => {
+  test('a client’s own GBNF `grammar` is held to the grammar cap: a 400 naming grammar', () => {
+    const huge = `root ::= ${JSON.stringify('x'.repeat(SCHEMA_LIMITS.grammarBytes))}`
+    expect(() => requestGrammar({ grammar: huge })).toThrow(BadRequestError)
+    expect(() => requestGrammar({ grammar: huge })).toThrow('at most')
+    expect(requestGrammar({ grammar: 'root ::= "yes"' })).toEqual({ grammar: 'root ::= "yes"' })
+  })
+
+  test('the arguments of earlier tool calls count toward the early length refusal', () => {
+    const call = { id: 'c', type: 'function', function: { name: 'f', arguments: JSON.stringify({ text: 'x'.repeat(64 * MAX_BYTES_PER_TOKEN) }) } }
+    expect(() => checkMessagesFit([{ content: 'hi' }, { content: '', tool_calls: [call] }], 64)).toThrow('context holds 64 tokens')
+    expect(() => checkMessagesFit([{ content: 'hi' }, { content: '' }], 64)).not.toThrow()
   })
 })

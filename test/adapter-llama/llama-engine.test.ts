@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { LlamaEngine } from '../../packages/adapter-llama/src/engine/llama-engine.ts'
 import { writeTinyLlama } from '../fixtures/llama/tiny-llama.ts'
-import { chunksArrived, failNextDecode, greedyArgs, recordingSink, samplerCount } from './engine-doubles.ts'
+import { chunksArrived, failNextDecode, greedyArgs, recordingSink, samplerCount, stalledReader } from './engine-doubles.ts'
 
 let dir: string
 let engine: LlamaEngine
@@ -41,6 +41,21 @@ describe('the batch scheduler', () => {
     const result = await engine.generate(greedyArgs({ prompt: 'go on and on' }), out)
     expect(result.finishReason).toBe('cancelled')
     expect(result.completionTokens).toBeLessThanOrEqual(4)
+    expect(engine.scheduler.active).toBe(0)
+  })
+
+  test('a request waiting for a slot runs once a client that stopped reading leaves', async () => {
+    // Both slots held by requests whose clients stop reading after 3 tokens (the scheduler sleeps), one
+    // request waiting; then those clients leave. The slots they free must go to the waiting request.
+    const readers = [stalledReader(3), stalledReader(3)]
+    const running = readers.map((out) => engine.generate(greedyArgs({ prompt: 'go on and on' }), out))
+    await Promise.all(readers.map((out) => out.stalled))
+    const next = engine.generate(greedyArgs({ prompt: 'next one', maxTokens: 4 }), recordingSink())
+    for (const out of readers) out.leave()
+    const settled = await Promise.race([next.then(() => 'served'), Bun.sleep(20_000).then(() => 'stuck')])
+    expect(settled).toBe('served')
+    expect((await next).completionTokens).toBe(4)
+    for (const result of await Promise.all(running)) expect(result.finishReason).toBe('cancelled')
     expect(engine.scheduler.active).toBe(0)
   })
 

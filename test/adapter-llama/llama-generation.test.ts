@@ -378,6 +378,15 @@ describe('prompts', () => {
     expect(usage[0]).toMatchObject({ promptTokens: alone.reduce((sum, r) => sum + r.usage!.prompt_tokens, 0), completionTokens: 18 })
   })
 
+  test('more prompts than the model has slots: every one gets its choice, in order', async () => {
+    // The model has 8 slots; a request's prompts beyond them wait their turn instead of flooding the engine.
+    const prompts = Array.from({ length: 11 }, (_, i) => `Prompt${i}`)
+    const result = await client.completions.create({ model: 'tiny', prompt: prompts, temperature: 0, max_tokens: 3 })
+    expect(result.choices.map((choice) => choice.index)).toEqual(prompts.map((_, i) => i))
+    const alone = await complete(prompts[10]!, { max_tokens: 3 })
+    expect(result.choices[10]!.text).toBe(alone.choices[0]!.text)
+  })
+
   test('token ids outside the vocabulary are a 400 naming prompt (completions) or input (embeddings)', async () => {
     for (const ids of [[999999], [-5], [2147483648]]) {
       expect((await badRequest(client.completions.create({ model: 'tiny', prompt: ids, max_tokens: 2 }))).param).toBe('prompt')

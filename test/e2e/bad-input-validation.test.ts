@@ -162,6 +162,17 @@ describe('bad input: validation, unknown models and routes', () => {
       'messages[0].role',
       'Invalid value for \'messages[0].role\': expected one of "system", "developer", "user", "assistant", "tool", "function", got "robot".',
     ],
+    [
+      { messages: [{ role: 'user', content: [{ type: 'video', url: 'x' }] }] },
+      'messages[0].content[0].type',
+      'Invalid value for \'messages[0].content[0].type\': expected one of "text", "image_url", "input_audio", "refusal", got "video".',
+    ],
+    [{ messages: [{ role: 'user', content: [{ type: 'text' }] }] }, 'messages[0].content[0].text', "Missing required parameter: 'messages[0].content[0].text'."],
+    [
+      { messages: [{ role: 'user', content: 5 }] },
+      'messages[0].content',
+      'Invalid value for \'messages[0].content\': expected a string or an array of objects whose \'type\' is one of "text", "image_url", "input_audio", "refusal", got 5.',
+    ],
   ])('13. schema errors say what is expected, never "union value": %j', async (fields, param, message) => {
     const body = await expectApiError(await chat({ model: 'chat-a', messages: userMessages, ...fields }), { status: 400, type: 'invalid_request_error', param, message })
     expect(body.error.message).not.toMatch(/union/i)

@@ -209,6 +209,9 @@ describe('POST /v1/chat/completions', () => {
     [{ reasoning_effort: 'low' }, 'reasoning_effort'],
     [{ modalities: ['text', 'audio'], audio: { voice: 'alloy', format: 'wav' } }, 'audio'],
     [{ prediction: { type: 'content', content: 'x' } }, 'prediction'],
+    [{ service_tier: 'flex' }, 'service_tier'],
+    [{ store: true }, 'store'],
+    [{ verbosity: 'low' }, 'verbosity'],
   ])('a field the model does not declare is a 400 unsupported_parameter naming it, not ignored: %j', async (fields, param) => {
     const response = await fetch(`${server.url}/v1/chat/completions`, {
       method: 'POST',
@@ -291,5 +294,26 @@ describe('the Elysia plugin path (server.app.handle, no port) answers as the lis
     ])
     expect(viaPlugin.status).toBe(400)
     expect(await viaPlugin.json()).toEqual(await viaServer.json())
+  })
+
+  test('one request path: body parsing, content types and the checks are the same handler either way', async () => {
+    const raw = (base: string, body: string, headers: Record<string, string>) =>
+      new Request(`${base}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'text/plain', ...headers }, body })
+    const both = async (body: string, headers: Record<string, string> = {}) => {
+      const [viaPlugin, viaServer] = await Promise.all([server.app.handle(raw('http://in-process', body, headers)), fetch(raw(server.url, body, headers))])
+      expect(viaPlugin.status).toBe(viaServer.status)
+      const [plugin, listening] = await Promise.all([viaPlugin.json(), viaServer.json()])
+      return { status: viaServer.status, plugin, listening }
+    }
+    // `curl -d` style: any content type is read as JSON, and answered alike.
+    const plain = await both(JSON.stringify({ model: 'words', messages: [{ role: 'user', content: 'hi' }] }))
+    expect(plain.status).toBe(200)
+    expect((plain.plugin as { choices: Array<{ message: { content: string } }> }).choices[0]!.message.content).toBe(WORDS.join(''))
+    const broken = await both('{"model":')
+    expect(broken.status).toBe(400)
+    expect(broken.plugin).toEqual(broken.listening)
+    const foreign = await both('{}', { origin: 'http://evil.example' })
+    expect(foreign.status).toBe(403)
+    expect(foreign.plugin).toEqual(foreign.listening)
   })
 })

@@ -35,6 +35,14 @@ describe('OpenAPI and Swagger UI', () => {
     expect(chat.responses['200']).toBeDefined()
     expect(chat.responses['429']).toBeDefined()
     expect(spec.paths['/v1/audio/transcriptions']!.post.requestBody.content['multipart/form-data']).toBeDefined()
+    // The JSON routes validate their own bodies: their schemas reach the docs from the same route table.
+    for (const [path, field] of [['/v1/completions', 'prompt'], ['/v1/embeddings', 'input'], ['/v1/audio/speech', 'voice'], ['/v1/images/generations', 'prompt'], ['/v1/responses', 'model']] as const) {
+      const operation = spec.paths[path]!.post
+      expect(Object.keys(operation.requestBody.content['application/json'].schema.properties)).toContain(field)
+      expect(operation.responses['200']).toBeDefined()
+      expect(operation.responses['400']).toBeDefined()
+      expect(operation.summary).toBeString()
+    }
   })
 
   test('/docs serves Swagger UI with its assets from this server (no CDN)', async () => {

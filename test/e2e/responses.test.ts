@@ -166,6 +166,42 @@ describe('POST /v1/responses', () => {
     expect(body.error.param).toStartWith('input')
     const empty = await fetch(`${server.url}/v1/responses`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'scripted' }) })
     expect([empty.status, ((await empty.json()) as { error: { param: string } }).error.param]).toEqual([400, 'input'])
+    const bogus = await fetch(`${server.url}/v1/responses`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'scripted', input: [{ type: 'bogus' }] }) })
+    expect(((await bogus.json()) as { error: { param: string; message: string } }).error).toMatchObject({
+      param: 'input[0].type',
+      message: 'Invalid value for \'input[0].type\': expected one of "message", "function_call", "function_call_output", got "bogus".',
+    })
+  })
+})
+
+describe('Responses fields with nothing behind them', () => {
+  const create = (fields: Record<string, unknown>) =>
+    fetch(`${server.url}/v1/responses`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'scripted', input: 'hi', ...fields }) })
+
+  test.each([
+    [{ background: true }, 'background'],
+    [{ reasoning: { effort: 'high' } }, 'reasoning'],
+    [{ include: ['message.output_text.logprobs'] }, 'include'],
+    [{ truncation: 'auto' }, 'truncation'],
+    [{ max_tool_calls: 3 }, 'max_tool_calls'],
+    [{ service_tier: 'priority' }, 'service_tier'],
+    [{ top_logprobs: 2 }, 'top_logprobs'],
+    [{ conversation: 'conv_1' }, 'conversation'],
+    [{ prompt: { id: 'pmpt_1' } }, 'prompt'],
+  ])('%j is a 400 unsupported_parameter naming it, never silently ignored', async (fields, param) => {
+    const response = await create(fields)
+    expect(response.status).toBe(400)
+    const body = (await response.json()) as { error: { param: string; code: string } }
+    assertMatchesSchema('ErrorResponse', body)
+    expect(body.error).toMatchObject({ param, code: 'unsupported_parameter' })
+  })
+
+  test('the values that ask for nothing, and hints with no effect on the answer, are accepted and not passed on', async () => {
+    seen = []
+    const response = await create({ background: false, truncation: 'disabled', service_tier: 'auto', include: [], user: 'u1', safety_identifier: 's', prompt_cache_key: 'k' })
+    expect(response.status).toBe(200)
+    const request = seen.at(-1) as unknown as Record<string, unknown>
+    for (const field of ['background', 'truncation', 'service_tier', 'include']) expect(request[field]).toBeUndefined()
   })
 })
 
@@ -253,6 +289,11 @@ describe('stored responses: ids, owners, retention, storage', () => {
     const response = await client.responses.create({ model: 'scripted', input: 'page me' })
     const error = await client.responses.inputItems.list(response.id, { after: 'msg_nope' }).catch((e) => e)
     expect([error.status, error.error?.param]).toEqual([400, 'after'])
+    for (const limit of ['0', '101', 'ten']) {
+      const page = await fetch(`${server.url}/v1/responses/${response.id}/input_items?limit=${limit}`)
+      expect([page.status, ((await page.json()) as { error: { param: string } }).error.param]).toEqual([400, 'limit'])
+    }
+    expect((await fetch(`${server.url}/v1/responses/${response.id}/input_items?limit=1`)).status).toBe(200)
   })
 
   test('each row holds its own turn and a link to its parent: three turns do not copy the first', async () => {

@@ -29,6 +29,8 @@ function registerModels(s: Server) {
   )
   s.registerChat('strict-caller', (request, out) => {
     out.push(OutputChunk.toolCall({ callIndex: 0, id: 'c1', name: 'get_weather', arguments: '{"city":42}' }))
+    // What a native engine says after writing a call: the gateway decides whether any call went out.
+    out.push(OutputChunk.finish('tool_calls'))
     out.end()
   }, { toolValidation: 'strict' })
   // Code, one character a delta; `coder-bridged` has no tool calling of its own, so the bridge parses its text.
@@ -80,6 +82,8 @@ describe('tool call validation through the API', () => {
   test('a model’s own mode wins over the server’s, for native calls too', async () => {
     const answer = await recordingClient(server.url).client.chat.completions.create({ model: 'strict-caller', messages: [{ role: 'user', content: 'x' }], tools: [WEATHER_TOOL.chat] })
     expect(answer.choices[0]!.message.tool_calls).toBeUndefined()
+    // No call went out, so the answer did not end for one.
+    expect(answer.choices[0]!.finish_reason).toBe('stop')
   })
 
   test('with the text fallback an invalid call reaches the client as text; parallel_tool_calls false keeps one call', async () => {

@@ -14,6 +14,12 @@ describe('the output sanitizer', () => {
     expect(sanitizeText('a\u0000b\u0007c\u001b[31md\u007f\u0085e\tf\r\ng 🦊 \uD800h')).toBe('abc[31mde\tf\r\ng 🦊 h')
   })
 
+  test('keeps the white space source files hold: form feeds (page breaks) and vertical tabs', () => {
+    const source = '/* page one */\n\f\n/* page two */\vend'
+    expect(sanitizeText(source)).toBe(source)
+    expect(streamed(source, 1)).toBe(source)
+  })
+
   test('never rewrites markup: code in C++, Rust, Java and shell comes out byte-identical in one-character deltas', () => {
     for (const [language, code] of Object.entries(CODE_SAMPLES)) {
       expect([language, sanitizeText(code)]).toEqual([language, code])

@@ -73,6 +73,9 @@ describe('one merge: flags > environment > config file > defaults', () => {
     await expect(merged([], {}, { port: 'eighty' })).rejects.toThrow('server.port')
     await expect(merged([], {}, { maxQueue: -1 })).rejects.toThrow('server.maxQueue')
     await expect(merged([], {}, { corsOrigins: 'https://a.example' })).rejects.toThrow('server.corsOrigins')
+    await expect(merged([], {}, { gateway: { toolValidation: 'loose' } })).rejects.toThrow('server.gateway.toolValidation')
+    await expect(merged([], {}, { gateway: { sanitize: 'no' } })).rejects.toThrow('server.gateway.sanitize')
+    await expect(merged([], {}, { gateway: { toolValidaton: 'strict' } })).rejects.toThrow('not a gateway setting')
   })
 
   test('the library server gets them all, a 0 included', async () => {

@@ -31,7 +31,6 @@ async function main(): Promise<number> {
     }
     throw error
   }
-  if (!options.quiet) console.log(app.banner)
   const deadline = options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS
   let stopping = false
   const shutdown = (signal: string) => {
@@ -57,6 +56,8 @@ async function main(): Promise<number> {
   }
   process.on('SIGINT', () => shutdown('SIGINT'))
   process.on('SIGTERM', () => shutdown('SIGTERM'))
+  // The banner last: whoever waits for it may signal at once.
+  if (!options.quiet) console.log(app.banner)
   return -1
 }
 

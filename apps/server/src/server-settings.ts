@@ -1,32 +1,32 @@
 import type { GatewayOptions } from '@cy/gateway'
+import type { ServerOptions } from '@cy/http'
 import { ConfigError } from './config-error.ts'
 
+/** The library server's options the app passes on as they are (documented on `ServerOptions`). */
+type PassedOn = Pick<
+  ServerOptions,
+  | 'maxConcurrency'
+  | 'maxQueue'
+  | 'timeoutMs'
+  | 'queueTimeoutMs'
+  | 'firstTokenTimeoutMs'
+  | 'idleTimeoutMs'
+  | 'responsesRetentionDays'
+  | 'allowedHosts'
+  | 'readTimeoutSeconds'
+  | 'maxBodyBytes'
+  | 'maxUploadBytes'
+>
+
 /** The server's settings, each from a flag, else its environment variable, else the config file, else a default. */
-export interface ServerSettings {
+export interface ServerSettings extends PassedOn {
   port: number
   host: string
   modelsDir: string
   responsesDb: string
   apiKey?: string
-  maxConcurrency?: number
-  maxQueue?: number
-  /** Each phase's limit in ms (queue, first output, silence between chunks), unless its own is set. */
-  timeoutMs?: number
-  /** How long a request may wait for a slot (ms). */
-  queueTimeoutMs?: number
-  /** How long a model may take to its first output (ms). */
-  firstTokenTimeoutMs?: number
-  /** How long a model may stay silent between two outputs (ms). */
-  idleTimeoutMs?: number
-  /** Days a stored response is kept after its conversation's last turn. */
-  responsesRetentionDays?: number
   /** Browser origins allowed besides loopback pages: `'*'` or a list. */
   corsOrigins?: '*' | string[]
-  /** `Host` names answered besides the loopback ones: `'*'` or a list. */
-  allowedHosts?: '*' | string[]
-  readTimeoutSeconds?: number
-  maxBodyBytes?: number
-  maxUploadBytes?: number
   gateway: GatewayOptions
 }
 
@@ -57,9 +57,30 @@ const INTEGER_KEYS = ['port', ...OPTIONAL_INTEGER_KEYS] as const
 const STRING_KEYS = ['host', 'modelsDir', 'responsesDb', 'apiKey'] as const
 const LIST_KEYS = ['corsOrigins', 'allowedHosts'] as const
 
+/** The values each gateway setting takes. */
+const GATEWAY_VALUES: Record<keyof GatewayOptions, readonly unknown[]> = {
+  toolValidation: ['none', 'relaxed', 'strict'],
+  invalidToolCalls: ['discard', 'text'],
+  sessionTracking: ['hash', 'zero_width'],
+  sessionConcurrency: ['off', 'reject', 'cancel_previous'],
+  sanitize: [true, false],
+}
+
+/** The config file's `server.gateway`, checked key by key. */
+function checkGateway(raw: unknown, source: string): GatewayOptions {
+  if (raw === undefined) return {}
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError(`server.gateway in ${source} must be a mapping`)
+  for (const [key, value] of Object.entries(raw)) {
+    const allowed = GATEWAY_VALUES[key as keyof GatewayOptions]
+    if (!allowed) throw new ConfigError(`server.gateway.${key} in ${source} is not a gateway setting (${Object.keys(GATEWAY_VALUES).join(', ')})`)
+    if (!allowed.includes(value)) throw new ConfigError(`server.gateway.${key} in ${source} must be one of ${allowed.join(', ')}`)
+  }
+  return raw as GatewayOptions
+}
+
 /** The config file's `server` section, checked: a wrong type is an error naming the key, not a silent default. */
 function checkFileSettings(raw: Record<string, unknown>, source: string): CliSettings {
-  const settings: Record<string, unknown> = {}
+  const settings: Record<string, unknown> = { gateway: checkGateway(raw.gateway, source) }
   for (const key of INTEGER_KEYS) {
     const value = raw[key]
     if (value === undefined) continue
@@ -95,7 +116,7 @@ export function resolveSettings(cli: CliSettings, file: Record<string, unknown> 
     host: pick('host') ?? DEFAULT_SETTINGS.host,
     modelsDir: pick('modelsDir') ?? DEFAULT_SETTINGS.modelsDir,
     responsesDb: pick('responsesDb') ?? DEFAULT_SETTINGS.responsesDb,
-    gateway: { ...(file.gateway as GatewayOptions | undefined), ...cli.gateway },
+    gateway: { ...fromFile.gateway, ...cli.gateway },
   }
   for (const key of ['apiKey', 'corsOrigins', 'allowedHosts', ...OPTIONAL_INTEGER_KEYS] as const) {
     const value = pick(key)

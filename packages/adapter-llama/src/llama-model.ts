@@ -130,15 +130,21 @@ export class LlamaModel {
     const stop = new AbortController()
     const onAbort = () => stop.abort(out.signal.reason)
     out.signal.addEventListener('abort', onAbort, { once: true })
+    // At most `parallel` sequences of this request in the engine at once: the rest wait here, holding
+    // nothing native, so one request of many prompts cannot flood the engine's queue past its limit.
+    const atOnce = Math.max(1, Math.floor(this.parallel / n))
+    let next = 0
+    const worker = async () => {
+      while (next < prompts.length && !stop.signal.aborted) {
+        const i = next++
+        await this.#generate(prompts[i]!, 'prompt', request, new PromptSink(out, i * n, usage, stop.signal), grammar).catch((error: unknown) => {
+          stop.abort(error)
+          throw error
+        })
+      }
+    }
     try {
-      await Promise.all(
-        prompts.map((prompt, i) =>
-          this.#generate(prompt, 'prompt', request, new PromptSink(out, i * n, usage, stop.signal), grammar).catch((error: unknown) => {
-            stop.abort(error)
-            throw error
-          }),
-        ),
-      )
+      await Promise.all(Array.from({ length: Math.min(atOnce, prompts.length) }, worker))
     } finally {
       out.signal.removeEventListener('abort', onAbort)
     }

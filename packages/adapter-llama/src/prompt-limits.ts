@@ -25,12 +25,16 @@ export function checkTextFits(text: string, contextSize: number, param: string):
  * Refuses, before the template renders them, messages that cannot fit: more of them than tokens of
  * context, or more text than it holds by `checkTextFits`'s measure. Rendering a huge conversation takes long.
  */
-export function checkMessagesFit(messages: Array<{ content: string }>, contextSize: number): void {
+export function checkMessagesFit(messages: Array<{ content: string; tool_calls?: unknown }>, contextSize: number): void {
   if (messages.length > contextSize) {
     throw contextLengthExceeded(`There are ${messages.length} messages; this model's context holds ${contextSize} tokens`, 'messages')
   }
   const limit = contextSize * MAX_BYTES_PER_TOKEN
   let length = 0
-  for (const message of messages) length += message.content.length
+  for (const message of messages) {
+    length += message.content.length
+    // Earlier calls render into the prompt too (a template writes their arguments out).
+    if (message.tool_calls) length += JSON.stringify(message.tool_calls).length
+  }
   if (length > limit) throw contextLengthExceeded(`The messages have over ${limit} bytes of text; this model's context holds ${contextSize} tokens`, 'messages')
 }

@@ -1,5 +1,5 @@
-import type { Providers, RegisterOptions } from '@cy/core'
-import { isLoopbackName, ModelRegistrar, Server, type ServerOptions } from '@cy/http'
+import type { Providers } from '@cy/core'
+import { isLoopbackName, ModelRegistrar, Server, type ModelOptions, type ServerOptions } from '@cy/http'
 import { MasterNode, type WorkerStatus } from './master-node.ts'
 import { CLUSTER_MAGIC, DEFAULT_MAX_BODY_BYTES, INTERNAL_PORT_OFFSET, PATHS } from './protocol.ts'
 import { WorkerNode } from './worker-node.ts'
@@ -118,7 +118,7 @@ export class ClusterServer extends ModelRegistrar {
   }
 
   /** Registers locally; a running worker also registers the model at its master (a taken name fails there). */
-  override registerModel(name: string, providers: Providers, options?: RegisterOptions): this {
+  override registerModel(name: string, providers: Providers, options?: ModelOptions): this {
     this.#server.registerModel(name, providers, options)
     if (this.#worker?.connected) {
       void this.#worker.register(name).catch((error: Error) => {

@@ -1,4 +1,5 @@
-import type { Capability, RegisterOptions } from '@cy/core'
+import type { Capability } from '@cy/core'
+import type { ModelOptions } from '@cy/http'
 
 export interface RemoteWorker {
   id: string
@@ -21,7 +22,7 @@ export class ReplicaSet {
     readonly model: string,
     readonly capabilities: Capability[],
     /** How the model takes tools, as its worker registered it. */
-    readonly tools: Pick<RegisterOptions, 'toolCalls' | 'toolValidation' | 'supports'> = {},
+    readonly tools: Pick<ModelOptions, 'toolCalls' | 'toolValidation' | 'supports'> = {},
   ) {}
 
   add(worker: RemoteWorker): void {

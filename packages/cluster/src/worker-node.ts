@@ -83,12 +83,13 @@ export class WorkerNode {
   async register(model: string): Promise<void> {
     const info = this.registry.info(model)
     if (!info) return
+    const tools = this.server.modelToolSettings(model)
     const response = await this.#post(PATHS.register, {
       workerId: this.options.workerId,
       model,
       capabilities: info.capabilities,
-      toolCalls: info.toolCalls,
-      ...(info.toolValidation ? { toolValidation: info.toolValidation } : {}),
+      toolCalls: tools.toolCalls ?? 'native',
+      ...(tools.toolValidation ? { toolValidation: tools.toolValidation } : {}),
       ...(info.supports ? { supports: info.supports } : {}),
     })
     if (!response.ok) {

@@ -20,9 +20,11 @@ export interface GatewayOptions {
   sanitize?: boolean
 }
 
-/** What the gateway needs to know about the model. */
+/** How a model takes tools: the gateway's per-model settings (the registry knows nothing of tools). */
 export interface ModelToolSettings {
-  toolCalls: ToolCallMode
+  /** `bridge` for models without tool calling of their own (default `native`). */
+  toolCalls?: ToolCallMode
+  /** How its tool calls are checked (default: the gateway's `toolValidation`). */
   toolValidation?: ToolValidationMode
 }
 
@@ -35,6 +37,13 @@ export interface PreparedGeneration {
   ticket: GateTicket
 }
 
+/** `n` > 1: each choice goes through its own pipeline. */
+function pipelineFor(options: PipelineOptions, choices: number): GenerationPipeline {
+  return choices > 1 ? new ChoicesPipeline(options, choices) : new GenerationPipeline(options)
+}
+
+const NATIVE: ModelToolSettings = { toolCalls: 'native' }
+
 const VALIDATION_MODES: readonly ToolValidationMode[] = ['none', 'relaxed', 'strict']
 
 /**
@@ -45,6 +54,7 @@ const VALIDATION_MODES: readonly ToolValidationMode[] = ['none', 'relaxed', 'str
 export class Gateway {
   readonly gate = new SessionGate()
   options: GatewayOptions
+  readonly #models = new Map<string, ModelToolSettings>()
 
   constructor(options: GatewayOptions = {}) {
     this.options = { ...options }
@@ -55,14 +65,27 @@ export class Gateway {
     return this
   }
 
+  /** Sets how a model takes tools, or forgets it (`undefined`: native tool calling, the gateway's validation). */
+  setModel(name: string, settings: ModelToolSettings | undefined): this {
+    if (settings && (settings.toolCalls !== undefined || settings.toolValidation !== undefined)) this.#models.set(name, { ...settings })
+    else this.#models.delete(name)
+    return this
+  }
+
+  /** How a model takes tools (`native` unless set). */
+  model(name: string): ModelToolSettings {
+    return this.#models.get(name) ?? NATIVE
+  }
+
   /**
    * `caller` tells apart users with the same conversation (a digest of the API key; '' without keys),
    * asked only when the session is needed. The
    * ticket's signal fires if a newer request of the session takes over (`cancel_previous`).
    * Throws 409 when the session is busy and the policy is `reject`.
    */
-  prepare(chat: ChatRequest, model: ModelToolSettings, meta: { responseId: string; created: number }, caller: () => string = () => ''): PreparedGeneration {
+  prepare(chat: ChatRequest, meta: { responseId: string; created: number }, caller: () => string = () => ''): PreparedGeneration {
     const options = this.options
+    const model = this.model(chat.model)
     const requested = (chat as { tool_validation?: unknown }).tool_validation
     if (requested !== undefined && !VALIDATION_MODES.includes(requested as ToolValidationMode)) {
       throw new BadRequestError(`tool_validation must be one of ${VALIDATION_MODES.join(', ')}`, { param: 'tool_validation' })
@@ -89,8 +112,14 @@ export class Gateway {
       sanitize: options.sanitize !== false,
       ...(options.sessionTracking === 'zero_width' ? { marker: encodeMarker(session.id) } : {}),
     }
-    // `n` > 1: each choice goes through its own pipeline.
-    const pipeline = (chat.n ?? 1) > 1 ? new ChoicesPipeline(pipelineOptions, chat.n!) : new GenerationPipeline(pipelineOptions)
-    return { request, pipeline, session, ticket }
+    return { request, pipeline: pipelineFor(pipelineOptions, chat.n ?? 1), session, ticket }
+  }
+
+  /**
+   * Legacy completions' pipeline, one per choice (`choices`: `n` × prompts): the text as the model wrote
+   * it (no sanitizer, which would shift the logprobs' offsets), no tools, no session.
+   */
+  completionPipeline(meta: { responseId: string; model: string; created: number }, choices: number): GenerationPipeline {
+    return pipelineFor({ ...meta, sanitize: false, toolChoice: 'none' }, choices)
   }
 }

@@ -5,6 +5,7 @@ import type { OriginPolicy } from './guards/cors.ts'
 import type { AllowedHosts } from './guards/host-check.ts'
 import type { ImageStore } from './images/image-store.ts'
 import type { ResponseStore } from './responses/response-store.ts'
+import type { StreamTiming } from './sse/stream-response.ts'
 
 /** What the routes share: the models, the runtime, the keys, and the image links. */
 export interface ApiContext {
@@ -25,8 +26,8 @@ export interface ApiContext {
    * a transcription) is not an idle connection. A no-op outside `Server.start`.
    */
   holdOpen(request: Request): void
-  /** How long an SSE stream may stay silent before a `: keep-alive` comment is sent, in ms. */
-  sseKeepAliveMs: number
+  /** How long an event stream waits for its first output before committing to a 200, and its keep-alive period. */
+  stream: StreamTiming
   startedAt: number
   /** Sessions, the execution gate, the tool bridge, validation and the sanitizer for generation routes. */
   gateway: Gateway

@@ -4,6 +4,7 @@ import { openapiDocs } from './docs/openapi-docs.ts'
 import { errorResponse } from './errors/error-response.ts'
 import { fromElysiaError } from './errors/from-elysia-error.ts'
 import { applyCors, preflightResponse } from './guards/cors.ts'
+import { checkHost } from './guards/host-check.ts'
 import { checkRequest, routedPath } from './guards/request-checks.ts'
 import { audioTranscriptionsRoute } from './routes/audio-transcriptions.ts'
 import { healthRoute } from './routes/health.ts'
@@ -27,16 +28,19 @@ export interface OpenAIPluginOptions {
 export const openaiPlugin = (ctx: ApiContext, options: OpenAIPluginOptions = {}) => {
   // A request whose body the checks wrapped (to count it) → the one Bun handed over, which holdOpen needs.
   const originals = new WeakMap<Request, Request>()
-  // The JSON routes run their checks in their own handler (the one Bun's routes call too).
+  // The JSON routes run every check in their own handler (the one Bun's routes call too), so they get the
+  // request untouched.
   const selfChecked = new Set(JSON_ROUTES.map((route) => route.path))
   const app = new Elysia({ name: 'cy-openai', seed: ctx })
     .onRequest((context) => {
       const original = context.request
       const preflight = preflightResponse(original, ctx.origins)
       if (preflight) return preflight
-      if (original.method === 'POST' && selfChecked.has(routedPath(original.url))) return
-      // The router reads its path from the URL the same way once checkRequest has refused a Host with `/?#`.
-      const checked = checkRequest(ctx, original, routedPath(original.url))
+      // The router reads its path from the URL as routedPath does once the Host (no `/?#` in it) is checked.
+      checkHost(original.headers.get('host'), ctx.hosts)
+      const path = routedPath(original.url)
+      if (original.method === 'POST' && selfChecked.has(path)) return
+      const checked = checkRequest(ctx, original, path)
       if (!original.body) ctx.holdOpen(original)
       else if (checked !== original) originals.set(checked, original)
       context.request = checked

@@ -2,10 +2,9 @@ import {
   Dispatcher,
   ModelRegistry,
   type Providers,
-  type RegisterOptions,
   type RequestTimeouts,
 } from '@cy/core'
-import { Gateway, type GatewayOptions } from '@cy/gateway'
+import { Gateway, type GatewayOptions, type ModelToolSettings } from '@cy/gateway'
 import { Elysia } from 'elysia'
 import type { ApiContext } from './api-context.ts'
 import { errorResponse } from './errors/error-response.ts'
@@ -14,7 +13,7 @@ import type { CorsOrigins } from './guards/cors.ts'
 import { isLoopbackName, LOOPBACK_HOSTS, type AllowedHosts } from './guards/host-check.ts'
 import { ImageStore } from './images/image-store.ts'
 import { ResponseStore } from './responses/response-store.ts'
-import { ModelRegistrar } from './model-registrar.ts'
+import { ModelRegistrar, type ModelOptions } from './model-registrar.ts'
 import { openaiPlugin } from './openai-plugin.ts'
 import { jsonRouteHandler } from './routes/json-route.ts'
 import { JSON_ROUTES } from './routes/json-routes.ts'
@@ -71,6 +70,13 @@ export interface ServerOptions {
   readTimeoutSeconds?: number
   /** An SSE stream silent this long gets a `: keep-alive` comment (for proxies), in ms (default 10000). */
   sseKeepAliveMs?: number
+  /**
+   * How long an event stream waits for the handler's first output before it sends its 200 headers, in ms
+   * (default 1000): an error before then (a full queue, a handler that fails at once) gets its own status;
+   * past it the stream opens with a `: keep-alive` comment (a long prompt is being read) and keeps sending
+   * them, and a later error is an SSE error event.
+   */
+  streamGraceMs?: number
   /** Serve `/openapi.json` and `/docs` (default true). */
   docs?: boolean
   /** Base URL used in links this server hands out (image URLs). */
@@ -90,6 +96,7 @@ const DEFAULT_MAX_UPLOAD = 100 * 1024 * 1024
 const DEFAULT_HOST = '127.0.0.1'
 const DEFAULT_READ_TIMEOUT_S = 30
 const DEFAULT_SSE_KEEP_ALIVE_MS = 10_000
+const DEFAULT_STREAM_GRACE_MS = 1000
 /** The multipart upload routes, whose bodies are audio files rather than JSON. */
 const UPLOAD_PATHS = new Set(['/v1/audio/transcriptions', '/v1/audio/translations'])
 const holdNothing = () => {}
@@ -146,7 +153,7 @@ export class Server extends ModelRegistrar {
       origins: { origins: corsOriginsFrom(opts), sameOrigin: false },
       hosts: allowedHostsFor(hostname, opts.allowedHosts),
       holdOpen: holdNothing,
-      sseKeepAliveMs: opts.sseKeepAliveMs ?? DEFAULT_SSE_KEEP_ALIVE_MS,
+      stream: { graceMs: opts.streamGraceMs ?? DEFAULT_STREAM_GRACE_MS, keepAliveMs: opts.sseKeepAliveMs ?? DEFAULT_SSE_KEEP_ALIVE_MS },
       startedAt: Date.now(),
       healthDetails: new Map(),
       gateway: new Gateway(opts.gateway),
@@ -160,14 +167,26 @@ export class Server extends ModelRegistrar {
     this.app = new Elysia({ normalize: false, handler: { standardHostname: false } }).use(openaiPlugin(ctx, { docs: opts.docs !== false }))
   }
 
-  /** Registers several capabilities under one name (what adapters do). */
-  override registerModel(name: string, providers: Providers, options?: RegisterOptions): this {
-    this.registry.register(name, providers, options)
+  /**
+   * Registers several capabilities under one name (what adapters do). A name registered again for more
+   * capabilities keeps its first tool settings, as it keeps its owner.
+   */
+  override registerModel(name: string, providers: Providers, options: ModelOptions = {}): this {
+    const { toolCalls, toolValidation, ...registration } = options
+    const known = this.registry.has(name)
+    this.registry.register(name, providers, registration)
+    if (!known) this.#ctx.gateway.setModel(name, { toolCalls, toolValidation })
     return this
   }
 
   unregisterModel(name: string): boolean {
+    this.#ctx.gateway.setModel(name, undefined)
     return this.registry.unregister(name)
+  }
+
+  /** How a registered model takes tools (the gateway's settings for it). */
+  modelToolSettings(name: string): ModelToolSettings {
+    return this.#ctx.gateway.model(name)
   }
 
   listModels(): string[] {

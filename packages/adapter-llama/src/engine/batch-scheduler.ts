@@ -83,7 +83,7 @@ export class BatchScheduler {
     if (sequence.prompt.length >= this.contextSize) {
       sequence.fail(
         new BadRequestError(`The prompt is ${sequence.prompt.length} tokens; this model's context holds ${this.contextSize}`, {
-          param: 'messages',
+          param: sequence.args.promptParam ?? 'prompt',
           code: 'context_length_exceeded',
         }),
       )
@@ -109,14 +109,16 @@ export class BatchScheduler {
       while (!this.#closed && (this.#waiting.length > 0 || this.#active.length > 0)) {
         // The tokens this step gives every sequence go to the main thread as one message.
         const stepped = batchOutput(() => {
-          this.#admit()
+          // Cancelled sequences first: the slots they free go to waiting requests in this same step.
           this.#dropCancelled()
+          this.#admit()
           const sampled = this.#fillBatch()
           if (this.#batchSize > 0) this.#step(sampled)
           return this.#batchSize > 0
         })
-        // Nothing to compute while every active sequence waits for its client: sleep until something changes.
-        await (stepped ? yieldToEventLoop() : this.#idle())
+        // Nothing to compute while every active sequence waits for its client: sleep until something changes
+        // (a submit, a close, a client that catches up or leaves), unless a waiting request can be admitted now.
+        await (stepped || this.#admissible() ? yieldToEventLoop() : this.#idle())
       }
     } catch (error) {
       // A failure outside a decode: every request ends with it, and the slots come back empty and free.
@@ -143,9 +145,14 @@ export class BatchScheduler {
     })
   }
 
+  /** Whether the first waiting request has a slot for each of its choices. */
+  #admissible(): boolean {
+    return this.#waiting.length > 0 && this.#freeSlots.length >= this.#waiting[0]!.all.length
+  }
+
   #admit(): void {
     // In arrival order: a request with several choices waits until it has a slot for each.
-    while (this.#waiting.length > 0 && this.#freeSlots.length >= this.#waiting[0]!.all.length) {
+    while (this.#admissible()) {
       const sequence = this.#waiting.shift()!
       if (sequence.out.aborted) {
         for (const choice of sequence.all) choice.finish('cancelled')

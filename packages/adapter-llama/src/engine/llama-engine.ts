@@ -25,7 +25,7 @@ export interface EngineOptions {
   pooling: Pooling
 }
 
-/** One loaded model inside the engine Worker: its context, its batch scheduler, and an embeddings context on demand. */
+/** One loaded model inside the engine Worker: its context, its batch scheduler, and (when it embeds) an embeddings context. */
 export class LlamaEngine {
   readonly native: LlamaNative
   readonly model: Pointer
@@ -63,6 +63,17 @@ export class LlamaEngine {
     this.vocabSize = this.native.calls.llama_vocab_n_tokens(this.vocab)
     this.#tokenizer = new PromptTokenizer(this.native, model, this.vocab)
     this.scheduler = new BatchScheduler(this.native, context, this.vocab, options.parallel, this.native.calls.llama_n_batch(context), this.contextSize)
+    // The embeddings context is made at load: its memory is taken up front and a failure shows now, not
+    // on some later request.
+    if (options.embeddings) {
+      try {
+        this.#embeddings()
+      } catch (error) {
+        this.native.freeContext(context)
+        this.native.calls.llama_model_free(model)
+        throw error
+      }
+    }
   }
 
   info(): EngineInfo {

@@ -1,5 +1,5 @@
 import { BadRequestError, TOOL_CALL_CONSTRAINT_FIELD, type ChatRequest, type ToolCallConstraint } from '@cy/core'
-import { JSON_OBJECT_GRAMMAR, jsonSchemaToGrammar } from './json-schema-grammar.ts'
+import { JSON_OBJECT_GRAMMAR, jsonSchemaToGrammar, SCHEMA_LIMITS } from './json-schema-grammar.ts'
 import { toolCallGrammar, type SamplerGrammar } from './tool-call-grammar.ts'
 
 function constraintOf(request: object): ToolCallConstraint | undefined {
@@ -20,7 +20,12 @@ function constraintOf(request: object): ToolCallConstraint | undefined {
  * node makes one rule and the sizes are capped (SCHEMA_LIMITS), so it takes milliseconds at most.
  */
 export function requestGrammar(request: { response_format?: ChatRequest['response_format']; grammar?: unknown }): SamplerGrammar | undefined {
-  if (typeof request.grammar === 'string' && request.grammar.trim()) return { grammar: request.grammar }
+  if (typeof request.grammar === 'string' && request.grammar.trim()) {
+    // A client's own GBNF is held to the size of the grammars built here.
+    const bytes = Buffer.byteLength(request.grammar)
+    if (bytes > SCHEMA_LIMITS.grammarBytes) throw new BadRequestError(`\`grammar\` has ${bytes} bytes; at most ${SCHEMA_LIMITS.grammarBytes} are accepted`, { param: 'grammar' })
+    return { grammar: request.grammar }
+  }
   const tools = constraintOf(request)
   if (tools?.force) return toolCallGrammar(tools)
   const format = request.response_format

@@ -19,8 +19,10 @@ export interface ToolCallDoneEvent { type: 'tool-call-done'; id: string; name: s
 /** Log-probabilities of generated tokens, before the text they make. */
 export interface LogprobsEvent { type: 'logprobs'; content: TokenLogprob[]; choice?: number }
 export interface UsageEvent extends GenerationUsage { type: 'usage' }
+/** How a generation ended, in OpenAI's words: a handler's `error`, `cancelled` or silence end it as `stop`. */
+export type ResultFinishReason = Exclude<FinishReason, 'error' | 'cancelled'>
 /** `choices`: with `n` > 1, each choice's own reason (`finishReason` is the first's). */
-export interface CompletedEvent { type: 'completed'; finishReason: FinishReason; usage?: GenerationUsage; choices?: FinishReason[] }
+export interface CompletedEvent { type: 'completed'; finishReason: ResultFinishReason; usage?: GenerationUsage; choices?: ResultFinishReason[] }
 export interface ErrorEvent { type: 'error'; error: ApiError }
 
 /**
@@ -38,9 +40,3 @@ export type GenerationEvent =
   | UsageEvent
   | CompletedEvent
   | ErrorEvent
-
-/** Turns events into a wire format: text to send for each event (maybe empty), and at the close. */
-export interface ResponseSink {
-  onEvent(event: GenerationEvent): string
-  onClose(): string
-}

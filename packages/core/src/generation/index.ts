@@ -1,1 +1,2 @@
 export * from './generation-event.ts'
+export * from './tool-modes.ts'

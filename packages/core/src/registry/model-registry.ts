@@ -16,8 +16,6 @@ export interface ModelInfo {
   created: number
   /** Free-form facts for model details (adapter, file, context size...). */
   metadata: Record<string, unknown>
-  toolCalls: ToolCallMode
-  toolValidation?: ToolValidationMode
   /** The optional request fields it declares it honours (see `RegisterOptions.supports`). */
   supports?: SupportedParameters
 }
@@ -31,13 +29,6 @@ export interface RegisterOptions {
   ownedBy?: string
   metadata?: Record<string, unknown>
   /**
-   * How the model takes `tools`: `native` (default) hands them to the handler, which emits tool-call
-   * chunks; `bridge` describes them in the prompt and parses the model's XML tool calls from its text.
-   */
-  toolCalls?: ToolCallMode
-  /** How tool calls are checked against the tools' schemas (default: the server's setting). */
-  toolValidation?: ToolValidationMode
-  /**
    * The model's own concurrency and queue (its engine's `parallel`), enforced in front of it besides the
    * server-wide limit. Registrations given the same object share one limiter (an alias of a loaded model).
    */
@@ -48,9 +39,6 @@ export interface RegisterOptions {
    */
   supports?: SupportedParameters
 }
-
-export type ToolCallMode = 'native' | 'bridge'
-export type ToolValidationMode = 'none' | 'relaxed' | 'strict'
 
 /**
  * Models by name. A name may carry several capabilities (a llama model serves chat and embeddings),
@@ -88,8 +76,6 @@ export class ModelRegistry {
       ownedBy: options.ownedBy ?? 'cy',
       created: Math.floor(Date.now() / 1000),
       metadata: { ...options.metadata },
-      toolCalls: options.toolCalls ?? 'native',
-      ...(options.toolValidation ? { toolValidation: options.toolValidation } : {}),
       providers: { ...providers },
       ...(limiter ? { limiter } : {}),
       ...(options.supports ? { supports: options.supports } : {}),
@@ -128,11 +114,6 @@ export class ModelRegistry {
     if (!entry) return undefined
     const { providers: _providers, limiter: _limiter, ...info } = entry
     return { ...info, capabilities: [...info.capabilities], metadata: { ...info.metadata } }
-  }
-
-  /** How the model takes tools, without copying its info (asked on every chat request). */
-  toolSettings(name: string): { toolCalls: ToolCallMode; toolValidation?: ToolValidationMode } | undefined {
-    return this.#entries.get(name)
   }
 
   infos(): ModelInfo[] {

@@ -57,6 +57,10 @@ export const OPTIONAL_PARAMETERS: Partial<Record<Capability, Record<string, Opti
     web_search_options: declared(given),
     functions: declared(nonEmpty),
     function_call: declared(given),
+    // One tier here, and chat completions are not stored: the values that ask for nothing pass.
+    service_tier: declared((value) => given(value) && value !== 'auto' && value !== 'default'),
+    store: declared(isTrue),
+    verbosity: declared((value) => given(value) && value !== 'medium'),
   },
   completion: {
     ...SAMPLING,

@@ -1,4 +1,4 @@
-import type { FinishReason, GenerationEvent, OutputChunk } from '@cy/core'
+import type { GenerationEvent, OutputChunk, ResultFinishReason } from '@cy/core'
 import { GenerationPipeline, type PipelineOptions } from './generation-pipeline.ts'
 
 /** Chunk types that say which choice they belong to (`index`); the rest belong to the first. */
@@ -43,7 +43,7 @@ export class ChoicesPipeline extends GenerationPipeline {
 
   override end(): GenerationEvent[] {
     const events: GenerationEvent[] = []
-    const reasons: FinishReason[] = []
+    const reasons: ResultFinishReason[] = []
     let completed: GenerationEvent | undefined
     this.#choices.forEach((pipeline, choice) => {
       for (const event of pipeline.end()) {

@@ -2,6 +2,7 @@ import { toApiError, type FinishReason, type FunctionTool, type GenerationEvent,
 import { OutputSanitizer } from '../sanitizer/output-sanitizer.ts'
 import { XmlToolCallParser, type BridgeOutput } from '../tool-bridge/xml-tool-call-parser.ts'
 import { ToolCallValidator } from '../validation/tool-call-validator.ts'
+import { resultFinishReason } from './result-finish-reason.ts'
 import { SentText } from './sent-text.ts'
 
 /** What to do with a tool call that fails validation: drop it (the seed's default), or give it to the client as text. */
@@ -110,9 +111,7 @@ export class GenerationPipeline {
     if (this.#options.marker && this.#text) this.#delta(this.#options.marker, events)
     events.push({ type: 'output-text-done', text: this.#text, index: 0 })
     if (this.#usage) events.push({ type: 'usage', ...this.#usage })
-    const reason = this.#reason
-    const finishReason: FinishReason = this.#calls > 0 && reason !== 'length' && reason !== 'content_filter' ? 'tool_calls' : reason === 'error' || reason === 'cancelled' || reason === undefined ? 'stop' : reason
-    events.push({ type: 'completed', finishReason, ...(this.#usage ? { usage: this.#usage } : {}) })
+    events.push({ type: 'completed', finishReason: resultFinishReason(this.#reason, this.#calls), ...(this.#usage ? { usage: this.#usage } : {}) })
     return events
   }
 

@@ -4,8 +4,9 @@
  * `a<<b>>c`, heredocs), so markup is never rewritten here; the tool bridge repairs typos in its own
  * tags only. Text arrives in pieces: a high surrogate at the end of a piece waits for its pair.
  */
-// C0 controls except tab, newline and carriage return; DEL; C1 controls; lone surrogates.
-const ILLEGAL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g
+// C0 controls except the white space source code holds (tab, newline, vertical tab, form feed, carriage
+// return); DEL; C1 controls (ESC and the rest drive terminals); lone surrogates.
+const ILLEGAL = /[\u0000-\u0008\u000E-\u001F\u007F-\u009F]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g
 const HAS_ILLEGAL = new RegExp(ILLEGAL.source)
 
 export function sanitizeText(text: string): string {

@@ -1,24 +1,11 @@
-import type { FinishReason, GenerationUsage } from '@cy/core'
 import type { ChoiceResults, GenerationResult } from '../sinks/generation-result.ts'
 import { chatLogprobs } from './logprobs.ts'
+import { tokenUsage } from './token-usage.ts'
 
 export interface ResponseMeta {
   id: string
   created: number
   model: string
-}
-
-/** OpenAI has no `error`/`cancelled` finish reason: those end a choice as `stop`. */
-export function chatFinishReason(reason: FinishReason | undefined): 'stop' | 'length' | 'tool_calls' | 'content_filter' {
-  return reason === 'length' || reason === 'content_filter' || reason === 'tool_calls' ? reason : 'stop'
-}
-
-export function chatUsage(usage: GenerationUsage | undefined) {
-  const prompt = usage?.inputTokens ?? 0
-  const completion = usage?.outputTokens ?? 0
-  const wire: Record<string, unknown> = { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion }
-  if (usage?.cachedTokens !== undefined) wire.prompt_tokens_details = { cached_tokens: usage.cachedTokens }
-  return wire
 }
 
 function chatChoice(result: GenerationResult, index: number) {
@@ -31,7 +18,7 @@ function chatChoice(result: GenerationResult, index: number) {
   if (result.toolCalls.length > 0) {
     message.tool_calls = result.toolCalls.map((call) => ({ id: call.id, type: 'function', function: { name: call.name, arguments: call.arguments } }))
   }
-  return { index, message, logprobs: result.logprobs ? chatLogprobs(result.logprobs) : null, finish_reason: chatFinishReason(result.finishReason) }
+  return { index, message, logprobs: result.logprobs ? chatLogprobs(result.logprobs) : null, finish_reason: result.finishReason }
 }
 
 /** The `chat.completion` object for a non-streaming request: a choice each (`n`), usage once. */
@@ -44,6 +31,6 @@ export function chatCompletionBody(meta: ResponseMeta, results: ChoiceResults) {
     choices: results.choices.map(chatChoice),
   }
   const usage = results.choices[0]!.usage
-  if (usage) body.usage = chatUsage(usage)
+  if (usage) body.usage = tokenUsage(usage)
   return body
 }

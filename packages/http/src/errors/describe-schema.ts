@@ -39,6 +39,9 @@ function stringOf(schema: Schema): string {
 
 /** "strings", "integers", "objects": an array's items in the plural. */
 function plural(schema: Schema | undefined): string {
+  const options = schema?.anyOf?.filter((option) => !isNull(option))
+  const key = options && discriminator(options)
+  if (key) return `objects whose '${key}' is one of ${options!.map((option) => JSON.stringify(option.properties![key]!.const)).join(', ')}`
   if (!schema?.type || schema.anyOf) return 'values'
   return { string: 'strings', integer: 'integers', number: 'numbers', boolean: 'booleans', object: 'objects', array: 'arrays' }[schema.type] ?? 'values'
 }
@@ -114,15 +117,28 @@ export interface SchemaIssue {
 export function narrowIssue(issue: SchemaIssue): SchemaIssue {
   const options = (issue.schema as Schema | undefined)?.anyOf?.filter((option) => !isNull(option))
   const value = issue.value as Record<string, unknown> | null | undefined
-  if (!options || typeof value !== 'object' || value === null || Array.isArray(value)) return issue
+  // A string-or-array field given an array (content parts, Responses input): the complaint about the
+  // element that is wrong, "messages[0].content[1].type", not "expected a string or an array".
+  if (options && Array.isArray(value)) {
+    const array = options.find((option) => option.type === 'array')
+    const inner = array && deepestIssue(array, value)
+    return inner ? narrowIssue({ ...inner, path: (issue.path ?? '') + inner.path }) : issue
+  }
+  if (!options || typeof value !== 'object' || value === null) return issue
   const key = discriminator(options)
   if (!key) return issue
   const path = issue.path ?? ''
   const chosen = options.find((option) => option.properties![key]!.const === value[key])
   if (!chosen) return { path: `${path}/${key}`, schema: { anyOf: options.map((option) => option.properties![key]) }, value: value[key] }
-  const inner = [...Value.Errors(chosen as TSchema, value)].sort((a, b) => b.path.length - a.path.length)[0]
+  const inner = deepestIssue(chosen, value)
   if (!inner) return issue
-  return narrowIssue({ path: path + inner.path, message: inner.message, schema: inner.schema, value: inner.value })
+  return narrowIssue({ ...inner, path: path + inner.path })
+}
+
+/** The deepest complaint a schema has about a value, its path relative to the value. */
+function deepestIssue(schema: Schema, value: unknown): SchemaIssue | undefined {
+  const inner = [...Value.Errors(schema as TSchema, value)].sort((a, b) => b.path.length - a.path.length)[0]
+  return inner && { path: inner.path, message: inner.message, schema: inner.schema, value: inner.value }
 }
 
 /** A value as a message quotes it: JSON, cut short. */

@@ -4,8 +4,7 @@ import type { ApiContext } from '../api-context.ts'
 import { collectTranscript, toSrt, toVerboseJson, toVtt } from '../encoders/transcript.ts'
 import { jsonResponse, textResponse } from '../json-response.ts'
 import { TranscriptStreamEncoder } from '../encoders/transcript-events.ts'
-import { SSE_HEADERS } from '../sse/sse-frame.ts'
-import { streamResponse } from '../sse/stream-response.ts'
+import { eventStream } from '../sse/stream-response.ts'
 import { errorResponses } from '../wire/error-body.ts'
 import { TranscriptionBody } from '../wire/transcription.ts'
 
@@ -51,7 +50,7 @@ const asrRoute = (ctx: ApiContext, task: AsrRequest['task']) =>
   async ({ body, request }: { body: TranscriptionFormBody; request: Request }) => {
     const asr = await toAsrRequest(body, task)
     const channel = await ctx.dispatcher.dispatch('asr', asr, { signal: () => request.signal })
-    if (asr.stream) return streamResponse(channel, await channel.take(), new TranscriptStreamEncoder(), SSE_HEADERS, ctx.sseKeepAliveMs)
+    if (asr.stream) return eventStream(channel, channel.take(), new TranscriptStreamEncoder(), ctx.stream)
     const transcript = await collectTranscript(channel)
     switch (asr.response_format) {
       case 'text':

@@ -16,6 +16,16 @@ function stored(ctx: ApiContext, request: Request, id: string) {
 }
 
 /** Stored responses: retrieve, delete, and the input items they were given. */
+/** A page size from the query: an integer between 1 and 100, 20 when absent. */
+function pageLimit(value: string | undefined): number {
+  if (value === undefined) return 20
+  const limit = Number(value)
+  if (!/^\d+$/.test(value) || limit < 1 || limit > 100) {
+    throw new BadRequestError(`Invalid value for 'limit': expected an integer between 1 and 100, got ${JSON.stringify(value)}.`, { param: 'limit', code: 'invalid_value' })
+  }
+  return limit
+}
+
 export const responsesResourcesRoute = (ctx: ApiContext) =>
   new Elysia()
     .get('/v1/responses/:id', ({ params, request }) => jsonResponse(stored(ctx, request, params.id).response), {
@@ -45,14 +55,15 @@ export const responsesResourcesRoute = (ctx: ApiContext) =>
         if (start === 0 && query.after) {
           throw new BadRequestError(`No input item with id '${query.after}' in response '${params.id}'.`, { param: 'after', code: 'invalid_value' })
         }
-        const limit = query.limit ?? 20
+        const limit = pageLimit(query.limit)
         const data = ordered.slice(start, start + limit)
         return jsonResponse({ object: 'list', data, first_id: data[0]?.id ?? '', last_id: data.at(-1)?.id ?? '', has_more: start + limit < ordered.length })
       },
       {
         params: Params,
         query: t.Object({
-          limit: t.Optional(t.Integer({ minimum: 1, maximum: 100 })),
+          // Read by pageLimit, so that a bad value is a 400 naming `limit` (Elysia's query errors name nothing).
+          limit: t.Optional(t.String({ description: 'An integer between 1 and 100 (default 20)' })),
           order: t.Optional(t.Union([t.Literal('asc'), t.Literal('desc')])),
           after: t.Optional(t.String()),
         }),

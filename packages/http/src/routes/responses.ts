@@ -1,19 +1,13 @@
 import { BadRequestError, ResponsesRequestSchema, type ResponsesRequest } from '@cy/core'
 import { callerId } from '../caller-id.ts'
-import { rawJsonResponse } from '../json-response.ts'
-import { then } from '../next-batch.ts'
 import { ResponseBuilder } from '../responses/response-builder.ts'
 import { inputItems, type ItemResource } from '../responses/response-items.ts'
 import { responsesToChat } from '../responses/responses-to-chat.ts'
-import { collectEvents } from '../sinks/collect-events.ts'
-import { EventStreamEncoder } from '../sinks/event-stream-encoder.ts'
 import { ResponsesJsonSink } from '../sinks/responses-json-sink.ts'
 import { ResponsesSseSink } from '../sinks/responses-sse-sink.ts'
-import { SSE_HEADERS } from '../sse/sse-frame.ts'
-import { streamResponse } from '../sse/stream-response.ts'
 import { ResponseObject } from '../wire/response-object.ts'
 import { errorResponses } from '../wire/error-body.ts'
-import { startGeneration } from './generate.ts'
+import { generationResponse, startGeneration } from './generate.ts'
 import type { JsonRoute } from './json-route.ts'
 
 export const responsesRoute: JsonRoute<ResponsesRequest> = {
@@ -26,7 +20,7 @@ export const responsesRoute: JsonRoute<ResponsesRequest> = {
     description:
       'Routes by `model` like chat completions, and runs through the same gateway (tool bridge, validation, sessions). With `stream: true` the answer comes as OpenAI\'s `response.*` events. Stored (unless `store: false`) for GET, DELETE and `previous_response_id`.',
   },
-  serve(ctx, body, request) {
+  async serve(ctx, body, request) {
     const owner = callerId(ctx, request)
     const parentId = body.previous_response_id ?? null
     let history: ItemResource[] = []
@@ -44,12 +38,7 @@ export const responsesRoute: JsonRoute<ResponsesRequest> = {
       ctx.responses.save({ owner, parentId, response: builder.body(), inputItems: input })
     }
     const chat = responsesToChat(body, [...history, ...input])
-    return then(startGeneration(ctx, chat, request, { id: builder.id, created: builder.createdAt }), ({ channel, first, pipeline }) => {
-      if (body.stream) return streamResponse(channel, first, new EventStreamEncoder(pipeline, new ResponsesSseSink(builder), save), SSE_HEADERS, ctx.sseKeepAliveMs)
-      return then(collectEvents(channel, first, pipeline, new ResponsesJsonSink(builder)), (json) => {
-        save()
-        return rawJsonResponse(json)
-      })
-    })
+    const started = await startGeneration(ctx, chat, request, { id: builder.id, created: builder.createdAt })
+    return generationResponse(ctx, started, body.stream === true, body.stream ? new ResponsesSseSink(builder) : new ResponsesJsonSink(builder), save)
   },
 }

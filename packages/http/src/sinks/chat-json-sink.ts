@@ -1,4 +1,5 @@
-import type { GenerationEvent, ResponseSink } from '@cy/core'
+import type { GenerationEvent } from '@cy/core'
+import type { ResponseSink } from './response-sink.ts'
 import { chatCompletionBody, type ResponseMeta } from '../encoders/chat-completion.ts'
 import { ChoiceResults } from './generation-result.ts'
 

@@ -1,24 +1,16 @@
-import type { OutputChannel, OutputChunk, ResponseSink } from '@cy/core'
+import type { OutputChannel, OutputChunk } from '@cy/core'
 import type { GenerationPipeline } from '@cy/gateway'
-import { nextBatch, type MaybePromise } from '../next-batch.ts'
+import type { ResponseSink } from './response-sink.ts'
 
 /**
  * Runs a whole generation through the pipeline into a (JSON) sink and returns what the sink makes of it
- * at the close; synchronous while output is already there. A failure rejects, so the client gets the
- * error's own status.
+ * at the close. A failure rejects, so the client gets the error's own status.
  */
-export function collectEvents(channel: OutputChannel, first: MaybePromise<OutputChunk[] | null>, pipeline: GenerationPipeline, sink: ResponseSink): MaybePromise<string> {
+export async function collectEvents(channel: OutputChannel, first: Promise<OutputChunk[] | null>, pipeline: GenerationPipeline, sink: ResponseSink): Promise<string> {
   for (const event of pipeline.start()) sink.onEvent(event)
-  const step = (batch: MaybePromise<OutputChunk[] | null>): MaybePromise<string> => {
-    for (;;) {
-      if (batch instanceof Promise) return batch.then(step)
-      if (batch === null) {
-        for (const event of pipeline.end()) sink.onEvent(event)
-        return sink.onClose()
-      }
-      for (const event of pipeline.push(batch)) sink.onEvent(event)
-      batch = nextBatch(channel)
-    }
+  for (let batch = await first; batch !== null; batch = await channel.take()) {
+    for (const event of pipeline.push(batch)) sink.onEvent(event)
   }
-  return step(first)
+  for (const event of pipeline.end()) sink.onEvent(event)
+  return sink.onClose()
 }

@@ -1,4 +1,5 @@
-import type { GenerationEvent, OutputChunk, ResponseSink } from '@cy/core'
+import type { GenerationEvent, OutputChunk } from '@cy/core'
+import type { ResponseSink } from './response-sink.ts'
 import type { GenerationPipeline } from '@cy/gateway'
 import type { StreamEncoder } from '../sse/stream-response.ts'
 

@@ -1,4 +1,4 @@
-import type { FinishReason, GenerationEvent, GenerationUsage, TokenLogprob } from '@cy/core'
+import type { GenerationEvent, GenerationUsage, ResultFinishReason, TokenLogprob } from '@cy/core'
 
 export interface ResultToolCall {
   id: string
@@ -12,7 +12,8 @@ export class GenerationResult {
   reasoning = ''
   readonly toolCalls: ResultToolCall[] = []
   usage: GenerationUsage | undefined
-  finishReason: FinishReason | undefined
+  /** Set by the `completed` event that ends every generation. */
+  finishReason: ResultFinishReason = 'stop'
   /** The generated tokens' logprobs, when the request asked for them. */
   logprobs: TokenLogprob[] | undefined
 

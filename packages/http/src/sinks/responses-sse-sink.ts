@@ -1,4 +1,5 @@
-import type { GenerationEvent, ResponseSink } from '@cy/core'
+import type { GenerationEvent } from '@cy/core'
+import type { ResponseSink } from './response-sink.ts'
 import type { ResponseBuilder } from '../responses/response-builder.ts'
 import { sseEvent } from '../sse/sse-frame.ts'
 

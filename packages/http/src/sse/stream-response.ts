@@ -1,4 +1,5 @@
 import { CancelledError, type OutputChannel, type OutputChunk } from '@cy/core'
+import { SSE_HEADERS } from './sse-frame.ts'
 
 /**
  * Encodes a channel's chunks into text for the wire. `encode` gets each batch the channel hands over and
@@ -14,20 +15,40 @@ export interface StreamEncoder {
 /** An SSE comment: clients ignore it; proxies and idle timers see a live connection. */
 export const SSE_KEEP_ALIVE = ': keep-alive\n\n'
 
+export interface StreamTiming {
+  /** How long to wait for the first output before committing to the 200 stream, in ms. */
+  graceMs: number
+  /** Silence after which a `: keep-alive` comment goes out, in ms. */
+  keepAliveMs: number
+}
+
+/** Whether `first` settled within `ms`: true if it resolved, false if still pending; rejects if it rejected. */
+async function settlesWithin(first: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const late = new Promise<false>((resolve) => (timer = setTimeout(resolve, ms, false)))
+  try {
+    return await Promise.race([first.then(() => true as const), late])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
 /**
- * Streams a channel as a Response. The first batch has already been taken (so errors before any output
- * still get a proper status); a client that goes away aborts the channel, which fires the handler's signal.
- * While the model is silent (a long prefill, a tool call being buffered) a `: keep-alive` comment goes out
- * after one to two `keepAliveMs` of silence, so no proxy or idle timer takes the silence for a dead connection.
+ * Streams a channel as an SSE Response once its first output (`first`, already asked of the channel) is
+ * in, or once `graceMs` has passed without it: an error before then (the handler failed at once, the
+ * queue is full, a timeout) rejects, so the client gets its proper status; one after it is the encoder's
+ * error event. A stream committed before any output (a long prefill) opens with a keep-alive comment at
+ * once, and every stream gets one after one to two `keepAliveMs` of silence, so no proxy or idle timer
+ * takes the silence for a dead connection. A client that goes away aborts the channel, which fires the
+ * handler's signal.
  */
-export function streamResponse(
-  channel: OutputChannel,
-  first: OutputChunk[] | null,
-  encoder: StreamEncoder,
-  headers: Record<string, string>,
-  keepAliveMs = 10_000,
-): Response {
-  let pending: OutputChunk[] | null = first
+export async function eventStream(channel: OutputChannel, first: Promise<OutputChunk[] | null>, encoder: StreamEncoder, timing: StreamTiming): Promise<Response> {
+  const arrived = await settlesWithin(first, timing.graceMs)
+  return streamResponse(channel, first, encoder, timing.keepAliveMs, !arrived)
+}
+
+function streamResponse(channel: OutputChannel, first: Promise<OutputChunk[] | null>, encoder: StreamEncoder, keepAliveMs: number, openEarly: boolean): Response {
+  let pending: Promise<OutputChunk[] | null> | null = first
   let done = false
   let wrote = false
   let keepAlive: ReturnType<typeof setInterval> | undefined
@@ -37,6 +58,8 @@ export function streamResponse(
   }
   const body = new ReadableStream<string | Uint8Array>({
     start(controller) {
+      // The headers go out with the first bytes: a stream still waiting for output sends a comment now.
+      if (openEarly) controller.enqueue(SSE_KEEP_ALIVE)
       // One timer per stream, not one per chunk: a tick that finds nothing written since the last sends a comment.
       keepAlive = setInterval(() => {
         if (!wrote && !done) controller.enqueue(SSE_KEEP_ALIVE)
@@ -48,7 +71,7 @@ export function streamResponse(
       try {
         // Loop until something is written: a pull that enqueues nothing is not called again.
         while (!done) {
-          const chunks = pending ?? (await channel.take())
+          const chunks = await (pending ?? channel.take())
           pending = null
           if (chunks === null) {
             stop()
@@ -74,5 +97,5 @@ export function streamResponse(
       channel.abort(new CancelledError('The client closed the stream'))
     },
   })
-  return new Response(body as ReadableStream, { headers })
+  return new Response(body as ReadableStream, { headers: SSE_HEADERS })
 }

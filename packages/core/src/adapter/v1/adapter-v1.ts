@@ -1,7 +1,7 @@
 import type { ModelLimits } from '../../limits/model-limits.ts'
 import type { Providers } from '../../registry/handlers.ts'
 import type { SupportedParameters } from '../../requests/optional-parameters.ts'
-import type { ToolCallMode } from '../../registry/model-registry.ts'
+import type { ToolCallMode } from '../../generation/tool-modes.ts'
 import type { AdapterManifest } from './adapter-manifest.ts'
 import type { ModelConfig } from './model-config.ts'
 
