@@ -3,6 +3,7 @@ import type { Providers } from '../../registry/handlers.ts'
 import type { SupportedParameters } from '../../requests/optional-parameters.ts'
 import type { ToolCallMode } from '../../generation/tool-modes.ts'
 import type { AdapterManifest } from './adapter-manifest.ts'
+import type { EngineStatusSource } from './engine-status.ts'
 import type { ModelConfig } from './model-config.ts'
 
 /** A loaded model: one handler per capability it serves, and a way to free it. */
@@ -19,6 +20,8 @@ export interface LoadedModel {
   limits?: ModelLimits
   /** The optional request fields it honours, per capability (see `OPTIONAL_PARAMETERS`); others are refused with 400. */
   supports?: SupportedParameters
+  /** Engine status after load (an engine host in its own process that crashes and restarts); absent: always ready. */
+  onStatus?: EngineStatusSource
   dispose(): void | Promise<void>
 }
 
