@@ -6,13 +6,14 @@
  * Usage: bun bench/llama/index.ts [--size small|medium|1b] [--tokens N] [--rounds N] [--threads N]
  */
 import createLlamaAdapter, { resolveLlamaLibrary } from '@cy/adapter-llama'
-import { OutputChannel, type LoadedModel } from '@cy/core'
+import type { LoadedModel } from '@cy/core'
 import { Server } from '@cy/http'
 import { existsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { writeTinyLlama, type TinyLlamaOptions } from '../../test/fixtures/llama/tiny-llama.ts'
+import { completionStamps } from './completion-stamps.ts'
 import { referenceBatchedRate, referenceDecodeRate } from './reference-loop.ts'
 
 // Matrices in q8_0, as real models are usually served (the tests' tiny model stays f32).
@@ -51,13 +52,7 @@ const loaded: LoadedModel = await createLlamaAdapter({ quiet: true }).load({
 console.log(`bench/llama: ${size} model (${fmt(Number(loaded.metadata?.parameters) / 1e6)} M parameters, q8_0), ${threads} threads, ${tokens} tokens, ${rounds} rounds; llama.cpp from ${library.source}`)
 
 /** One completion in-process; returns token timestamps. */
-async function inProcess(prompt: string, maxTokens: number): Promise<number[]> {
-  const channel = new OutputChannel()
-  const stamps: number[] = []
-  void loaded.providers.completion!({ model: 'bench', prompt, temperature: 0, max_tokens: maxTokens }, channel)
-  for await (const chunk of channel) if (chunk.type === 'text-delta') stamps.push(performance.now())
-  return stamps
-}
+const inProcess = (prompt: string, maxTokens: number) => completionStamps(loaded, prompt, maxTokens)
 
 // 1. Single-stream decode rate.
 const adapterRates: number[] = []

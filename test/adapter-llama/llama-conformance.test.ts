@@ -1,23 +1,5 @@
-import createLlamaAdapter from '@cy/adapter-llama'
-import { join } from 'node:path'
 import { runAdapterConformance } from '../conformance/adapter-conformance.ts'
-import { writeTinyLlama } from '../fixtures/llama/tiny-llama.ts'
+import { llamaConformanceTarget } from './llama-conformance-target.ts'
 
-// The real llama.cpp on a tiny random-weight model the fixture writes.
-runAdapterConformance({
-  name: 'llama',
-  createAdapter: () => createLlamaAdapter({ quiet: true }),
-  extension: '.gguf',
-  capabilities: ['chat', 'completion', 'embedding'],
-  modelFile: (dir) => writeTinyLlama(join(dir, 'tiny.gguf')),
-  // Room for the bridge's tool instructions (about 860 tokens) and an answer.
-  options: { contextSize: 1024, threads: 1, parallel: 4 },
-  // llama.cpp server's `grammar` extension: the random-weight model writes exactly what it is given.
-  forceOutput: (text) => ({ grammar: `root ::= ${JSON.stringify(text)}` }),
-  // BOS, then the byte tokens of "hello" (each byte b is token b + 5 in the fixture's vocabulary).
-  tokenIds: [1, ...Array.from(new TextEncoder().encode('hello'), (byte) => byte + 5)],
-  notApplicable: {
-    'engine-error-recovery':
-      'llama.cpp runs in the model’s Worker, out of a test double’s reach here: the engine test fails llama_decode at the native boundary (test/adapter-llama/llama-engine.test.ts, “a failed llama_decode…”)',
-  },
-})
+// The real llama.cpp on a Worker thread of the test's process.
+runAdapterConformance(llamaConformanceTarget('worker'))

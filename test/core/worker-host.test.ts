@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, test } from 'bun:test'
 import { BadRequestError, CancelledError, OutputChannel, ProviderError, WorkerHost, type OutputChunk } from '@cy/core'
 import type { BlockArgs, HeldBatchArgs } from '../fixtures/blocking-worker.ts'
+import { drain, texts, until } from './process-host-support.ts'
 
 const fixture = new URL('../fixtures/blocking-worker.ts', import.meta.url)
 
@@ -18,22 +19,6 @@ afterAll(() => {
   for (const host of hosts) host.terminate()
 })
 
-const texts = (chunks: OutputChunk[]) => chunks.map((c) => (c.type === 'text-delta' ? c.text : `<${c.type}>`))
-
-async function drain(channel: OutputChannel): Promise<OutputChunk[]> {
-  const all: OutputChunk[] = []
-  for await (const chunk of channel) all.push(chunk)
-  return all
-}
-
-/** Polls a condition; only a safety net against hanging, never the thing under test. */
-async function until(condition: () => boolean, what: string, limitMs = 20_000): Promise<void> {
-  const deadline = Date.now() + limitMs
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`)
-    await Bun.sleep(5)
-  }
-}
 
 describe('WorkerHost + serveWorker', () => {
   const host = newHost()

@@ -104,6 +104,7 @@ beforeAll(async () => {
   ]
   publicRows = [
     { method: 'GET', path: '/health' },
+    { method: 'GET', path: '/ready' },
     { method: 'GET', path: '/docs' },
     { method: 'GET', path: '/openapi.json' },
     { method: 'GET', path: '/docs/assets/swagger-ui.css' },
@@ -181,7 +182,7 @@ describe('/health', () => {
     try {
       const open = await send({ method: 'GET', path: '/health' }, `127.0.0.1:${port}`)
       const body = JSON.parse(open.body)
-      expect(Object.keys(body).sort()).toEqual(['models', 'requests', 'status', 'uptime_seconds'])
+      expect(Object.keys(body).sort()).toEqual(['model_states', 'models', 'requests', 'status', 'uptime_seconds'])
       expect(open.body).not.toContain('10.0.0.2')
       expect((await send({ method: 'GET', path: '/health/details' }, `127.0.0.1:${port}`)).status).toBe(401)
       const details = await send({ method: 'GET', path: '/health/details' }, `127.0.0.1:${port}`, { 'x-api-key': KEY })

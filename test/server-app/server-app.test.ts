@@ -72,6 +72,8 @@ beforeAll(async () => {
     join(workdir, 'project', 'cy.yaml'),
     ['models:', '  - name: shouty', '    adapter: echo', '    path: models/tiny.echo', '    options: { prefix: "SHOUT: " }', 'aliases:', '  gpt-4o-mini: tiny'].join('\n'),
   )
+  // A model that streams a token every 100 ms, for the drain tests.
+  await writeFile(join(workdir, 'project', 'drain.yaml'), ['models:', '  - name: slow', '    adapter: echo', '    path: models/tiny.echo', '    options: { stepMs: 100 }'].join('\n'))
   await mkdir(join(workdir, 'empty'))
 })
 afterAll(() => rm(workdir, { recursive: true, force: true }))
@@ -129,6 +131,61 @@ describe('bun run apps/server', () => {
     const { code, stderr } = await server.exited()
     expect(code).toBe(1)
     expect(stderr).toContain('SIGINT again: exiting now')
+  })
+
+  /** Starts a stream of `words` tokens on the slow model and resolves once its first frame is in, with the rest of its text to come. */
+  async function streamInFlight(url: string, words: number): Promise<{ rest: Promise<string> }> {
+    const response = await fetch(`${url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'slow', stream: true, messages: [{ role: 'user', content: Array.from({ length: words }, (_, i) => `w${i}`).join(' ') }] }),
+    })
+    const reader = response.body!.getReader()
+    const decoder = new TextDecoder()
+    const first = decoder.decode((await reader.read()).value)
+    const rest = (async () => {
+      let text = first
+      for (;;) {
+        const { done, value } = await reader.read().catch(() => ({ done: true, value: undefined }))
+        if (done) return text
+        text += decoder.decode(value)
+      }
+    })()
+    return { rest }
+  }
+
+  test('SIGTERM with a stream in flight: the stream completes within --drain-timeout, then the process exits 0', async () => {
+    const server = await launch(join(workdir, 'project'), ['--config', 'drain.yaml', '--drain-timeout', '20000'])
+    const { rest } = await streamInFlight(server.url, 8)
+    server.signal('SIGTERM')
+    const text = await rest
+    expect(text).toContain('data: [DONE]')
+    expect(text).not.toContain('"error"')
+    // It stopped taking connections at the signal.
+    expect(await fetch(`${server.url}/health`).then(() => 'answered', () => 'refused')).toBe('refused')
+    expect((await server.exited()).code).toBe(0)
+  })
+
+  test('past --drain-timeout a stream still running ends with an error event, and the process exits', async () => {
+    const server = await launch(join(workdir, 'project'), ['--config', 'drain.yaml', '--drain-timeout', '300'])
+    const { rest } = await streamInFlight(server.url, 200)
+    server.signal('SIGTERM')
+    const text = await rest
+    expect(text).toContain('server_shutting_down')
+    expect(text).not.toContain('data: [DONE]')
+    expect((await server.exited()).code).toBe(0)
+  })
+
+  test('a second SIGTERM during the drain ends the process at once', async () => {
+    const server = await launch(join(workdir, 'project'), ['--config', 'drain.yaml', '--drain-timeout', '600000'])
+    const { rest } = await streamInFlight(server.url, 200)
+    server.signal('SIGTERM')
+    await server.waitForOutput('stopping (SIGTERM)')
+    server.signal('SIGTERM')
+    const { code, stderr } = await server.exited()
+    expect(code).toBe(1)
+    expect(stderr).toContain('SIGTERM again: exiting now')
+    expect(await rest).not.toContain('data: [DONE]')
   })
 
   test('with no model at all it still starts, lists none, and serves the docs', async () => {

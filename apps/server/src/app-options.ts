@@ -1,3 +1,4 @@
+import type { LogLevel } from '@cy/http'
 import type { CliSettings } from './server-settings.ts'
 
 /**
@@ -11,8 +12,18 @@ export interface AppOptions extends CliSettings {
   adapterPaths: string[]
   /** Print nothing but errors. */
   quiet: boolean
-  /** The longest a stop may take (ms) before the process exits anyway. */
+  /** The lowest level the logger writes (access lines are `info`; default `info`). */
+  logLevel?: LogLevel
+  /** Serve `/metrics` without the API key. */
+  metricsPublic?: boolean
+  /** After the drain, the longest freeing the engines may take (ms) before the process exits anyway. */
   shutdownTimeoutMs?: number
+  /** How long a stop lets requests in flight finish (ms) before it ends them with an error. */
+  drainTimeoutMs?: number
+  /** Models loaded at once at most; the least recently used idle one is unloaded to make room. */
+  maxLoadedModels?: number
+  /** Bytes of model files loaded at once at most, the same way. */
+  maxMemoryBytes?: number
   /** Cluster mode: a master, a worker of one, or whichever `--port` calls for. */
   cluster?: ClusterAppOptions
 }

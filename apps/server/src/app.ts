@@ -1,10 +1,10 @@
 import { ClusterServer } from '@cy/cluster'
-import { Server, type ModelRegistrar, type ServerOptions } from '@cy/http'
+import { createLogger, Server, type ModelRegistrar, type ServerOptions } from '@cy/http'
 import { findAdapterPackages, loadAdapters } from './adapter-discovery.ts'
 import type { AppOptions, ClusterAppOptions } from './app-options.ts'
 import { banner } from './banner.ts'
 import { loadConfigFile, type ConfigFile } from './config-file.ts'
-import { loadModels } from './model-loader.ts'
+import { ModelManager } from './model-manager.ts'
 import { scanModelsFolder } from './models-folder.ts'
 import { resolveSettings, type ServerSettings } from './server-settings.ts'
 import { StartupError } from './startup-error.ts'
@@ -23,7 +23,14 @@ export interface RunningApp {
   cluster?: ClusterServer
   url: string
   banner: string
-  stop(): Promise<void>
+  /** The model manager: states, loads and unloads. */
+  models: ModelManager
+  /** Settles when the eager models' loads have ended, loaded or not. */
+  loads: Promise<void>
+  /** Stops taking requests and lets those in flight finish for up to `drainMs`, then ends the rest with an error; resolves with how many. */
+  drain(drainMs: number): Promise<number>
+  /** Drains (for `drainMs`, default 0), then frees the engines. */
+  stop(drainMs?: number): Promise<void>
 }
 
 /** Discovers adapters, loads the configured and found models, and starts the server. */
@@ -31,7 +38,7 @@ export async function startApp(cli: AppOptions, log: (line: string) => void = co
   const config: ConfigFile = cli.configPath ? await loadConfigFile(cli.configPath) : { models: [], adapters: {}, aliases: {}, server: {} }
   const settings = resolveSettings(cli, config.server, cli.configPath)
   if (settings.responsesDb !== ':memory:') await mkdir(dirname(resolve(settings.responsesDb)), { recursive: true })
-  const options = serverOptions(settings)
+  const options = { ...serverOptions(settings), logger: createLogger({ level: cli.logLevel ?? 'info' }), metricsPublic: cli.metricsPublic === true }
   const cluster = cli.cluster
     ? new ClusterServer({
         ...(cli.cluster.secret ? { secret: cli.cluster.secret } : {}),
@@ -50,36 +57,52 @@ export async function startApp(cli: AppOptions, log: (line: string) => void = co
   const folder = await scanModelsFolder(settings.modelsDir, adapters)
   const configured = new Set(config.models.map((model) => model.name))
   const configs = [...config.models, ...folder.models.filter((model) => !configured.has(model.name))]
-  const { loaded } = await loadModels(registrar, configs, adapters, log)
+  const models = new ModelManager({
+    server,
+    registrar,
+    adapters,
+    log,
+    ...(cli.maxLoadedModels !== undefined ? { maxLoadedModels: cli.maxLoadedModels } : {}),
+    ...(cli.maxMemoryBytes !== undefined ? { maxMemoryBytes: cli.maxMemoryBytes } : {}),
+  })
+  for (const model of configs) await models.add(model)
   for (const [alias, target] of Object.entries(config.aliases)) {
-    const entry = loaded.find(({ config: model }) => model.name === target)
-    if (entry) registrar.registerModel(alias, entry.model.providers, { ownedBy: entry.config.adapter, metadata: { aliasOf: target }, ...(entry.model.toolCalls ? { toolCalls: entry.model.toolCalls } : {}), ...(entry.model.supports ? { supports: entry.model.supports } : {}), ...(entry.model.limits ? { limits: entry.model.limits } : {}) })
-    else log(`alias '${alias}' points at '${target}', which is not loaded`)
+    if (!models.alias(alias, target)) log(`alias '${alias}' points at '${target}', which is not configured`)
   }
+  server.setModelControl(models)
+  // The port opens first and the models load behind it, except for a cluster worker: its master learns a
+  // model's tool settings when the worker joins, so the worker joins once they are known.
+  const loads = models.start()
+  if (cli.cluster) await loads
 
-  const dispose = async () => {
-    for (const { model } of loaded) await model.dispose()
-  }
   let url: string
   let role: string | undefined
   try {
     if (!cluster || !cli.cluster) url = (await server.start(settings.port)).url
     else ({ url, role } = await startCluster(cluster, cli.cluster, settings))
   } catch (error) {
-    await dispose()
+    await models.dispose()
     throw error
   }
-  const text = banner({ url, adapters, models: loaded, unclaimed: folder.unclaimed, apiKey: Boolean(settings.apiKey), host: settings.host, ...(role ? { cluster: role } : {}) })
+  const drain = async (drainMs: number) => {
+    const cut = await server.drain(drainMs)
+    if (cut > 0) log(`${cut} request(s) still running after ${drainMs} ms were ended`)
+    return cut
+  }
+  const text = banner({ url, adapters, models: models.models(), unclaimed: folder.unclaimed, apiKey: Boolean(settings.apiKey), host: settings.host, ...(role ? { cluster: role } : {}) })
   return {
     server,
     ...(cluster ? { cluster } : {}),
     url,
     banner: text,
-    async stop() {
+    models,
+    drain,
+    async stop(drainMs = 0) {
+      await drain(drainMs)
       if (cluster) await cluster.stop()
-      else await server.stop()
-      await dispose()
+      await models.dispose()
     },
+    loads,
   }
 }
 

@@ -1,11 +1,11 @@
 import type { DiscoveredAdapter } from './adapter-discovery.ts'
-import type { LoadedEntry } from './model-loader.ts'
+import type { ModelManager } from './model-manager.ts'
 import { isLoopbackName } from '@cy/http'
 
 export interface BannerFacts {
   url: string
   adapters: DiscoveredAdapter[]
-  models: LoadedEntry[]
+  models: ReturnType<ModelManager['models']>
   unclaimed: string[]
   apiKey: boolean
   /** The bound address. */
@@ -21,8 +21,11 @@ export function banner(facts: BannerFacts): string {
     lines.push(`  ${adapter.manifest.name.padEnd(12)} ${packageName}@${version}  ${adapter.manifest.engine.name} ${adapter.manifest.engine.version}  [${adapter.manifest.capabilities.join(', ')}]`)
   }
   lines.push(`models    ${facts.models.length ? '' : '(none)'}`)
-  for (const { config, model } of facts.models) {
-    lines.push(`  ${config.name.padEnd(20)} ${config.adapter.padEnd(10)} [${Object.keys(model.providers).join(', ')}]${config.path ? `  ${config.path}` : ''}`)
+  for (const { config, status, capabilities } of facts.models) {
+    // What it is doing now: loading in the background, lazy (loads on its first request), failed and why.
+    const state = status.state === 'unloaded' && config.load === 'lazy' ? 'lazy' : status.state
+    const why = status.reason ? ` (${status.reason})` : ''
+    lines.push(`  ${config.name.padEnd(20)} ${config.adapter.padEnd(10)} ${state.padEnd(9)} [${capabilities.join(', ')}]${config.path ? `  ${config.path}` : ''}${why}`)
   }
   if (facts.unclaimed.length) lines.push(`unclaimed ${facts.unclaimed.join(', ')} (no installed adapter loads these files)`)
   lines.push('')
@@ -33,6 +36,6 @@ export function banner(facts: BannerFacts): string {
   lines.push(`API       ${facts.url}/v1${facts.apiKey ? '  (API key required)' : ''}`)
   lines.push(`docs      ${facts.url}/docs`)
   lines.push(`OpenAPI   ${facts.url}/openapi.json`)
-  lines.push(`health    ${facts.url}/health`)
+  lines.push(`health    ${facts.url}/health  (ready: ${facts.url}/ready)`)
   return lines.join('\n')
 }

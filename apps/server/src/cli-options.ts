@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util'
+import { LOG_LEVELS } from '@cy/http'
 import type { AppOptions } from './app-options.ts'
 
 export const USAGE = `Usage: bun run apps/server [options]
@@ -29,8 +30,16 @@ Options (flags win over environment variables, which win over the config file's 
   --invalid-tool-calls <m> CY_INVALID_TOOL_CALLS discard or text: what becomes of an invalid call (default discard)
   --session-tracking <m>  CY_SESSION_TRACKING  hash or zero_width: how requests are tied to a conversation (default hash)
   --session-concurrency <m> CY_SESSION_CONCURRENCY off, reject or cancel_previous: a second request of a running session (default off)
-  --shutdown-timeout <ms> CY_SHUTDOWN_TIMEOUT the longest a stop may take (SIGTERM, SIGINT) before the process exits anyway
-                                           (default 10000); a second signal exits at once
+  --drain-timeout <ms>    CY_DRAIN_TIMEOUT how long a stop (SIGTERM, SIGINT) lets requests in flight finish before it ends them
+                                           with an error (default 30000); a second signal exits at once
+  --shutdown-timeout <ms> CY_SHUTDOWN_TIMEOUT after the drain, the longest freeing the engines may take before the process
+                                           exits anyway (default 10000)
+  --max-loaded-models <n> CY_MAX_LOADED_MODELS models loaded at once (default: no limit); the least recently used idle one
+                                           is unloaded to make room, and a load with every model busy gets 503
+  --max-memory <bytes>    CY_MAX_MEMORY    model file bytes loaded at once, the same way (a number, or with K, M, G, T: 8G)
+  --log-level <level>     CY_LOG_LEVEL     fatal, error, warn, info, debug, trace or silent (default info: a line per request);
+                                           text on a terminal, JSON lines otherwise
+  --metrics-public        CY_METRICS_PUBLIC=1 serve /metrics (Prometheus) without the API key
   --quiet                                  no banner
 
 Cluster mode (clients talk to the master only; workers register their models there):
@@ -48,8 +57,20 @@ Cluster mode (clients talk to the master only; workers register their models the
 
 export class UsageError extends Error {}
 
-/** How long a stop may take before the process exits anyway. */
+/** After the drain, how long freeing the engines may take before the process exits anyway. */
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000
+/** How long a stop lets requests in flight finish. */
+export const DEFAULT_DRAIN_TIMEOUT_MS = 30_000
+
+const BYTE_UNITS: Record<string, number> = { '': 1, K: 2 ** 10, M: 2 ** 20, G: 2 ** 30, T: 2 ** 40 }
+
+/** Bytes, as a number or with a binary unit (`8G`, `512MiB`). */
+function bytes(name: string, value: string | undefined): number | undefined {
+  if (value === undefined || value === '') return undefined
+  const match = /^(\d+(?:\.\d+)?)\s*([KMGT]?)(?:i?B)?$/i.exec(value.trim())
+  if (!match) throw new UsageError(`${name} must be a number of bytes, optionally with K, M, G or T (8G), not '${value}'`)
+  return Math.floor(Number(match[1]) * BYTE_UNITS[match[2]!.toUpperCase()]!)
+}
 
 function integer(name: string, value: string | undefined): number | undefined {
   if (value === undefined || value === '') return undefined
@@ -91,6 +112,9 @@ export function parseCliOptions(argv: string[], env: Record<string, string | und
         'stall-timeout': { type: 'string' },
         'responses-retention': { type: 'string' },
         'shutdown-timeout': { type: 'string' },
+        'drain-timeout': { type: 'string' },
+        'max-loaded-models': { type: 'string' },
+        'max-memory': { type: 'string' },
         'cors-origins': { type: 'string' },
         'allowed-hosts': { type: 'string' },
         'read-timeout': { type: 'string' },
@@ -98,6 +122,8 @@ export function parseCliOptions(argv: string[], env: Record<string, string | und
         'max-upload-bytes': { type: 'string' },
         'adapter-path': { type: 'string', multiple: true },
         quiet: { type: 'boolean' },
+        'log-level': { type: 'string' },
+        'metrics-public': { type: 'boolean' },
         'responses-db': { type: 'string' },
         'tool-validation': { type: 'string' },
         'invalid-tool-calls': { type: 'string' },
@@ -157,6 +183,11 @@ export function parseCliOptions(argv: string[], env: Record<string, string | und
   set('firstTokenTimeoutMs', integer('--first-token-timeout', values['first-token-timeout'] ?? env.CY_FIRST_TOKEN_TIMEOUT))
   set('idleTimeoutMs', integer('--stall-timeout', values['stall-timeout'] ?? env.CY_STALL_TIMEOUT))
   set('shutdownTimeoutMs', integer('--shutdown-timeout', values['shutdown-timeout'] ?? env.CY_SHUTDOWN_TIMEOUT))
+  set('drainTimeoutMs', integer('--drain-timeout', values['drain-timeout'] ?? env.CY_DRAIN_TIMEOUT))
+  set('maxLoadedModels', integer('--max-loaded-models', values['max-loaded-models'] ?? env.CY_MAX_LOADED_MODELS))
+  set('maxMemoryBytes', bytes('--max-memory', values['max-memory'] ?? env.CY_MAX_MEMORY))
+  set('logLevel', choice('--log-level', values['log-level'] ?? env.CY_LOG_LEVEL, LOG_LEVELS))
+  if (values['metrics-public'] || ['1', 'true'].includes(env.CY_METRICS_PUBLIC ?? '')) options.metricsPublic = true
   set('responsesRetentionDays', integer('--responses-retention', values['responses-retention'] ?? env.CY_RESPONSES_RETENTION))
   const modes = (['master', 'worker', 'auto'] as const).filter((mode) => values[mode])
   if (modes.length > 1) throw new UsageError(`--${modes.join(' and --')} cannot be combined`)

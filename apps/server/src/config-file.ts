@@ -1,13 +1,13 @@
 import type { GatewayOptions } from '@cy/gateway'
-import type { ModelConfig } from '@cy/core'
 import { readFile } from 'node:fs/promises'
 import { dirname, extname, isAbsolute, resolve } from 'node:path'
 import { parse as parseYaml } from 'yaml'
 import { ConfigError } from './config-error.ts'
+import { parseKeepAlive, type ManagedModelConfig } from './managed-config.ts'
 
 /** The config file: models to load, options per adapter, and server settings. */
 export interface ConfigFile {
-  models: ModelConfig[]
+  models: ManagedModelConfig[]
   /** Options handed to each adapter's factory, by adapter name. */
   adapters: Record<string, Record<string, unknown>>
   /** More names for loaded models (`whisper-1: ggml-base`), so clients that hard-code a name work. */
@@ -57,9 +57,18 @@ export async function loadConfigFile(path: string): Promise<ConfigFile> {
         throw new ConfigError(`models[${index}] in ${path} needs a 'name' and an 'adapter'`)
       }
       if (entry.options !== undefined && !isObject(entry.options)) throw new ConfigError(`models[${index}].options in ${path} must be an object`)
-      const model: ModelConfig = { name: entry.name, adapter: entry.adapter }
+      const model: ManagedModelConfig = { name: entry.name, adapter: entry.adapter }
       if (typeof entry.path === 'string') model.path = isAbsolute(entry.path) ? entry.path : resolve(base, entry.path)
       if (entry.options) model.options = entry.options
+      if (entry.load !== undefined) {
+        if (entry.load !== 'eager' && entry.load !== 'lazy') throw new ConfigError(`models[${index}].load in ${path} must be eager or lazy`)
+        model.load = entry.load
+      }
+      if (entry.keepAlive !== undefined) {
+        const keepAliveMs = parseKeepAlive(entry.keepAlive)
+        if (keepAliveMs === undefined) throw new ConfigError(`models[${index}].keepAlive in ${path} must be seconds, a duration such as 5m, 30s or 500ms, or -1 for never`)
+        model.keepAliveMs = keepAliveMs
+      }
       return model
     }),
     adapters: isObject(raw.adapters) ? (raw.adapters as ConfigFile['adapters']) : {},

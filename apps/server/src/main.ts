@@ -1,7 +1,7 @@
 #!/usr/bin/env bun
 import { startApp } from './app.ts'
 import { ConfigError } from './config-file.ts'
-import { DEFAULT_SHUTDOWN_TIMEOUT_MS, parseCliOptions, USAGE, UsageError } from './cli-options.ts'
+import { DEFAULT_DRAIN_TIMEOUT_MS, DEFAULT_SHUTDOWN_TIMEOUT_MS, parseCliOptions, USAGE, UsageError } from './cli-options.ts'
 import { StartupError } from './startup-error.ts'
 
 async function main(): Promise<number> {
@@ -31,6 +31,7 @@ async function main(): Promise<number> {
     }
     throw error
   }
+  const drainMs = options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS
   const deadline = options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS
   let stopping = false
   const shutdown = (signal: string) => {
@@ -40,19 +41,24 @@ async function main(): Promise<number> {
       process.exit(1)
     }
     stopping = true
-    console.log(`stopping (${signal}): a second signal exits at once`)
-    const timer = setTimeout(() => {
-      console.error(`shutdown took longer than ${deadline} ms: exiting without waiting for the engines`)
-      process.exit(1)
-    }, deadline)
-    void app.stop().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        clearTimeout(timer)
-        console.error(`shutdown failed: ${(error as Error).message}`)
-        process.exit(1)
-      },
-    )
+    console.log(`stopping (${signal}): requests in flight have ${drainMs} ms to finish; a second signal exits at once`)
+    // The drain ends what is left at its limit; then freeing the engines gets `deadline`, and is not waited for past it.
+    void app
+      .drain(drainMs)
+      .then(() => {
+        setTimeout(() => {
+          console.error(`shutdown took longer than ${deadline} ms after the drain: exiting without waiting for the engines`)
+          process.exit(1)
+        }, deadline)
+        return app.stop()
+      })
+      .then(
+        () => process.exit(0),
+        (error: unknown) => {
+          console.error(`shutdown failed: ${(error as Error).message}`)
+          process.exit(1)
+        },
+      )
   }
   process.on('SIGINT', () => shutdown('SIGINT'))
   process.on('SIGTERM', () => shutdown('SIGTERM'))

@@ -1,7 +1,7 @@
 import {
   OutputChunk,
+  SupervisedHost,
   UnsupportedParameterError,
-  WorkerHost,
   type ChatRequest,
   type CompletionRequest,
   type EmbeddingRequest,
@@ -50,14 +50,17 @@ function generateArgs(prompt: string | number[], promptParam: GenerateArgs['prom
   }
 }
 
-/** A GGUF model served by llama.cpp on its own Worker; the handlers forward to it. */
+/**
+ * A GGUF model served by llama.cpp in its own engine process (or Worker, `isolation`); the handlers forward
+ * to it. An engine process that dies is restarted and loaded again (see `SupervisedHost`).
+ */
 export class LlamaModel {
   #disposed = false
 
   private constructor(
     readonly config: ModelConfig,
     readonly info: EngineInfo,
-    readonly host: WorkerHost,
+    readonly host: SupervisedHost,
     readonly template: ChatTemplate | undefined,
     readonly embeddings: boolean,
     readonly parallel: number,
@@ -84,12 +87,15 @@ export class LlamaModel {
       embeddings: options.embeddings,
       pooling: options.pooling,
     }
-    const host = new WorkerHost(new URL('./engine/engine-worker.ts', import.meta.url), { name: `llama:${config.name}` })
+    let host: SupervisedHost
     let info: EngineInfo
     try {
-      info = await host.call<EngineInfo>('load', engineOptions)
+      ;({ host, loaded: info } = await SupervisedHost.start<EngineInfo>(new URL('./engine/engine-worker.ts', import.meta.url), {
+        name: `llama:${config.name}`,
+        isolation: options.isolation,
+        load: { method: 'load', args: engineOptions },
+      }))
     } catch (error) {
-      host.terminate()
       throw new Error(`Model '${config.name}' (${path}): ${(error as Error).message}`)
     }
     let template: ChatTemplate | undefined
@@ -179,7 +185,9 @@ export class LlamaModel {
       // The engine runs `parallel` sequences at once: the server queues the rest in front of it.
       limits: { maxConcurrency: this.parallel },
       supports: LLAMA_SUPPORTS,
+      onStatus: this.host.onStatus,
       metadata: {
+        isolation: this.host.current.isolation,
         description: this.info.description,
         contextSize: this.info.contextSize,
         embeddingSize: this.info.embeddingSize,

@@ -1,3 +1,4 @@
+import { isolationOption, type Isolation } from '@cy/core'
 import { integerOption } from '@cy/native'
 import { availableParallelism } from 'node:os'
 import type { Pooling } from './native/llama-native.ts'
@@ -24,6 +25,11 @@ export interface LlamaOptions {
   /** Serve /v1/embeddings too (default true). */
   embeddings: boolean
   pooling: Pooling
+  /**
+   * Where llama.cpp runs: a child process of its own (default), so an abort in native code takes only this
+   * model down (it is restarted), or a Worker thread of the server's process (tests, tiny models).
+   */
+  isolation: Isolation
   /** Milliseconds unloading waits for the engine to finish its step before stopping its Worker (default 10000). */
   disposeTimeout: number
 }
@@ -47,6 +53,7 @@ export function parseLlamaOptions(raw: Record<string, unknown> = {}): LlamaOptio
     embeddings: raw.embeddings !== false,
     pooling: pooling as Pooling,
     disposeTimeout: integer(raw.disposeTimeout, 'disposeTimeout', 0) ?? 10_000,
+    isolation: isolationOption(raw.isolation, 'llama', 'process'),
   }
   const gpuLayers = integer(raw.gpuLayers, 'gpuLayers', 0)
   if (gpuLayers !== undefined) options.gpuLayers = gpuLayers

@@ -4,6 +4,8 @@ import type { ApiKeyGuard } from './guards/api-key-guard.ts'
 import type { OriginPolicy } from './guards/cors.ts'
 import type { AllowedHosts } from './guards/host-check.ts'
 import type { ImageStore } from './images/image-store.ts'
+import type { RequestObserver } from './observability/request-observer.ts'
+import type { ModelControl } from './model-control.ts'
 import type { ResponseStore } from './responses/response-store.ts'
 import type { StreamTiming } from './sse/stream-response.ts'
 
@@ -35,4 +37,10 @@ export interface ApiContext {
   responses: ResponseStore
   /** Extra `/health/details` sections by name, computed when asked (a cluster master adds its workers). */
   healthDetails: Map<string, () => unknown>
+  /** Request ids, the access log and the metrics. */
+  observer: RequestObserver
+  /** GET paths open without the key besides the always-public ones (`/metrics` with `metricsPublic`). */
+  openPaths: ReadonlySet<string>
+  /** Loads and unloads models on request, and names those `/ready` waits for (set by the server app). */
+  models?: ModelControl
 }

@@ -11,6 +11,7 @@ import { healthRoute } from './routes/health.ts'
 import { imageFilesRoute } from './routes/image-generations.ts'
 import { elysiaJsonRoute, jsonRouteDocs } from './routes/json-route.ts'
 import { JSON_ROUTES } from './routes/json-routes.ts'
+import { metricsRoute } from './routes/metrics.ts'
 import { modelsRoute } from './routes/models.ts'
 import { responsesResourcesRoute } from './routes/responses-resources.ts'
 
@@ -42,17 +43,22 @@ export const openaiPlugin = (ctx: ApiContext, options: OpenAIPluginOptions = {})
       if (original.method === 'POST' && selfChecked.has(path)) return
       const checked = checkRequest(ctx, original, path)
       if (!original.body) ctx.holdOpen(original)
-      else if (checked !== original) originals.set(checked, original)
+      else if (checked !== original) {
+        originals.set(checked, original)
+        ctx.observer.alias(checked, original)
+      }
       context.request = checked
     })
     // After the body is parsed (multipart uploads): the handler's time is not idle time.
-    .onBeforeHandle({ as: 'global' }, ({ request }) => {
+    .onBeforeHandle({ as: 'global' }, ({ request, route }) => {
+      ctx.observer.routed(request, route)
       if (request.body) ctx.holdOpen(originals.get(request) ?? request)
     })
     .onError({ as: 'global' }, ({ code, error, request }) => applyCors(request, errorResponse(fromElysiaError(code, error) ?? error), ctx.origins))
     .mapResponse({ as: 'global' }, ({ request, response }) => (response instanceof Response ? applyCors(request, response, ctx.origins) : undefined))
   if (options.docs !== false) app.use(openapiDocs(options.version ?? '0.1.0', jsonRouteDocs(JSON_ROUTES)))
   app.use(healthRoute(ctx)).use(modelsRoute(ctx)).use(audioTranscriptionsRoute(ctx)).use(imageFilesRoute(ctx)).use(responsesResourcesRoute(ctx))
+  app.use(metricsRoute(ctx))
   for (const route of JSON_ROUTES) app.use(elysiaJsonRoute(ctx, route))
   return app
 }

@@ -1,6 +1,8 @@
 import {
   Dispatcher,
   ModelRegistry,
+  ServiceUnavailableError,
+  type EngineStatusSource,
   type Providers,
   type RequestTimeouts,
 } from '@cy/core'
@@ -13,6 +15,10 @@ import type { CorsOrigins } from './guards/cors.ts'
 import { isLoopbackName, LOOPBACK_HOSTS, type AllowedHosts } from './guards/host-check.ts'
 import { ImageStore } from './images/image-store.ts'
 import { ResponseStore } from './responses/response-store.ts'
+import type { Logger } from './observability/logger.ts'
+import { RequestObserver } from './observability/request-observer.ts'
+import { METRICS_PATH } from './routes/metrics.ts'
+import type { ModelControl } from './model-control.ts'
 import { ModelRegistrar, type ModelOptions } from './model-registrar.ts'
 import { openaiPlugin } from './openai-plugin.ts'
 import { jsonRouteHandler } from './routes/json-route.ts'
@@ -89,6 +95,10 @@ export interface ServerOptions {
   responsesRetentionDays?: number
   /** The gateway: tool call validation, session tracking and its execution gate, the sanitizer. */
   gateway?: GatewayOptions
+  /** Where each request's access line goes, at `info` (a pino logger, see `createLogger`; default none). */
+  logger?: Logger
+  /** Serve `GET /metrics` without the API key (default: it needs the key when one is set). */
+  metricsPublic?: boolean
 }
 
 const DEFAULT_MAX_BODY = 32 * 1024 * 1024
@@ -97,6 +107,8 @@ const DEFAULT_HOST = '127.0.0.1'
 const DEFAULT_READ_TIMEOUT_S = 30
 const DEFAULT_SSE_KEEP_ALIVE_MS = 10_000
 const DEFAULT_STREAM_GRACE_MS = 1000
+/** How long requests cut short at the end of a drain get to write their error before the connections close. */
+const DRAIN_FLUSH_MS = 1000
 /** The multipart upload routes, whose bodies are audio files rather than JSON. */
 const UPLOAD_PATHS = new Set(['/v1/audio/transcriptions', '/v1/audio/translations'])
 const holdNothing = () => {}
@@ -158,6 +170,8 @@ export class Server extends ModelRegistrar {
       healthDetails: new Map(),
       gateway: new Gateway(opts.gateway),
       responses: new ResponseStore(opts.responsesDb, { retentionDays: opts.responsesRetentionDays }),
+      observer: new RequestObserver(this.registry, opts.logger),
+      openPaths: new Set(opts.metricsPublic ? [METRICS_PATH] : []),
       ...(opts.publicUrl ? { publicUrl: opts.publicUrl.replace(/\/$/, '') } : {}),
     }
     // Pages of the server's own origin may call it when that origin is a checked name.
@@ -182,6 +196,18 @@ export class Server extends ModelRegistrar {
   unregisterModel(name: string): boolean {
     this.#ctx.gateway.setModel(name, undefined)
     return this.registry.unregister(name)
+  }
+
+  /** Changes how a registered model takes tools (a model registered before its engine loaded and said). */
+  setModelToolSettings(name: string, settings: ModelToolSettings): this {
+    if (this.registry.has(name)) this.#ctx.gateway.setModel(name, settings)
+    return this
+  }
+
+  /** Who loads and unloads models on request (`POST /v1/models/{id}/load`, `/unload`) and names what `/ready` waits for. */
+  setModelControl(control: ModelControl | undefined): this {
+    this.#ctx.models = control
+    return this
   }
 
   /** How a registered model takes tools (the gateway's settings for it). */
@@ -229,6 +255,29 @@ export class Server extends ModelRegistrar {
     return this
   }
 
+  /** The logger of the access lines (and of whatever the application writes through it). */
+  get logger(): Logger {
+    return this.#ctx.observer.logger
+  }
+
+  setLogger(logger: Logger): this {
+    this.#ctx.observer.logger = logger
+    return this
+  }
+
+  /** Counts a restart of a model's engine host after it died (`cy_engine_restarts_total`). */
+  recordEngineRestart(model: string): this {
+    this.#ctx.observer.metrics.engineRestarted(model)
+    return this
+  }
+
+  /** Counts the restarts a model's engine host reports (`LoadedModel.onStatus`); returns the unsubscribe function. */
+  watchEngineStatus(model: string, onStatus: EngineStatusSource): () => void {
+    return onStatus((status) => {
+      if (status.state === 'restarting') this.recordEngineRestart(model)
+    })
+  }
+
   /**
    * Adds a section to `/health/details` (which needs the API key when one is set; public `/health` keeps
    * to liveness and load), computed on each call (`cluster` for a master's workers).
@@ -256,10 +305,11 @@ export class Server extends ModelRegistrar {
       else bun.timeout(request, readSeconds)
       return response
     }
+    const observer = this.#ctx.observer
     const routes: Record<string, { POST: (request: Request, bun: BunServer) => Promise<Response> }> = {}
     for (const route of JSON_ROUTES) {
       const handle = jsonRouteHandler(this.#ctx, route)
-      routes[route.path] = { POST: async (request, bun) => finish(request, await handle(request), bun) }
+      routes[route.path] = { POST: async (request, bun) => finish(request, await observer.serve(request, route.path, bun.requestIP(request)?.address, handle), bun) }
     }
     const app = this.app
     const server: BunServer = Bun.serve({
@@ -275,12 +325,39 @@ export class Server extends ModelRegistrar {
       // maxBodyBytes instead (declared and chunked bodies), with an OpenAI-shaped 413.
       maxRequestBodySize: Number.MAX_SAFE_INTEGER,
       routes,
-      fetch: async (request, bun) => finish(request, await app.fetch(request), bun),
+      fetch: async (request, bun) => finish(request, await observer.serve(request, undefined, bun.requestIP(request)?.address, (served) => app.fetch(served)), bun),
     })
     if (server.port === undefined) throw new Error('The server did not start')
     this.#ctx.holdOpen = (request) => server.timeout(request, 0)
     this.#listening = { port: server.port, hostname, server }
     return this.address()
+  }
+
+  /**
+   * Stops taking connections and lets the requests in flight finish for up to `drainMs`; those still
+   * running then end with a 503 (an error event on a stream that has begun), and the connections close.
+   * Resolves with how many requests were cut short.
+   */
+  async drain(drainMs: number): Promise<number> {
+    if (!this.#listening) return 0
+    const { server } = this.#listening
+    const closed = server.stop(false)
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const deadline = new Promise<'deadline'>((resolve) => (timer = setTimeout(() => resolve('deadline'), drainMs)))
+    const drained = Promise.all([closed, this.registry.whenIdle()])
+    let cut = 0
+    try {
+      if ((await Promise.race([drained, deadline])) === 'deadline') {
+        cut = this.registry.abortInFlight(new ServiceUnavailableError('The server is shutting down', { code: 'server_shutting_down' }))
+        // The cut streams write their error event, then the connections go.
+        clearTimeout(timer)
+        await Promise.race([closed, new Promise((resolve) => (timer = setTimeout(resolve, DRAIN_FLUSH_MS)))])
+      }
+    } finally {
+      clearTimeout(timer)
+    }
+    await this.stop()
+    return cut
   }
 
   /** Stops listening; requests in flight are closed. */

@@ -3,6 +3,7 @@ import type { Capability } from '../capability.ts'
 import { ConcurrencyLimiter, type ConcurrencyLimits } from '../limits/concurrency-limiter.ts'
 import type { CapabilityRequests, Handler } from '../registry/handlers.ts'
 import type { ModelRegistry } from '../registry/model-registry.ts'
+import type { DispatchTrace } from './dispatch-trace.ts'
 import { DEFAULT_TIMEOUTS, resolveTimeouts, type RequestTimeouts } from './request-timeouts.ts'
 import { clientAbortReason, RequestWatch } from './request-watch.ts'
 import { WatchedChannel } from './watched-channel.ts'
@@ -22,6 +23,8 @@ export interface DispatchOptions {
    * requests answered at once.
    */
   signal?: AbortSignal | (() => AbortSignal)
+  /** Filled in as the request goes (model, queue wait, first output, usage, failure): for metrics and logs. */
+  trace?: DispatchTrace
 }
 
 type Release = () => void
@@ -75,10 +78,21 @@ export class Dispatcher {
     request: CapabilityRequests[K],
     options: DispatchOptions = {},
   ): Promise<OutputChannel> {
+    // A model still loading (or unloaded, and loaded on demand) is waited for, as long as a slot would be.
+    const loading = this.registry.whenReady(request.model, { signal: options.signal, timeoutMs: this.#timeouts.queueTimeoutMs })
+    if (loading) await loading
     const handler = this.registry.resolve(capability, request.model)
+    const trace = options.trace
+    if (trace) trace.model = request.model
     this.registry.checkParameters(capability, request)
     if (typeof options.signal === 'object' && options.signal.aborted) throw clientAbortReason(options.signal)
     const channel = new WatchedChannel({ highWaterMark: this.#highWaterMark })
+    this.registry.track(request.model, channel)
+    if (trace) {
+      trace.channel = channel
+      channel.trace = trace
+      trace.queuedMs = 0
+    }
     const modelLimiter = this.registry.limiter(request.model)
     const modelRelease = modelLimiter?.tryAcquire()
     if (!modelLimiter || modelRelease) {
@@ -98,6 +112,7 @@ export class Dispatcher {
   ): Promise<OutputChannel> {
     const watch = new RequestWatch(channel, this.#timeouts, signal)
     watch.queued()
+    const queuedAt = channel.trace ? performance.now() : 0
     let release: Release
     this.#waiting++
     try {
@@ -112,6 +127,7 @@ export class Dispatcher {
       throw error
     } finally {
       this.#waiting--
+      if (channel.trace) channel.trace.queuedMs = performance.now() - queuedAt
     }
     return this.#run(handler, request, channel, release, watch, signal)
   }
@@ -124,6 +140,7 @@ export class Dispatcher {
     queuedWatch: RequestWatch | undefined,
     signal: DispatchOptions['signal'],
   ): OutputChannel {
+    if (channel.trace) channel.trace.startedAt = performance.now()
     try {
       const result = handler(request, channel)
       if (result && typeof result.then === 'function') result.then(undefined, (error: unknown) => channel.fail(error))

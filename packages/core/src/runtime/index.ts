@@ -1,2 +1,3 @@
 export * from './dispatcher.ts'
 export * from './request-timeouts.ts'
+export * from './dispatch-trace.ts'

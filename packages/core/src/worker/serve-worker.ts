@@ -5,9 +5,12 @@ import { CALL_SLOTS, type HostMessage, type WorkerMessage } from './worker-proto
 
 /** What a Worker-side method writes to: like `OutputSink`, plus a flag that works inside blocking loops. */
 export interface WorkerSink {
-  /** Fires when the call is cancelled, once the Worker's event loop runs. */
+  /** Fires when the call is cancelled, once the Worker's event loop runs (in an engine process: the cancel message). */
   readonly signal: AbortSignal
-  /** Reads the shared cancel flag directly: true at once, even while the Worker never yields. */
+  /**
+   * Reads the shared cancel flag directly: true at once, even while the Worker never yields. In an engine
+   * process the flag is the child's own, set when the cancel message arrives, so only a method that yields sees it.
+   */
   readonly aborted: boolean
   /** The shared flag itself (0 = running, 1 = cancelled), to hand to a native abort callback. */
   readonly abortFlag: Int32Array
@@ -18,8 +21,12 @@ export interface WorkerSink {
 
 export type WorkerMethod = (args: any, out: WorkerSink) => unknown | Promise<unknown>
 
+/** In an engine process (see ProcessTransport) rather than on a Worker: the parent is reached over IPC. */
+const inProcess = Bun.isMainThread && typeof process.send === 'function'
+
 function post(message: WorkerMessage): void {
-  ;(globalThis as unknown as { postMessage(message: WorkerMessage): void }).postMessage(message)
+  if (inProcess) process.send!(message)
+  else (globalThis as unknown as { postMessage(message: WorkerMessage): void }).postMessage(message)
 }
 
 /** Chunks pushed inside `batchOutput`, waiting to go as one message. */
@@ -63,6 +70,12 @@ class CallSink implements WorkerSink {
     if (Atomics.load(shared, CALL_SLOTS.abort) !== 0) this.cancel()
   }
 
+  /** Across a process: the host's reader took `n` chunks. */
+  credit(n: number): void {
+    Atomics.add(this.shared, CALL_SLOTS.credit, n)
+    this.wake()
+  }
+
   get signal(): AbortSignal {
     return this.#controller.signal
   }
@@ -97,6 +110,8 @@ class CallSink implements WorkerSink {
 
   cancel(): void {
     if (this.#controller.signal.aborted) return
+    // Across a process nobody else sets the flag: native abort callbacks polling it see the cancel too.
+    Atomics.store(this.shared, CALL_SLOTS.abort, 1)
     this.#controller.abort(new CancelledError('The request was cancelled'))
     this.#wake()
   }
@@ -112,15 +127,25 @@ class CallSink implements WorkerSink {
   }
 }
 
-/** Serves `methods` to the `WorkerHost` that started this Worker. Call once, at the top of the Worker module. */
+/** The call's slots: shared with a Worker's host, or the engine process's own (see HostMessage). */
+function callSlots(message: Extract<HostMessage, { kind: 'call' }>): Int32Array {
+  if (message.shared) return message.shared
+  const slots = new Int32Array(Object.keys(CALL_SLOTS).length)
+  slots[CALL_SLOTS.credit] = message.credit
+  return slots
+}
+
+/**
+ * Serves `methods` to the `WorkerHost` that started this module. Call once, at the top of the engine
+ * module: it serves a Worker's host by `postMessage`, or, run in an engine process, its parent over IPC.
+ */
 export function serveWorker(methods: Record<string, WorkerMethod>): void {
   const sinks = new Map<number, CallSink>()
-  const scope = globalThis as unknown as { onmessage: ((event: MessageEvent<HostMessage>) => void) | null }
-  scope.onmessage = async (event) => {
-    const message = event.data
+  const onMessage = async (message: HostMessage) => {
     if (message.kind === 'wake') return sinks.get(message.id)?.wake()
+    if (message.kind === 'credit') return sinks.get(message.id)?.credit(message.n)
     if (message.kind === 'cancel') return sinks.get(message.id)?.cancel()
-    const sink = new CallSink(message.id, message.shared)
+    const sink = new CallSink(message.id, callSlots(message))
     sinks.set(message.id, sink)
     try {
       const method = methods[message.method]
@@ -133,4 +158,8 @@ export function serveWorker(methods: Record<string, WorkerMethod>): void {
       sinks.delete(message.id)
     }
   }
+  if (inProcess) {
+    process.on('message', (message: HostMessage) => void onMessage(message))
+    post({ kind: 'listening' })
+  } else (globalThis as unknown as { onmessage: (event: MessageEvent<HostMessage>) => void }).onmessage = (event) => void onMessage(event.data)
 }

@@ -3,15 +3,18 @@ import type { OutputSink } from '../channel/output-channel.ts'
 import { CancelledError } from '../errors/cancelled-error.ts'
 import { errorFromWire } from '../errors/error-from-wire.ts'
 import { ProviderError } from '../errors/provider-error.ts'
-import { CALL_SLOTS, type HostMessage, type WorkerMessage } from './worker-protocol.ts'
-
-/** Chunks a Worker may send before it must wait for the reader. */
-const CREDIT_WINDOW = 64
+import type { EngineTransport } from './engine-transport.ts'
+import type { Isolation } from './isolation.ts'
+import { ProcessTransport } from './process-transport.ts'
+import { WorkerTransport } from './worker-transport.ts'
+import { CALL_SLOTS, CREDIT_BATCH, CREDIT_WINDOW, type HostMessage, type WorkerMessage } from './worker-protocol.ts'
 
 interface PendingCall {
   out: OutputSink | undefined
-  /** The slots shared with the Worker (see CALL_SLOTS). */
-  shared: Int32Array
+  /** The slots shared with the Worker (see CALL_SLOTS); absent across a process. */
+  shared: Int32Array | undefined
+  /** Across a process: chunks taken whose credit has not gone back yet. */
+  unsent: number
   resolve: (value: unknown) => void
   reject: (error: unknown) => void
   onAbort: () => void
@@ -20,16 +23,21 @@ interface PendingCall {
 export interface WorkerHostOptions {
   /** A name for logs and errors ("llama:qwen"). */
   name?: string
+  /** A Worker thread (default) or a child process of its own, whose crash takes only its own calls down. */
+  isolation?: Isolation
+  /** The engine died by itself (not `terminate()`): its calls in flight have failed with a 502 already. */
+  onExit?: (error: ProviderError) => void
 }
 
 /**
- * Runs blocking engine work on a Worker thread, so the event loop keeps serving while a model works.
- * Chunks stream back with credit-based back-pressure, the credit kept in shared memory so that only a
- * Worker that waits for it costs a message; cancellation is a shared flag the Worker can poll between
- * steps (or hand to native abort callbacks) even while it never yields to its event loop.
+ * Runs blocking engine work off the event loop: on a Worker thread, or in a child process.
+ * Chunks stream back with credit-based back-pressure. On a Worker the credit is kept in shared memory, so
+ * only a Worker that waits for it costs a message, and cancellation is a shared flag the Worker can poll
+ * between steps (or hand to native abort callbacks) even while it never yields to its event loop. Across a
+ * process both travel as messages, credit in batches.
  */
 export class WorkerHost {
-  readonly #worker: Worker
+  readonly #transport: EngineTransport
   readonly #calls = new Map<number, PendingCall>()
   readonly #name: string
   #nextId = 1
@@ -37,40 +45,54 @@ export class WorkerHost {
 
   constructor(url: string | URL, options: WorkerHostOptions = {}) {
     this.#name = options.name ?? String(url)
-    this.#worker = new Worker(url, { name: this.#name } as WorkerOptions)
-    this.#worker.onmessage = (event: MessageEvent<WorkerMessage>) => this.#onMessage(event.data)
-    this.#worker.onerror = (event: ErrorEvent) => {
-      event.preventDefault?.()
-      this.#die(new ProviderError(`Engine worker '${this.#name}' crashed: ${event.message}`))
-      this.#worker.terminate()
-    }
+    this.#transport = options.isolation === 'process' ? new ProcessTransport(url, this.#name) : new WorkerTransport(url, this.#name)
+    this.#transport.onMessage((message) => this.#onMessage(message))
+    this.#transport.onExit((reason) => {
+      const error = new ProviderError(`${this.#transport.kind} '${this.#name}' ${reason}`)
+      this.#die(error)
+      options.onExit?.(error)
+    })
+  }
+
+  get isolation(): Isolation {
+    return this.#transport.sharedMemory ? 'worker' : 'process'
+  }
+
+  /** The transport, for tests that need the child's pid. */
+  get transport(): EngineTransport {
+    return this.#transport
   }
 
   /**
-   * Calls `method` in the Worker; its chunks go to `out`. Resolves with what the method returned.
-   * `transfer` moves those buffers of `args` to the Worker instead of copying them (they are detached here).
+   * Calls `method` in the engine; its chunks go to `out`. Resolves with what the method returned.
+   * `transfer` moves those buffers of `args` to a Worker instead of copying them (they are detached here);
+   * across a process they are copied.
    */
   call<T = unknown>(method: string, args: unknown, out?: OutputSink, transfer?: Transferable[]): Promise<T> {
     if (this.#dead) return Promise.reject(this.#dead)
     const id = this.#nextId++
-    const shared = new Int32Array(new SharedArrayBuffer(4 * Object.keys(CALL_SLOTS).length))
-    shared[CALL_SLOTS.credit] = CREDIT_WINDOW
+    let shared: Int32Array | undefined
+    if (this.#transport.sharedMemory) {
+      shared = new Int32Array(new SharedArrayBuffer(4 * Object.keys(CALL_SLOTS).length))
+      shared[CALL_SLOTS.credit] = CREDIT_WINDOW
+    }
     return new Promise<T>((resolve, reject) => {
       const onAbort = () => {
-        Atomics.store(shared, CALL_SLOTS.abort, 1)
+        if (shared) Atomics.store(shared, CALL_SLOTS.abort, 1)
         this.#post({ kind: 'cancel', id })
       }
-      this.#calls.set(id, { out, shared, resolve: resolve as (value: unknown) => void, reject, onAbort })
+      this.#calls.set(id, { out, shared, unsent: 0, resolve: resolve as (value: unknown) => void, reject, onAbort })
+      // The call goes first, so that a cancel message always finds it on the other side.
+      this.#post({ kind: 'call', id, method, args, credit: CREDIT_WINDOW, ...(shared ? { shared } : {}) }, transfer)
       if (out?.signal.aborted) onAbort()
       else out?.signal.addEventListener('abort', onAbort, { once: true })
-      this.#post({ kind: 'call', id, method, args, shared }, transfer)
     })
   }
 
-  /** Stops the Worker; calls in flight fail. */
+  /** Stops the engine; calls in flight fail. */
   terminate(): void {
-    this.#die(new CancelledError(`Engine worker '${this.#name}' was stopped`))
-    this.#worker.terminate()
+    this.#die(new CancelledError(`${this.#transport.kind} '${this.#name}' was stopped`))
+    this.#transport.terminate()
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -78,8 +100,7 @@ export class WorkerHost {
   }
 
   #post(message: HostMessage, transfer?: Transferable[]): void {
-    if (transfer?.length) this.#worker.postMessage(message, transfer)
-    else this.#worker.postMessage(message)
+    this.#transport.post(message, transfer)
   }
 
   #onMessage(message: WorkerMessage): void {
@@ -88,6 +109,7 @@ export class WorkerHost {
       return
     }
     if (message.kind === 'chunk') return this.#deliver(message.id, message.chunk)
+    if (message.kind === 'listening') return
     const call = this.#calls.get(message.id)
     if (!call) return
     switch (message.kind) {
@@ -109,10 +131,16 @@ export class WorkerHost {
     else call.out.ready().then(() => this.#credit(id, call))
   }
 
-  /** One chunk's credit back to the Worker; a message only when it waits for it. */
+  /** One chunk's credit back: in shared memory (a message only when the Worker waits), or in batches. */
   #credit(id: number, call: PendingCall): void {
-    Atomics.add(call.shared, CALL_SLOTS.credit, 1)
-    if (Atomics.compareExchange(call.shared, CALL_SLOTS.waiting, 1, 0) === 1) this.#post({ kind: 'wake', id })
+    if (call.shared) {
+      Atomics.add(call.shared, CALL_SLOTS.credit, 1)
+      if (Atomics.compareExchange(call.shared, CALL_SLOTS.waiting, 1, 0) === 1) this.#post({ kind: 'wake', id })
+      return
+    }
+    if (++call.unsent < CREDIT_BATCH || !this.#calls.has(id)) return
+    this.#post({ kind: 'credit', id, n: call.unsent })
+    call.unsent = 0
   }
 
   #settle(id: number, call: PendingCall): void {

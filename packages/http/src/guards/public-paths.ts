@@ -1,7 +1,7 @@
 import { IMAGE_FILES_PATH } from '../routes/image-files-path.ts'
 
-/** Paths anyone may GET without the API key: liveness and the docs, as llama-server keeps them. */
-const PUBLIC = new Set(['/health', '/docs', '/openapi.json'])
+/** Paths anyone may GET without the API key: liveness, readiness and the docs, as llama-server keeps them. */
+const PUBLIC = new Set(['/health', '/ready', '/docs', '/openapi.json'])
 
 /**
  * Folders of single files anyone may GET: the docs' assets, and image links, whose 128-bit random id
@@ -10,8 +10,8 @@ const PUBLIC = new Set(['/health', '/docs', '/openapi.json'])
 const PUBLIC_FILES = ['/docs/assets/', IMAGE_FILES_PATH]
 
 /** Everything else needs the key when one is set: the list is of what is open, not of what is closed. */
-export function isPublic(method: string, path: string): boolean {
+export function isPublic(method: string, path: string, open?: ReadonlySet<string>): boolean {
   if (method !== 'GET' && method !== 'HEAD') return false
-  if (PUBLIC.has(path)) return true
+  if (PUBLIC.has(path) || open?.has(path)) return true
   return PUBLIC_FILES.some((folder) => path.length > folder.length && path.startsWith(folder) && !path.includes('/', folder.length))
 }

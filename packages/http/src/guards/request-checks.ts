@@ -31,7 +31,7 @@ export function checkRequest(ctx: ApiContext, request: Request, path: string): R
   if (declared !== null && Number(declared) > limit) {
     throw new PayloadTooLargeError(`The request body is ${declared} bytes; the limit is ${limit} bytes`)
   }
-  if (ctx.apiKeys.enabled && !isPublic(request.method, path)) {
+  if (ctx.apiKeys.enabled && !isPublic(request.method, path, ctx.openPaths)) {
     const key = ApiKeyGuard.keyFrom(request.headers)
     if (!ctx.apiKeys.accepts(key)) {
       throw new AuthenticationError(key ? 'Incorrect API key provided' : 'Missing API key: send it as `Authorization: Bearer <key>` or `X-API-Key`')

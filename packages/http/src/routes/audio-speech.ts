@@ -31,7 +31,7 @@ export const audioSpeechRoute: JsonRoute<SpeechRequest> = {
   response: { 200: t.File({ description: 'The audio, streamed as it is produced; SSE `speech.audio.*` events with `stream_format: "sse"`.' }), ...errorResponses },
   detail: { tags: ['Audio'], summary: 'Generate speech', description: 'Audio in `response_format` (mp3 by default); formats other than the provider’s own are converted with ffmpeg.' },
   async serve(ctx, speech, request) {
-    const channel = await ctx.dispatcher.dispatch('tts', speech, { signal: () => request.signal })
+    const channel = await ctx.dispatcher.dispatch('tts', speech, { signal: () => request.signal, trace: ctx.observer.record(request) })
     const audio = await speechAudio(channel, speech.response_format ?? 'mp3')
     const cancel = () => channel.abort(new CancelledError('The client closed the stream'))
     if (speech.stream_format === 'sse') {

@@ -49,7 +49,7 @@ async function toAsrRequest(form: TranscriptionFormBody, task: AsrRequest['task'
 const asrRoute = (ctx: ApiContext, task: AsrRequest['task']) =>
   async ({ body, request }: { body: TranscriptionFormBody; request: Request }) => {
     const asr = await toAsrRequest(body, task)
-    const channel = await ctx.dispatcher.dispatch('asr', asr, { signal: () => request.signal })
+    const channel = await ctx.dispatcher.dispatch('asr', asr, { signal: () => request.signal, trace: ctx.observer.record(request) })
     if (asr.stream) return eventStream(channel, channel.take(), new TranscriptStreamEncoder(), ctx.stream)
     const transcript = await collectTranscript(channel)
     switch (asr.response_format) {

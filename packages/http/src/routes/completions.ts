@@ -25,7 +25,7 @@ export const completionsRoute: JsonRoute<CompletionRequest> = {
     const n = completion.n ?? 1
     const prompts = promptTexts(completion.prompt)
     const pipeline = ctx.gateway.completionPipeline({ responseId: meta.id, model: meta.model, created: meta.created }, n * prompts.length)
-    const channel = await ctx.dispatcher.dispatch('completion', completion, { signal: () => request.signal })
+    const channel = await ctx.dispatcher.dispatch('completion', completion, { signal: () => request.signal, trace: ctx.observer.record(request) })
     const started = { channel, first: channel.take(), pipeline }
     const echo = (index: number) => (completion.echo ? (prompts[Math.floor(index / n)] ?? '') : '')
     const sink = completion.stream ? new CompletionSseSink(meta, completion.stream_options?.include_usage === true) : new CompletionJsonSink(meta, echo)

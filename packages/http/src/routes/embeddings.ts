@@ -17,7 +17,7 @@ export const embeddingsRoute: JsonRoute<EmbeddingRequest> = {
   response: { 200: EmbeddingList, ...errorResponses },
   detail: { tags: ['Embeddings'], summary: 'Create embeddings', description: '`encoding_format` float or base64; `dimensions` shortens and re-normalizes.' },
   async serve(ctx, embedding, request) {
-    const channel = await ctx.dispatcher.dispatch('embedding', embedding, { signal: () => request.signal })
+    const channel = await ctx.dispatcher.dispatch('embedding', embedding, { signal: () => request.signal, trace: ctx.observer.record(request) })
     return jsonResponse(
       await embeddingListBody(channel, {
         model: embedding.model,

@@ -28,7 +28,7 @@ export async function startGeneration(ctx: ApiContext, chat: ChatRequest, reques
   const signal = gateSignal ? () => AbortSignal.any([request.signal, gateSignal]) : () => request.signal
   let channel: OutputChannel
   try {
-    channel = await ctx.dispatcher.dispatch('chat', prepared.request, { signal })
+    channel = await ctx.dispatcher.dispatch('chat', prepared.request, { signal, trace: ctx.observer.record(request) })
   } catch (error) {
     ticket.release()
     throw error

@@ -1,7 +1,9 @@
 import { Elysia } from 'elysia'
 import type { ApiContext } from '../api-context.ts'
 import { jsonResponse } from '../json-response.ts'
+import { modelObject } from '../wire/model-object.ts'
 import { HealthBody } from '../wire/models.ts'
+import { readyRoute } from './ready.ts'
 
 /** Liveness and load counts: all that a caller without the key may see. */
 function liveness(ctx: ApiContext): Record<string, unknown> {
@@ -11,6 +13,7 @@ function liveness(ctx: ApiContext): Record<string, unknown> {
     status: 'ok',
     uptime_seconds: Math.round((Date.now() - ctx.startedAt) / 1000),
     models: ctx.registry.list().length,
+    model_states: ctx.registry.countByState(),
     requests: { active: limiter.active, queued: ctx.dispatcher.waiting, max_concurrency: Number.isFinite(max) && max > 0 ? max : null },
   }
 }
@@ -25,6 +28,8 @@ export const healthRoute = (ctx: ApiContext) =>
       '/health/details',
       () => {
         const body = liveness(ctx)
+        // Which model is in which state (and why it failed): names are for those with the key.
+        body.model_details = ctx.registry.infos().map((info) => ({ id: info.id, ...modelObject(info).cy, in_flight: info.inFlight }))
         for (const [name, detail] of ctx.healthDetails) body[name] = detail()
         return jsonResponse(body)
       },
@@ -32,8 +37,9 @@ export const healthRoute = (ctx: ApiContext) =>
         response: { 200: HealthBody },
         detail: {
           tags: ['Health'],
-          summary: 'Liveness, load and the sections the application adds (a cluster master: its workers)',
+          summary: 'Liveness, load, each model\'s state, and the sections the application adds (a cluster master: its workers)',
           description: 'Needs the API key when one is set: it names workers, their addresses and models.',
         },
       },
     )
+    .use(readyRoute(ctx))

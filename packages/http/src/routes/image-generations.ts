@@ -19,7 +19,7 @@ export const imageGenerationsRoute: JsonRoute<ImageRequest> = {
     description: '`b64_json` (default) or `url`: links served by this server for a limited time. `seed`, `negative_prompt`, `steps` and `cfg_scale` are extensions.',
   },
   async serve(ctx, image, request) {
-    const channel = await ctx.dispatcher.dispatch('image', image, { signal: () => request.signal })
+    const channel = await ctx.dispatcher.dispatch('image', image, { signal: () => request.signal, trace: ctx.observer.record(request) })
     const images: ImageChunk[] = []
     for await (const chunk of channel) if (chunk.type === 'image') images.push(chunk)
     if (images.length === 0) throw new ProviderError('The model produced no image')

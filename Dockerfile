@@ -1,0 +1,97 @@
+# syntax=docker/dockerfile:1
+# cy's container image: the server app with the llama.cpp and whisper.cpp adapters (docs/container.md).
+#
+#   docker build -t cy .                                   # CPU
+#   docker build --build-arg VARIANT=cuda -t cy:cuda .     # NVIDIA GPUs (CUDA 13; run with --gpus all)
+#
+# Needs BuildKit (Docker 23+ uses it by default): it builds only the stages VARIANT picks.
+
+ARG VARIANT=cpu
+ARG BUN_VERSION=1.4.5
+ARG DEBIAN_IMAGE=debian:bookworm-slim
+# node-llama-cpp 3.22.1's CUDA build links libcudart.so.13 and libcublas.so.13, and was built on Ubuntu 22.04.
+ARG CUDA_VERSION=13.0.0
+
+# The Bun binary, copied into each stage that runs Bun (glibc builds run on Debian and Ubuntu alike).
+FROM oven/bun:${BUN_VERSION}-slim AS bun
+
+# Base images per variant: build-* has what compiles whisper.cpp, run-* what the engines load at run time.
+FROM ${DEBIAN_IMAGE} AS build-cpu
+FROM nvidia/cuda:${CUDA_VERSION}-devel-ubuntu22.04 AS build-cuda
+FROM ${DEBIAN_IMAGE} AS run-cpu
+FROM nvidia/cuda:${CUDA_VERSION}-runtime-ubuntu22.04 AS run-cuda
+
+# Production dependencies of the workspace, from the lockfile; the CUDA variant adds llama.cpp's CUDA build.
+FROM build-${VARIANT} AS deps
+ARG VARIANT
+COPY --from=bun /usr/local/bin/bun /usr/local/bin/bun
+WORKDIR /app
+COPY package.json bun.lock bunfig.toml ./
+COPY apps/server/package.json apps/server/
+COPY packages/adapter-llama/package.json packages/adapter-llama/
+COPY packages/adapter-whisper/package.json packages/adapter-whisper/
+COPY packages/audio/package.json packages/audio/
+COPY packages/cluster/package.json packages/cluster/
+COPY packages/core/package.json packages/core/
+COPY packages/gateway/package.json packages/gateway/
+COPY packages/http/package.json packages/http/
+COPY packages/native/package.json packages/native/
+RUN bun install --frozen-lockfile --production --ignore-scripts
+# Beside the CPU package, in the adapter's own node_modules, where its library resolver looks (GPU first).
+RUN if [ "$VARIANT" = cuda ]; then \
+      mkdir -p /tmp/gpu && cd /tmp/gpu && echo '{"name":"gpu","private":true}' > package.json && \
+      bun add --exact --ignore-scripts @node-llama-cpp/linux-x64-cuda@3.22.1 && \
+      cp -rL node_modules/@node-llama-cpp/linux-x64-cuda /app/packages/adapter-llama/node_modules/@node-llama-cpp/ && \
+      rm -rf /tmp/gpu; \
+    fi
+
+# whisper.cpp, compiled here once from the sources the nodejs-whisper package ships, so the container never
+# compiles at start: the libraries go to /opt/cy/whisper/lib (CY_WHISPER_LIB below).
+FROM deps AS whisper
+ARG VARIANT
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends cmake g++ make ninja-build \
+ && rm -rf /var/lib/apt/lists/*
+COPY packages/adapter-whisper packages/adapter-whisper
+SHELL ["/bin/bash", "-o", "pipefail", "-c"]
+RUN lib="$(CY_CACHE_DIR=/tmp/cy-cache bun run --cwd packages/adapter-whisper engines:build whisper "--${VARIANT}" | tail -n 1)" \
+ && mkdir -p /opt/cy/whisper \
+ && cp -a "$lib" /opt/cy/whisper/lib \
+ && rm -rf /tmp/cy-cache
+
+FROM run-${VARIANT} AS runtime
+# ffmpeg converts audio formats; libgomp1 is whisper.cpp's OpenMP; libc6-dev has the C headers and libc.so
+# that bun:ffi's compiler (TinyCC) needs for the engines' small shims; tini reaps the engine processes.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends ffmpeg libgomp1 libc6-dev tini \
+ && rm -rf /var/lib/apt/lists/*
+RUN useradd --system --uid 10001 --user-group --create-home --home-dir /home/cy --shell /usr/sbin/nologin cy \
+ && mkdir -p /models /data \
+ && chown cy:cy /models /data
+COPY --from=bun /usr/local/bin/bun /usr/local/bin/bun
+WORKDIR /app
+COPY --from=deps /app ./
+COPY --from=whisper /opt/cy/whisper /opt/cy/whisper
+COPY package.json tsconfig.json ./
+COPY packages packages
+COPY apps apps
+# The adapters are found as installed packages, as in a checkout (the production install leaves out the root's
+# dev dependencies, which is where they are listed).
+RUN mkdir -p node_modules/@cy \
+ && ln -s ../../packages/adapter-llama node_modules/@cy/adapter-llama \
+ && ln -s ../../packages/adapter-whisper node_modules/@cy/adapter-whisper
+
+ENV PORT=8080 \
+    CY_MODELS_DIR=/models \
+    CY_RESPONSES_DB=/data/responses.sqlite \
+    CY_WHISPER_LIB=/opt/cy/whisper/lib \
+    CY_CACHE_DIR=/home/cy/.cache/cy
+VOLUME ["/models", "/data"]
+EXPOSE 8080 9080
+USER cy:cy
+# Liveness on the public /health, at $PORT (set PORT, not --port, to move the server).
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
+  CMD ["bun", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+# Bound to every interface, as a container must be to be reached; the banner warns until CY_API_KEY is set.
+# Arguments after the image name are the server's own flags (docker run ... cy --api-key k, or a pod's args).
+ENTRYPOINT ["tini", "--", "bun", "apps/server/src/main.ts", "--host", "0.0.0.0"]

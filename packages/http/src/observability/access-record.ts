@@ -1,0 +1,25 @@
+import type { DispatchTrace } from '@cy/core'
+
+// The trace's fields (model, queue wait, first output, usage, channel, error), declared once in core.
+export interface AccessRecord extends DispatchTrace {}
+
+/**
+ * One request as the access log and the metrics see it. It is the dispatcher's trace too, so the model,
+ * queue wait, first output and usage land here without a copy.
+ */
+export class AccessRecord {
+  /** The route's pattern (`/v1/models/:model`), once the router matched one. */
+  route: string | undefined
+  /** `performance.now()` when the request came in. */
+  readonly start = performance.now()
+
+  constructor(
+    readonly id: string,
+    readonly method: string,
+    readonly url: string,
+    readonly client: string | undefined,
+    route: string | undefined,
+  ) {
+    this.route = route
+  }
+}

@@ -1,0 +1,28 @@
+import type { ModelInfo } from '@cy/core'
+
+const seconds = (ms: number | undefined) => (ms === undefined ? null : Math.floor(ms / 1000))
+const text = (value: unknown) => (typeof value === 'string' ? value : null)
+const integer = (value: unknown) => (typeof value === 'number' && Number.isInteger(value) ? value : null)
+
+/** A model in OpenAI's shape, with cy's `cy` extension object beside its fields. */
+export function modelObject(info: ModelInfo) {
+  const { metadata, status } = info
+  return {
+    id: info.id,
+    object: 'model' as const,
+    created: info.created,
+    owned_by: info.ownedBy,
+    cy: {
+      state: status.state,
+      ...(status.reason ? { reason: status.reason } : {}),
+      ...(status.progress ? { progress: status.progress } : {}),
+      adapter: text(metadata.adapter),
+      capabilities: info.capabilities,
+      context_length: integer(metadata.contextSize ?? metadata.contextLength),
+      file: text(metadata.path),
+      size_bytes: integer(metadata.sizeBytes),
+      loaded_at: seconds(status.loadedAt),
+      last_used_at: seconds(info.lastUsedAt),
+    },
+  }
+}
