@@ -232,7 +232,10 @@ export class ModelManager implements ModelControl {
   #engineStatus(model: Managed, status: EngineStatus): void {
     if (!model.loaded || model.unloading) return
     if (status.state === 'ready') this.#setStatus(model, { state: 'ready', loadedAt: this.#registry.status(model.config.name)?.loadedAt ?? Date.now() })
-    else if (status.state === 'restarting') this.#setStatus(model, { state: 'loading', progress: { stage: `restarting (attempt ${status.attempt}): ${status.reason}` } })
+    else if (status.state === 'restarting') {
+      this.#options.server.recordEngineRestart(model.config.name)
+      this.#setStatus(model, { state: 'loading', progress: { stage: `restarting (attempt ${status.attempt}): ${status.reason}` } })
+    }
     else this.#setStatus(model, { state: 'failed', reason: status.reason })
   }
 
