@@ -1,7 +1,7 @@
 // The WorkerHost protocol across a process (isolation 'process'): the same calls, errors, cancellation and
 // back-pressure as on a Worker, with cancel and credit as messages instead of shared memory.
 import { afterAll, describe, expect, test } from 'bun:test'
-import { BadRequestError, CREDIT_WINDOW, CancelledError, OutputChannel, ProviderError, WorkerHost } from '@cy/core'
+import { BadRequestError, CREDIT_BATCH, CREDIT_WINDOW, CancelledError, OutputChannel, ProviderError, WorkerHost, type HostMessage } from '@cy/core'
 import { drain, texts, until } from './process-host-support.ts'
 
 const blocking = new URL('../fixtures/blocking-worker.ts', import.meta.url)
@@ -84,6 +84,22 @@ describe('WorkerHost in process isolation', () => {
     expect(await call).toBe(total)
     channel.end()
     expect(texts(await read)).toEqual(Array.from({ length: total }, (_, i) => String(i)))
+  })
+
+  test('the credit one message of chunks earns goes back as one message, not one per CREDIT_BATCH', async () => {
+    const other = processHost()
+    const credits: HostMessage[] = []
+    const post = other.transport.post.bind(other.transport)
+    // Watching what the host sends its transport: the messages themselves are what is under test.
+    other.transport.post = (message, transfer) => {
+      if (message.kind === 'credit') credits.push(message)
+      post(message, transfer)
+    }
+    const channel = new OutputChannel({ highWaterMark: 1000 })
+    expect(await other.call('countBatched', { n: 3 * CREDIT_BATCH }, channel)).toEqual({ counted: 3 * CREDIT_BATCH })
+    expect(credits).toEqual([{ kind: 'credit', ids: [expect.any(Number)], n: [3 * CREDIT_BATCH] }])
+    channel.end()
+    expect(texts(await drain(channel))).toEqual(Array.from({ length: 3 * CREDIT_BATCH }, (_, i) => String(i)))
   })
 
   test('terminate() kills the child: calls in flight and later fail with CancelledError', async () => {

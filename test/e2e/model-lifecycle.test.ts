@@ -145,3 +145,24 @@ describe('model lifecycle in the server app', () => {
     expect(details.model_details.map(({ id, state }) => [id, state])).toEqual([['a', 'ready'], ['broken', 'failed']])
   })
 })
+
+describe('load progress (stderr not a terminal: plain lines; a terminal draws bars, which a test here cannot see)', () => {
+  test('each stage of a load is a line with the time since it was queued, and the state carries the stage', async () => {
+    const lines: string[] = []
+    const config = join(workdir, 'progress.yaml')
+    await writeFile(config, ['models:', model('a', 'options: { loadMs: 400 }')].join('\n'))
+    app = await startApp(
+      { configPath: config, adapterPaths: [ECHO_FIXTURE], quiet: true, port: 0, host: '127.0.0.1', modelsDir: join(workdir, 'empty'), responsesDb: ':memory:', apiKey: KEY },
+      (line) => lines.push(line),
+    )
+    const during = await info('a')
+    expect(during.cy.state).toBe('loading')
+    expect(['queued', 'loading']).toContain(during.cy.progress!.stage)
+    await app.loads
+    expect(lines.filter((line) => line.startsWith("model 'a'")).map((line) => line.replace(/\d+ ms/, 'N ms'))).toEqual([
+      "model 'a' queued (N ms)",
+      "model 'a' loading (N ms)",
+      "model 'a' ready (N ms)",
+    ])
+  })
+})

@@ -4,6 +4,7 @@ import { findAdapterPackages, loadAdapters } from './adapter-discovery.ts'
 import type { AppOptions, ClusterAppOptions } from './app-options.ts'
 import { banner } from './banner.ts'
 import { loadConfigFile, type ConfigFile } from './config-file.ts'
+import { followLoads } from './load-progress.ts'
 import { ModelManager } from './model-manager.ts'
 import { scanModelsFolder } from './models-folder.ts'
 import { resolveSettings, type ServerSettings } from './server-settings.ts'
@@ -70,10 +71,10 @@ export async function startApp(cli: AppOptions, log: (line: string) => void = co
     if (!models.alias(alias, target)) log(`alias '${alias}' points at '${target}', which is not configured`)
   }
   server.setModelControl(models)
-  // The port opens first and the models load behind it, except for a cluster worker: its master learns a
-  // model's tool settings when the worker joins, so the worker joins once they are known.
+  // The port opens (a worker joins its master) first and the models load behind it: a worker registers each
+  // with its state and reports the changes, and the adapters' manifests give the tool settings up front.
+  const stopProgress = followLoads({ registry: server.registry, names: () => models.models().map((model) => model.config.name), log, tty: process.stderr.isTTY === true && !cli.quiet })
   const loads = models.start()
-  if (cli.cluster) await loads
 
   let url: string
   let role: string | undefined
@@ -81,6 +82,7 @@ export async function startApp(cli: AppOptions, log: (line: string) => void = co
     if (!cluster || !cli.cluster) url = (await server.start(settings.port)).url
     else ({ url, role } = await startCluster(cluster, cli.cluster, settings))
   } catch (error) {
+    stopProgress()
     await models.dispose()
     throw error
   }
@@ -101,6 +103,7 @@ export async function startApp(cli: AppOptions, log: (line: string) => void = co
       await drain(drainMs)
       if (cluster) await cluster.stop()
       await models.dispose()
+      stopProgress()
     },
     loads,
   }

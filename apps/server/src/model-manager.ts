@@ -74,7 +74,10 @@ export class ModelManager implements ModelControl {
     const sizeBytes = config.path ? await stat(config.path).then((info) => (info.isFile() ? info.size : 0), () => 0) : 0
     const model: Managed = { config, adapter, names: [config.name], sizeBytes, heldUnloaded: false }
     const capabilities = adapter?.adapter.manifest.capabilities ?? ['chat']
+    const toolCalls = adapter?.adapter.manifest.toolCalls
     this.#options.registrar.registerModel(config.name, this.#forwarders(model, capabilities), {
+      // Known before the load, so a worker's master bridges tools for a lazy model too.
+      ...(toolCalls ? { toolCalls } : {}),
       ownedBy: config.adapter,
       metadata: { adapter: config.adapter, ...(adapter ? { engine: adapter.adapter.manifest.engine } : {}), path: config.path, sizeBytes },
       status: adapter
@@ -91,7 +94,8 @@ export class ModelManager implements ModelControl {
     const model = this.#byName.get(target)
     if (!model) return false
     const info = this.#registry.info(target)!
-    this.#options.registrar.registerModel(alias, this.#forwarders(model, info.capabilities), { ownedBy: info.ownedBy, metadata: { ...info.metadata, aliasOf: target }, status: info.status })
+    const tools = this.#options.server.modelToolSettings(target)
+    this.#options.registrar.registerModel(alias, this.#forwarders(model, info.capabilities), { ...tools, ownedBy: info.ownedBy, metadata: { ...info.metadata, aliasOf: target }, status: info.status })
     model.names.push(alias)
     this.#byName.set(alias, model)
     this.#hook(model, alias)

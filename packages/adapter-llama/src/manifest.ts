@@ -7,4 +7,5 @@ export const manifest: AdapterManifest = {
   capabilities: ['chat', 'completion', 'embedding'],
   engine: { name: 'llama.cpp', version: LLAMA_CPP_VERSION },
   fileExtensions: ['.gguf'],
+  toolCalls: 'bridge',
 }

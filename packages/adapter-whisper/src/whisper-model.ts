@@ -1,14 +1,17 @@
-import { WorkerHost, type AsrRequest, type LoadedModel, type ModelConfig, type OutputSink } from '@cy/core'
+import { SupervisedHost, type AsrRequest, type LoadedModel, type ModelConfig, type OutputSink } from '@cy/core'
+import { randomUUID } from 'node:crypto'
 import { existsSync } from 'node:fs'
+import { rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { promptTail } from './engine/prompt-tail.ts'
-import type { TranscribeRequest } from './engine/transcribe-args.ts'
+import type { EngineOptions, TranscribeRequest, UploadedFile } from './engine/transcribe-args.ts'
 import { resolveWhisperLibrary } from './library/resolve-library.ts'
 import { parseWhisperOptions, type WhisperOptions } from './whisper-options.ts'
+import { WhisperPool } from './whisper-pool.ts'
 
-interface PoolMember {
-  host: WorkerHost
-  busy: number
-}
+/** Where the model's pool runs: in this process, or in an engine process of its own (restarted when it dies). */
+type Engine = { kind: 'worker'; pool: WhisperPool } | { kind: 'process'; host: SupervisedHost }
 
 /** A whisper model: one context, and a pool of Workers each decoding on its own state. */
 export class WhisperModel {
@@ -17,7 +20,7 @@ export class WhisperModel {
   private constructor(
     readonly config: ModelConfig,
     readonly options: WhisperOptions,
-    readonly pool: PoolMember[],
+    readonly engine: Engine,
     readonly multilingual: boolean,
     readonly version: string,
   ) {}
@@ -28,7 +31,7 @@ export class WhisperModel {
     if (!existsSync(path)) throw new Error(`Model '${config.name}': no such file ${path}`)
     const options = parseWhisperOptions({ ...defaults, ...config.options })
     const library = await resolveWhisperLibrary(options.libPath, log)
-    const engineOptions = {
+    const engineOptions: EngineOptions = {
       libDir: library.libDir,
       headerDirs: library.headerDirs,
       modelPath: path,
@@ -37,33 +40,28 @@ export class WhisperModel {
       useGpu: options.gpu,
       flashAttention: options.flashAttention,
     }
-    const pool: PoolMember[] = []
     try {
-      const first: PoolMember = { host: new WorkerHost(new URL('./engine/engine-worker.ts', import.meta.url), { name: `whisper:${config.name}` }), busy: 0 }
-      pool.push(first)
-      const loaded = await first.host.call<{ context: number; multilingual: boolean; version: string }>('load', engineOptions)
-      // The other Workers share the first one's context (the weights) and decode on states of their own.
-      for (let i = 1; i < options.parallel; i++) {
-        const member: PoolMember = { host: new WorkerHost(new URL('./engine/engine-worker.ts', import.meta.url), { name: `whisper:${config.name}:${i}` }), busy: 0 }
-        pool.push(member)
-        await member.host.call('load', { ...engineOptions, sharedContext: loaded.context })
+      if (options.isolation === 'worker') {
+        const pool = await WhisperPool.load(engineOptions, config.name)
+        return new WhisperModel(config, options, { kind: 'worker', pool }, pool.multilingual, pool.version)
       }
-      return new WhisperModel(config, options, pool, loaded.multilingual, loaded.version)
+      const { host, loaded } = await SupervisedHost.start<{ multilingual: boolean; version: string }>(new URL('./engine/engine-process.ts', import.meta.url), {
+        name: `whisper:${config.name}`,
+        isolation: 'process',
+        load: { method: 'load', args: { ...engineOptions, name: config.name } },
+      })
+      return new WhisperModel(config, options, { kind: 'process', host }, loaded.multilingual, loaded.version)
     } catch (error) {
-      for (const member of pool.reverse()) member.host.terminate()
       throw new Error(`Model '${config.name}' (${path}): ${(error as Error).message}`)
     }
   }
 
-  /** Takes the file: its buffer moves to the engine Worker (detached here), where it is decoded. */
+  /** Takes the file: on Workers of this process its buffer moves to the engine (detached here); to a process it goes as a file. */
   async transcribe(request: AsrRequest, out: OutputSink): Promise<void> {
     if (this.#disposed) throw new Error(`Model '${this.config.name}' was unloaded`)
-    const bytes = request.file.bytes
-    // Moved to the Worker, not copied; a view into a larger buffer (a cluster message) is copied once first.
-    const file = bytes.buffer instanceof ArrayBuffer && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice()
     const temperature = request.temperature ?? 0
     const args: TranscribeRequest = {
-      file,
+      file: request.file.bytes,
       limits: { maxSeconds: this.options.maxSeconds, maxBytes: this.options.maxBytes },
       translate: request.task === 'translate',
       language: request.language || (this.multilingual ? 'auto' : 'en'),
@@ -75,20 +73,38 @@ export class WhisperModel {
       wordTimestamps: request.timestamp_granularities?.includes('word') ?? false,
       stream: request.stream === true,
     }
-    const member = this.pool.reduce((best, candidate) => (candidate.busy < best.busy ? candidate : best))
-    member.busy++
-    try {
-      await member.host.call('transcribe', args, out, [file.buffer as ArrayBuffer])
-    } finally {
-      member.busy--
-    }
+    if (this.engine.kind === 'worker') await this.engine.pool.transcribe(args, out)
+    else await this.#transcribeInProcess(this.engine.host, args, out)
     out.end()
   }
 
+  /**
+   * An upload goes to the engine process as a file: sent over IPC, its bytes would be serialized on this
+   * event loop (tens of milliseconds for a long recording); written off it, only the path travels.
+   */
+  async #transcribeInProcess(host: SupervisedHost, { file, ...args }: TranscribeRequest, out: OutputSink): Promise<void> {
+    const path = join(tmpdir(), `cy-whisper-upload-${randomUUID()}`)
+    try {
+      await writeFile(path, file)
+      const request: UploadedFile = { ...args, path }
+      await host.call('transcribe', request, out)
+    } finally {
+      await rm(path, { force: true })
+    }
+  }
+
   loaded(): LoadedModel {
+    const engine = this.engine
     return {
       providers: { asr: (request, out) => this.transcribe(request, out) },
-      metadata: { engine: `whisper.cpp ${this.version}`, multilingual: this.multilingual, parallel: this.options.parallel, maxUploadBytes: this.options.maxBytes },
+      ...(engine.kind === 'process' ? { onStatus: engine.host.onStatus } : {}),
+      metadata: {
+        isolation: engine.kind,
+        engine: `whisper.cpp ${this.version}`,
+        multilingual: this.multilingual,
+        parallel: this.options.parallel,
+        maxUploadBytes: this.options.maxBytes,
+      },
       dispose: () => this.dispose(),
     }
   }
@@ -96,10 +112,8 @@ export class WhisperModel {
   async dispose(): Promise<void> {
     if (this.#disposed) return
     this.#disposed = true
-    // The Workers that share the context go first; the one that owns it frees it last.
-    for (const member of [...this.pool].reverse()) {
-      await member.host.call('dispose', null).catch(() => {})
-      member.host.terminate()
-    }
+    if (this.engine.kind === 'worker') return this.engine.pool.dispose()
+    await this.engine.host.call('dispose', null).catch(() => {})
+    this.engine.host.terminate()
   }
 }

@@ -1,3 +1,4 @@
+import { isolationOption, type Isolation } from '@cy/core'
 import { integerOption } from '@cy/native'
 import { availableParallelism } from 'node:os'
 
@@ -17,6 +18,11 @@ export interface WhisperOptions {
   fallback: boolean
   maxSeconds: number
   maxBytes: number
+  /**
+   * Where the engine runs: a child process of its own (default), whose native crash takes only that
+   * model down (it is restarted), or Workers of the server's process.
+   */
+  isolation: Isolation
 }
 
 const integer = (value: unknown, name: string, min: number) => integerOption(value, 'whisper', name, min)
@@ -32,6 +38,7 @@ export function parseWhisperOptions(raw: Record<string, unknown> = {}): WhisperO
     fallback: raw.fallback !== false,
     maxSeconds: integer(raw.maxSeconds, 'maxSeconds', 1) ?? 3600,
     maxBytes: integer(raw.maxBytes, 'maxBytes', 1) ?? 100 * 1024 * 1024,
+    isolation: isolationOption(raw.isolation, 'whisper', 'process'),
   }
   if (typeof raw.libPath === 'string') options.libPath = raw.libPath
   return options

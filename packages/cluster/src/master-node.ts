@@ -1,10 +1,12 @@
-import { CAPABILITIES, ConflictError, NotFoundError } from '@cy/core'
+import { CAPABILITIES, ConflictError, NotFoundError, type ModelStatus } from '@cy/core'
 import { errorResponse, parseError, type Server } from '@cy/http'
 import { serveInternal } from './internal-server.ts'
-import { CLUSTER_MAGIC, PATHS, type Handshake, type Registration } from './protocol.ts'
+import { CLUSTER_MAGIC, PATHS, type Handshake, type Registration, type StatusReport } from './protocol.ts'
 import { remoteProviders } from './remote-providers.ts'
 import { RequestVerifier } from './request-signature.ts'
 import { ReplicaSet, type RemoteWorker } from './replica-set.ts'
+import { signRequest } from './request-signature.ts'
+import { checkStatus } from './status-check.ts'
 
 interface WorkerRecord extends RemoteWorker {
   models: Set<string>
@@ -77,6 +79,7 @@ export class MasterNode {
           const { workerId, model } = parsed(body)
           return this.#unregister(String(workerId), String(model))
         },
+        [PATHS.status]: (body) => this.#status(parsed(body) as unknown as StatusReport),
         [PATHS.heartbeat]: (body) => {
           const worker = this.workers.get(String(parsed(body).workerId))
           if (!worker) throw new NotFoundError('Unknown worker: introduce yourself again', { code: 'unknown_worker' })
@@ -109,6 +112,7 @@ export class MasterNode {
     const worker = this.workers.get(registration.workerId)
     if (!worker) return errorResponse(new NotFoundError('Unknown worker: introduce yourself again', { code: 'unknown_worker' }))
     const { model } = registration
+    const status = registration.status === undefined ? { state: 'ready' as const } : checkStatus(registration.status)
     const capabilities = CAPABILITIES.filter((capability) => registration.capabilities.includes(capability))
     const existing = this.#replicas.get(model)
     if (existing) {
@@ -117,7 +121,7 @@ export class MasterNode {
         const why = this.options.allowReplicas ? `with other capabilities (${existing.capabilities.join(', ')})` : 'by another worker'
         return errorResponse(new ConflictError(`Model '${model}' is already registered ${why}`, { param: 'model', code: 'model_already_registered' }))
       }
-      existing.add(worker)
+      existing.add(worker, status)
       this.#publish(existing)
     } else {
       const tools = {
@@ -126,7 +130,7 @@ export class MasterNode {
         ...(registration.supports ? { supports: registration.supports } : {}),
       }
       const replicas = new ReplicaSet(model, capabilities, tools)
-      replicas.add(worker)
+      replicas.add(worker, status)
       try {
         this.#publish(replicas)
       } catch (error) {
@@ -143,7 +147,46 @@ export class MasterNode {
   #publish(replicas: ReplicaSet): void {
     const owners = replicas.workers.map((w) => w.id)
     if (this.#replicas.get(replicas.model) === replicas) this.server.unregisterModel(replicas.model)
-    this.server.registerModel(replicas.model, remoteProviders(replicas), { ownedBy: owners.join(','), metadata: { workers: owners }, ...replicas.tools })
+    this.server.registerModel(replicas.model, remoteProviders(replicas), { ownedBy: owners.join(','), metadata: { workers: owners }, ...replicas.tools, status: replicas.status })
+    this.server.registry.setLifecycle(replicas.model, { autoload: () => this.#autoload(replicas) })
+  }
+
+  /** A worker's model became ready, failed, or was unloaded: the master's state follows. */
+  #status(report: StatusReport): Response {
+    const worker = this.workers.get(String(report.workerId))
+    if (!worker) return errorResponse(new NotFoundError('Unknown worker: introduce yourself again', { code: 'unknown_worker' }))
+    const status = checkStatus(report.status)
+    const replicas = this.#replicas.get(String(report.model))
+    if (replicas && worker.models.has(replicas.model)) {
+      replicas.setStatus(worker, status)
+      this.server.registry.setStatus(replicas.model, replicas.status)
+    }
+    return json({ ok: true })
+  }
+
+  /**
+   * A request found the model unloaded at every worker: the first that holds it unloaded starts its load
+   * (its own reports then move the state on). `loading` is set before this returns, as the dispatcher expects.
+   */
+  #autoload(replicas: ReplicaSet): void {
+    const worker = replicas.workers.find((w) => replicas.statusOf(w)?.state === 'unloaded')
+    if (!worker) return
+    const before = replicas.statusOf(worker)!
+    const settle = (status: ModelStatus) => {
+      replicas.setStatus(worker, status)
+      if (this.#replicas.get(replicas.model) === replicas) this.server.registry.setStatus(replicas.model, replicas.status)
+    }
+    settle({ state: 'loading', progress: { stage: `queued on worker '${worker.id}'` } })
+    const text = JSON.stringify({ model: replicas.model })
+    void fetch(`${worker.url}${PATHS.load}`, { method: 'POST', headers: { 'content-type': 'application/json', ...signRequest(worker.secret, 'POST', PATHS.load, text) }, body: text })
+      .then(async (response) => {
+        const answer = (await response.json()) as { status?: unknown }
+        if (!response.ok) throw new Error(`worker '${worker.id}' answered ${response.status}`)
+        const status = checkStatus(answer.status)
+        // A load that did not start (held unloaded there) is the answer; one that did reports on its own.
+        if (status.state === 'unloaded' || status.state === 'failed') settle(status)
+      })
+      .catch((error: Error) => settle({ ...before, reason: `the load on worker '${worker.id}' did not start: ${error.message}` }))
   }
 
   #unregister(workerId: string, model: string): Response {

@@ -1,8 +1,9 @@
-import type { Capability, SupportedParameters, ToolCallMode, ToolValidationMode } from '@cy/core'
+import type { Capability, ModelStatus, SupportedParameters, ToolCallMode, ToolValidationMode } from '@cy/core'
 
 /**
  * The protocol version: `hello` answers it, every call carries it, and a peer of another version is
- * refused with a clear error. 2: calls are signed (HMAC) instead of carrying the secret.
+ * refused with a clear error. 2: calls are signed (HMAC) instead of carrying the secret. Additive since
+ * (no bump): a registration's `status`, and the `status` and `load` calls.
  */
 export const CLUSTER_MAGIC = 'cy-cluster/2'
 /** The master's internal port is its API port plus this. */
@@ -26,6 +27,10 @@ export const PATHS = {
   register: '/cluster/register',
   unregister: '/cluster/unregister',
   heartbeat: '/cluster/heartbeat',
+  /** On the master: a worker's model changed state (`StatusReport`). */
+  status: '/cluster/status',
+  /** On the worker: start loading a model a request at the master is waiting for (`{ model }`); answers its state. */
+  load: '/cluster/load',
   /** On the worker: runs a request on one of its models and streams the chunks back as NDJSON. */
   run: '/cluster/run',
 } as const
@@ -46,6 +51,14 @@ export interface Registration {
   toolValidation?: ToolValidationMode
   /** The optional request fields the model honours, so the master refuses the others as the worker would. */
   supports?: SupportedParameters
+  /** The model's state on the worker (absent: ready, as before). */
+  status?: ModelStatus
+}
+
+export interface StatusReport {
+  workerId: string
+  model: string
+  status: ModelStatus
 }
 
 export interface RunRequest {

@@ -1,4 +1,4 @@
-import type { Capability } from '@cy/core'
+import type { Capability, ModelStatus } from '@cy/core'
 import type { ModelOptions } from '@cy/http'
 
 export interface RemoteWorker {
@@ -17,6 +17,8 @@ export interface RemoteWorker {
  */
 export class ReplicaSet {
   readonly workers: RemoteWorker[] = []
+  /** Each worker's state of the model: requests go to ready ones only. */
+  readonly #states = new Map<RemoteWorker, ModelStatus>()
 
   constructor(
     readonly model: string,
@@ -25,13 +27,29 @@ export class ReplicaSet {
     readonly tools: Pick<ModelOptions, 'toolCalls' | 'toolValidation' | 'supports'> = {},
   ) {}
 
-  add(worker: RemoteWorker): void {
+  add(worker: RemoteWorker, status: ModelStatus = { state: 'ready' }): void {
     if (!this.workers.includes(worker)) this.workers.push(worker)
+    this.#states.set(worker, status)
   }
 
   remove(worker: RemoteWorker): void {
     const index = this.workers.indexOf(worker)
     if (index >= 0) this.workers.splice(index, 1)
+    this.#states.delete(worker)
+  }
+
+  setStatus(worker: RemoteWorker, status: ModelStatus): void {
+    if (this.workers.includes(worker)) this.#states.set(worker, status)
+  }
+
+  statusOf(worker: RemoteWorker): ModelStatus | undefined {
+    return this.#states.get(worker)
+  }
+
+  /** The model's state at the master: ready when one worker is, else loading when one is, else the first's. */
+  get status(): ModelStatus {
+    const states = this.workers.map((worker) => this.#states.get(worker) ?? { state: 'ready' as const })
+    return states.find((s) => s.state === 'ready') ?? states.find((s) => s.state === 'loading') ?? states[0] ?? { state: 'unloaded' }
   }
 
   get size(): number {
@@ -42,7 +60,7 @@ export class ReplicaSet {
   pick(tried: ReadonlySet<RemoteWorker>): RemoteWorker | undefined {
     let best: RemoteWorker | undefined
     for (const worker of this.workers) {
-      if (tried.has(worker)) continue
+      if (tried.has(worker) || this.#states.get(worker)?.state !== 'ready') continue
       if (!best || (worker.failedAt > 0) < (best.failedAt > 0) || ((worker.failedAt > 0) === (best.failedAt > 0) && worker.inFlight < best.inFlight)) best = worker
     }
     return best

@@ -1,4 +1,4 @@
-import { CancelledError, errorToWire, toApiError, type CapabilityRequests, type ModelRegistry } from '@cy/core'
+import { CancelledError, errorToWire, toApiError, type CapabilityRequests, type ModelRegistry, type ModelStatus } from '@cy/core'
 import { parseError, type Server } from '@cy/http'
 import { serveInternal } from './internal-server.ts'
 import { CLUSTER_MAGIC, PATHS } from './protocol.ts'
@@ -33,6 +33,11 @@ export class WorkerNode {
   #stopped = false
   #connected = false
   #backoff = 100
+  /** Models the master accepted: their state changes are reported to it. */
+  readonly #registered = new Set<string>()
+  /** Reports go one after another, so the master sees the states in their order. */
+  #reports: Promise<unknown> = Promise.resolve()
+  #unsubscribe: (() => void) | undefined
 
   constructor(
     readonly server: Server,
@@ -59,20 +64,43 @@ export class WorkerNode {
       port: this.options.listenPort,
       verifier: this.#verifier,
       maxBodyBytes: this.options.maxBodyBytes,
-      routes: { [PATHS.run]: (body, request) => this.#run(body, request) },
+      routes: { [PATHS.run]: (body, request) => this.#run(body, request), [PATHS.load]: (body) => this.#load(body) },
       // A model may stay silent for long (a long prompt): the master's own limits end such a call.
       idleTimeout: 0,
+    })
+    this.#unsubscribe = this.registry.onStatus((model, status) => {
+      if (this.#connected && this.#registered.has(model)) this.#report(model, status)
     })
     try {
       await this.#connect()
     } catch (error) {
+      this.#unsubscribe()
       await this.#internal.stop(true)
       throw error
     }
   }
 
+  #report(model: string, status: ModelStatus): void {
+    this.#reports = this.#reports.then(() => this.#post(PATHS.status, { workerId: this.options.workerId, model, status })).catch(() => {})
+  }
+
+  /** The master holds a request for a model unloaded here: start its load (the registry's autoload) and say where it stands. */
+  #load(bytes: Uint8Array): Response {
+    let model: unknown
+    try {
+      model = (JSON.parse(new TextDecoder().decode(bytes)) as { model?: unknown }).model
+    } catch (error) {
+      throw parseError(error)
+    }
+    const name = String(model)
+    // The wait starts the load synchronously; its outcome reaches the master as status reports.
+    void this.registry.whenReady(name, { timeoutMs: 1 })?.catch(() => {})
+    return Response.json({ status: this.registry.status(name) ?? { state: 'unloaded', reason: 'not on this worker' } })
+  }
+
   async stop(): Promise<void> {
     this.#stopped = true
+    this.#unsubscribe?.()
     clearTimeout(this.#timer)
     // Withdraw the models at once rather than waiting for the master's timeout.
     await Promise.all(this.registry.list().map((model) => this.withdraw(model)))
@@ -84,6 +112,7 @@ export class WorkerNode {
     const info = this.registry.info(model)
     if (!info) return
     const tools = this.server.modelToolSettings(model)
+    const status = info.status
     const response = await this.#post(PATHS.register, {
       workerId: this.options.workerId,
       model,
@@ -91,14 +120,20 @@ export class WorkerNode {
       toolCalls: tools.toolCalls ?? 'native',
       ...(tools.toolValidation ? { toolValidation: tools.toolValidation } : {}),
       ...(info.supports ? { supports: info.supports } : {}),
+      status,
     })
     if (!response.ok) {
       const body = (await response.json().catch(() => ({}))) as { error?: { message?: string } }
       throw Object.assign(new Error(body.error?.message ?? `The master refused model '${model}' (${response.status})`), { status: response.status })
     }
+    this.#registered.add(model)
+    // A change while the registration travelled was not reported: report the state now.
+    const now = this.registry.status(model)
+    if (now && JSON.stringify(now) !== JSON.stringify(status)) this.#report(model, now)
   }
 
   async withdraw(model: string): Promise<void> {
+    this.#registered.delete(model)
     await this.#post(PATHS.unregister, { workerId: this.options.workerId, model }).catch(() => {})
   }
 
@@ -122,6 +157,7 @@ export class WorkerNode {
       const body = (await response.json().catch(() => ({}))) as { error?: { message?: string } }
       throw Object.assign(new Error(`The master refused this worker: ${body.error?.message ?? response.status}`), { status: response.status })
     }
+    this.#registered.clear()
     for (const model of this.registry.list()) {
       await this.register(model).catch((error: Error) => this.options.log(`model '${model}' not registered: ${error.message}`))
     }

@@ -1,16 +1,18 @@
-// Random bytes are drawn in blocks: one getRandomValues call serves 256 ids.
-const BLOCK = 16 * 256
-let pool = new Uint8Array(0)
-let offset = BLOCK
+// Random bytes are drawn in blocks and turned into hex at once: one getRandomValues and one hex encoding
+// serve 256 ids, each then a slice of the block's string.
+const IDS_PER_BLOCK = 256
+const HEX_PER_ID = 32
+let pool = ''
+let offset = 0
 
 /** 128 random bits as 32 hex characters. */
 function random128Hex(): string {
   if (offset >= pool.length) {
-    pool = crypto.getRandomValues(new Uint8Array(BLOCK))
+    pool = Buffer.from(crypto.getRandomValues(new Uint8Array((IDS_PER_BLOCK * HEX_PER_ID) / 2))).toString('hex')
     offset = 0
   }
-  const hex = Buffer.from(pool.buffer, offset, 16).toString('hex')
-  offset += 16
+  const hex = pool.slice(offset, offset + HEX_PER_ID)
+  offset += HEX_PER_ID
   return hex
 }
 

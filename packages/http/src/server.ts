@@ -306,10 +306,12 @@ export class Server extends ModelRegistrar {
       return response
     }
     const observer = this.#ctx.observer
+    // The client's address is for the access line alone; looking it up costs on every request.
+    const clientOf = (request: Request, bun: BunServer) => (observer.logging ? bun.requestIP(request)?.address : undefined)
     const routes: Record<string, { POST: (request: Request, bun: BunServer) => Promise<Response> }> = {}
     for (const route of JSON_ROUTES) {
       const handle = jsonRouteHandler(this.#ctx, route)
-      routes[route.path] = { POST: async (request, bun) => finish(request, await observer.serve(request, route.path, bun.requestIP(request)?.address, handle), bun) }
+      routes[route.path] = { POST: async (request, bun) => finish(request, await observer.serve(request, route.path, clientOf(request, bun), handle), bun) }
     }
     const app = this.app
     const server: BunServer = Bun.serve({
@@ -325,7 +327,7 @@ export class Server extends ModelRegistrar {
       // maxBodyBytes instead (declared and chunked bodies), with an OpenAI-shaped 413.
       maxRequestBodySize: Number.MAX_SAFE_INTEGER,
       routes,
-      fetch: async (request, bun) => finish(request, await observer.serve(request, undefined, bun.requestIP(request)?.address, (served) => app.fetch(served)), bun),
+      fetch: async (request, bun) => finish(request, await observer.serve(request, undefined, clientOf(request, bun), (served) => app.fetch(served)), bun),
     })
     if (server.port === undefined) throw new Error('The server did not start')
     this.#ctx.holdOpen = (request) => server.timeout(request, 0)

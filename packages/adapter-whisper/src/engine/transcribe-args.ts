@@ -26,6 +26,11 @@ export interface TranscribeRequest extends Omit<TranscribeArgs, 'samples'> {
   limits: AudioLimits
 }
 
+/** To an engine process: the upload as a file the parent wrote (and removes once the call is over). */
+export interface UploadedFile extends Omit<TranscribeRequest, 'file'> {
+  path: string
+}
+
 export interface TranscribeResult {
   language: string
   segments: Array<{

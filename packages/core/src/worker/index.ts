@@ -1,5 +1,6 @@
 export * from './engine-transport.ts'
 export * from './isolation.ts'
+export * from './relay-sink.ts'
 export * from './serve-worker.ts'
 export * from './supervised-host.ts'
 export * from './worker-host.ts'

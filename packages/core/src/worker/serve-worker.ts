@@ -30,7 +30,7 @@ function post(message: WorkerMessage): void {
 }
 
 /** Chunks pushed inside `batchOutput`, waiting to go as one message. */
-let outbox: { ids: number[]; chunks: OutputChunk[] } | undefined
+let outbox: Extract<WorkerMessage, { kind: 'chunks' }> | undefined
 
 function send(id: number, chunk: OutputChunk): void {
   if (!outbox) return post({ kind: 'chunk', id, chunk })
@@ -45,14 +45,14 @@ function send(id: number, chunk: OutputChunk): void {
  */
 export function batchOutput<T>(work: () => T): T {
   if (outbox) return work()
-  outbox = { ids: [], chunks: [] }
+  outbox = { kind: 'chunks', ids: [], chunks: [] }
   try {
     return work()
   } finally {
     const batch = outbox
     outbox = undefined
     if (batch.chunks.length === 1) post({ kind: 'chunk', id: batch.ids[0]!, chunk: batch.chunks[0]! })
-    else if (batch.chunks.length > 1) post({ kind: 'chunks', ...batch })
+    else if (batch.chunks.length > 1) post(batch)
   }
 }
 
@@ -143,7 +143,10 @@ export function serveWorker(methods: Record<string, WorkerMethod>): void {
   const sinks = new Map<number, CallSink>()
   const onMessage = async (message: HostMessage) => {
     if (message.kind === 'wake') return sinks.get(message.id)?.wake()
-    if (message.kind === 'credit') return sinks.get(message.id)?.credit(message.n)
+    if (message.kind === 'credit') {
+      for (let i = 0; i < message.ids.length; i++) sinks.get(message.ids[i]!)?.credit(message.n[i]!)
+      return
+    }
     if (message.kind === 'cancel') return sinks.get(message.id)?.cancel()
     const sink = new CallSink(message.id, callSlots(message))
     sinks.set(message.id, sink)

@@ -42,6 +42,8 @@ export class WorkerHost {
   readonly #name: string
   #nextId = 1
   #dead: Error | undefined
+  /** Across a process, while one message's chunks are delivered: the calls that owe credit back. */
+  #owed: Set<number> | undefined
 
   constructor(url: string | URL, options: WorkerHostOptions = {}) {
     this.#name = options.name ?? String(url)
@@ -104,11 +106,14 @@ export class WorkerHost {
   }
 
   #onMessage(message: WorkerMessage): void {
-    if (message.kind === 'chunks') {
-      for (let i = 0; i < message.ids.length; i++) this.#deliver(message.ids[i]!, message.chunks[i]!)
+    if (message.kind === 'chunks' || message.kind === 'chunk') {
+      // Across a process the credit their delivery earns goes back as one message, whatever the calls.
+      if (!this.#transport.sharedMemory) this.#owed = new Set()
+      if (message.kind === 'chunk') this.#deliver(message.id, message.chunk)
+      else for (let i = 0; i < message.ids.length; i++) this.#deliver(message.ids[i]!, message.chunks[i]!)
+      this.#payOwed()
       return
     }
-    if (message.kind === 'chunk') return this.#deliver(message.id, message.chunk)
     if (message.kind === 'listening') return
     const call = this.#calls.get(message.id)
     if (!call) return
@@ -131,7 +136,10 @@ export class WorkerHost {
     else call.out.ready().then(() => this.#credit(id, call))
   }
 
-  /** One chunk's credit back: in shared memory (a message only when the Worker waits), or in batches. */
+  /**
+   * One chunk's credit back: in shared memory (a message only when the Worker waits), or in batches of
+   * `CREDIT_BATCH` chunks, those of one incoming message (a batch step of many calls) in one message.
+   */
   #credit(id: number, call: PendingCall): void {
     if (call.shared) {
       Atomics.add(call.shared, CALL_SLOTS.credit, 1)
@@ -139,8 +147,26 @@ export class WorkerHost {
       return
     }
     if (++call.unsent < CREDIT_BATCH || !this.#calls.has(id)) return
-    this.#post({ kind: 'credit', id, n: call.unsent })
+    if (this.#owed) return void this.#owed.add(id)
+    this.#post({ kind: 'credit', ids: [id], n: [call.unsent] })
     call.unsent = 0
+  }
+
+  /** Sends the credit gathered while one message's chunks were delivered (see `#owed`). */
+  #payOwed(): void {
+    const owed = this.#owed
+    this.#owed = undefined
+    if (!owed?.size) return
+    const ids: number[] = []
+    const n: number[] = []
+    for (const id of owed) {
+      const call = this.#calls.get(id)
+      if (!call) continue
+      ids.push(id)
+      n.push(call.unsent)
+      call.unsent = 0
+    }
+    if (ids.length) this.#post({ kind: 'credit', ids, n })
   }
 
   #settle(id: number, call: PendingCall): void {

@@ -21,8 +21,8 @@ export type HostMessage =
   | { kind: 'call'; id: number; method: string; args: unknown; shared?: Int32Array; credit: number }
   /** Credit came back while the Worker waited for it (its `waiting` slot was set). */
   | { kind: 'wake'; id: number }
-  /** Across a process: `n` chunks were taken by the reader. */
-  | { kind: 'credit'; id: number; n: number }
+  /** Across a process: the reader took `n[i]` chunks of call `ids[i]` (several calls at once, see `batchOutput`). */
+  | { kind: 'credit'; ids: number[]; n: number[] }
   | { kind: 'cancel'; id: number }
 
 /** Messages from an engine Worker (or engine process) to the main thread. */

@@ -21,6 +21,9 @@ function hostnameOf(host: string): string {
   return (end > 0 ? host.slice(0, end) : host).toLowerCase()
 }
 
+/** The last `Host` accepted, and for which names: a client sends the same one on every request. */
+const accepted: { host: string | undefined; allowed: AllowedHosts | undefined } = { host: undefined, allowed: undefined }
+
 /**
  * Refuses a `Host` that is not a plain host[:port] (400): Bun builds `request.url` from it, so `x/h?`
  * would move the path the checks see away from the one the router serves. Then, when the server only
@@ -28,9 +31,12 @@ function hostnameOf(host: string): string {
  * A request without `Host` (HTTP/1.0, or `app.handle` in a program) has no name to check.
  */
 export function checkHost(host: string | null, allowed: AllowedHosts): void {
-  if (host === null) return
+  if (host === null || (host === accepted.host && allowed === accepted.allowed)) return
   if (!HOST_HEADER.test(host)) throw new BadRequestError('The Host header is not a valid host name', { code: 'invalid_host' })
   if (allowed !== '*' && !allowed.has(hostnameOf(host)) && !isLoopbackName(hostnameOf(host))) {
     throw new PermissionDeniedError(`This server does not answer to the host name '${hostnameOf(host)}'`, { code: 'host_not_allowed' })
   }
+  accepted.host = host
+  accepted.allowed = allowed
 }
+

@@ -13,13 +13,24 @@ export class AccessRecord {
   /** `performance.now()` when the request came in. */
   readonly start = performance.now()
 
+  readonly #request: Request
+
   constructor(
     readonly id: string,
-    readonly method: string,
-    readonly url: string,
+    request: Request,
     readonly client: string | undefined,
     route: string | undefined,
   ) {
+    this.#request = request
     this.route = route
+  }
+
+  get method(): string {
+    return this.#request.method
+  }
+
+  /** Read when asked (an unmatched request's log line): Bun builds the string on each read. */
+  get url(): string {
+    return this.#request.url
   }
 }

@@ -31,6 +31,11 @@ export class RequestObserver {
     return 'RequestObserver'
   }
 
+  /** Whether access lines are written: the client's address is looked up only for them. */
+  get logging(): boolean {
+    return this.logger.isLevelEnabled('info')
+  }
+
   /** Serves a request under observation: `handle`'s answer, with its id, logged and counted when it ends. */
   async serve(request: Request, route: string | undefined, client: string | undefined, handle: (request: Request) => Promise<Response> | Response): Promise<Response> {
     const record = this.begin(request, route, client)
@@ -45,7 +50,7 @@ export class RequestObserver {
 
   /** A request came in; `route` is the pattern when the router already knows it. */
   begin(request: Request, route: string | undefined, client: string | undefined): AccessRecord {
-    const record = new AccessRecord(requestIdFrom(request.headers), request.method, request.url, client, route)
+    const record = new AccessRecord(requestIdFrom(request.headers), request, client, route)
     this.#records.set(request, record)
     this.#inFlight.add(record)
     return record

@@ -1,5 +1,7 @@
 import { MODEL_STATES, type ModelRegistry } from '@cy/core'
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
+import { collectDefaultMetrics, Gauge, Registry } from 'prom-client'
+import { LabelledCounter } from './labelled-counter.ts'
+import { LabelledHistogram } from './labelled-histogram.ts'
 import type { AccessRecord } from './access-record.ts'
 
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300]
@@ -17,37 +19,38 @@ export interface MetricsSources {
  */
 export class ServerMetrics {
   readonly registry = new Registry()
-  readonly #requests: Counter
-  readonly #duration: Histogram
-  readonly #firstToken: Histogram
-  readonly #queueWait: Histogram
-  readonly #promptTokens: Counter
-  readonly #completionTokens: Counter
-  readonly #tokensPerSecond: Histogram
-  readonly #restarts: Counter
+  readonly #requests: LabelledCounter
+  readonly #duration: LabelledHistogram
+  readonly #firstToken: LabelledHistogram
+  readonly #queueWait: LabelledHistogram
+  readonly #promptTokens: LabelledCounter
+  readonly #completionTokens: LabelledCounter
+  readonly #tokensPerSecond: LabelledHistogram
+  readonly #restarts: LabelledCounter
 
   constructor(sources: MetricsSources) {
-    const registers = [this.registry]
-    this.#requests = new Counter({ name: 'cy_http_requests_total', help: 'HTTP requests by route, model and status', labelNames: ['route', 'model', 'status'], registers })
-    this.#duration = new Histogram({
-      name: 'cy_http_request_duration_seconds',
-      help: 'Time from a request to its last byte (a stream: its end), by route and model',
-      labelNames: ['route', 'model'],
-      buckets: LATENCY_BUCKETS,
-      registers,
-    })
-    this.#firstToken = new Histogram({ name: 'cy_time_to_first_token_seconds', help: "Time from a handler's start to its first output", labelNames: ['model'], buckets: LATENCY_BUCKETS, registers })
-    this.#queueWait = new Histogram({ name: 'cy_queue_wait_seconds', help: 'Time a request waited for a slot', labelNames: ['model'], buckets: LATENCY_BUCKETS, registers })
-    this.#promptTokens = new Counter({ name: 'cy_prompt_tokens_total', help: 'Prompt tokens the models reported', labelNames: ['model'], registers })
-    this.#completionTokens = new Counter({ name: 'cy_completion_tokens_total', help: 'Completion tokens the models reported', labelNames: ['model'], registers })
-    this.#tokensPerSecond = new Histogram({
-      name: 'cy_completion_tokens_per_second',
-      help: "A request's completion tokens over the time from its first output to its end",
-      labelNames: ['model'],
-      buckets: RATE_BUCKETS,
-      registers,
-    })
-    this.#restarts = new Counter({ name: 'cy_engine_restarts_total', help: "Restarts of a model's engine host after it died", labelNames: ['model'], registers })
+    const registry = this.registry
+    const registers = [registry]
+    this.#requests = new LabelledCounter('cy_http_requests_total', 'HTTP requests by route, model and status', ['route', 'model', 'status'], registry)
+    this.#duration = new LabelledHistogram(
+      'cy_http_request_duration_seconds',
+      'Time from a request to its last byte (a stream: its end), by route and model',
+      ['route', 'model'],
+      LATENCY_BUCKETS,
+      registry,
+    )
+    this.#firstToken = new LabelledHistogram('cy_time_to_first_token_seconds', "Time from a handler's start to its first output", ['model'], LATENCY_BUCKETS, registry)
+    this.#queueWait = new LabelledHistogram('cy_queue_wait_seconds', 'Time a request waited for a slot', ['model'], LATENCY_BUCKETS, registry)
+    this.#promptTokens = new LabelledCounter('cy_prompt_tokens_total', 'Prompt tokens the models reported', ['model'], registry)
+    this.#completionTokens = new LabelledCounter('cy_completion_tokens_total', 'Completion tokens the models reported', ['model'], registry)
+    this.#tokensPerSecond = new LabelledHistogram(
+      'cy_completion_tokens_per_second',
+      "A request's completion tokens over the time from its first output to its end",
+      ['model'],
+      RATE_BUCKETS,
+      registry,
+    )
+    this.#restarts = new LabelledCounter('cy_engine_restarts_total', "Restarts of a model's engine host after it died", ['model'], registry)
     const perModel = (name: string, help: string, count: (record: AccessRecord) => boolean) =>
       new Gauge({
         name,
@@ -62,7 +65,7 @@ export class ServerMetrics {
       })
     perModel('cy_requests_queued', 'Requests waiting for a slot, by model', (record) => record.startedAt === undefined)
     perModel('cy_requests_active', 'Requests whose handler runs, by model', (record) => record.startedAt !== undefined)
-    const { registry } = sources
+    const models = sources.registry
     new Gauge({
       name: 'cy_model_state',
       help: "1 for a model's current lifecycle state, 0 for the others",
@@ -71,36 +74,35 @@ export class ServerMetrics {
       collect() {
         this.reset()
         // Every state of every model, 1 on its current one: a dashboard sums by state, or alerts on failed.
-        for (const model of registry.list()) {
-          const current = registry.status(model)?.state ?? 'ready'
+        for (const model of models.list()) {
+          const current = models.status(model)?.state ?? 'ready'
           for (const state of MODEL_STATES) this.set({ model, state }, state === current ? 1 : 0)
         }
       },
     })
     // Process memory, CPU and event loop lag, under their standard names (process_resident_memory_bytes...).
-    collectDefaultMetrics({ register: this.registry })
+    collectDefaultMetrics({ register: registry })
   }
 
   /** Counts a finished request: `status` is the one the client got (499 when it left, a stream's error status). */
   finished(record: AccessRecord, route: string, status: number, now: number): void {
     const model = record.model ?? ''
-    this.#requests.inc({ route, model, status })
-    this.#duration.observe({ route, model }, (now - record.start) / 1000)
+    this.#requests.child(route, model, status).value++
+    this.#duration.child(route, model).observe((now - record.start) / 1000)
     if (record.model === undefined || record.startedAt === undefined) return
-    const labels = { model }
-    this.#queueWait.observe(labels, record.queuedMs! / 1000)
-    if (record.firstOutputAt !== undefined) this.#firstToken.observe(labels, (record.firstOutputAt - record.startedAt) / 1000)
-    if (record.promptTokens) this.#promptTokens.inc(labels, record.promptTokens)
+    this.#queueWait.child(model).observe(record.queuedMs! / 1000)
+    if (record.firstOutputAt !== undefined) this.#firstToken.child(model).observe((record.firstOutputAt - record.startedAt) / 1000)
+    if (record.promptTokens) this.#promptTokens.child(model).value += record.promptTokens
     const completion = record.completionTokens
     if (completion) {
-      this.#completionTokens.inc(labels, completion)
+      this.#completionTokens.child(model).value += completion
       const seconds = record.firstOutputAt === undefined ? 0 : (now - record.firstOutputAt) / 1000
-      if (seconds > 0) this.#tokensPerSecond.observe(labels, completion / seconds)
+      if (seconds > 0) this.#tokensPerSecond.child(model).observe(completion / seconds)
     }
   }
 
   engineRestarted(model: string): void {
-    this.#restarts.inc({ model })
+    this.#restarts.child(model).value++
   }
 
   /** The exposition text, and its content type. */

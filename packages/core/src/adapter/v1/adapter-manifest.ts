@@ -1,4 +1,5 @@
 import type { Capability } from '../../capability.ts'
+import type { ToolCallMode } from '../../generation/tool-modes.ts'
 
 /** What an adapter says about itself before it loads anything. */
 export interface AdapterManifest {
@@ -12,4 +13,6 @@ export interface AdapterManifest {
   engine: { name: string; version: string }
   /** File extensions it may claim in a models folder (".gguf"). */
   fileExtensions?: string[]
+  /** How its models take tools, known before one loads (a lazy model on a cluster worker bridges from the start); default native. */
+  toolCalls?: ToolCallMode
 }
