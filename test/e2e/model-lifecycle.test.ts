@@ -147,7 +147,7 @@ describe('model lifecycle in the server app', () => {
 })
 
 describe('load progress (stderr not a terminal: plain lines; a terminal draws bars, which a test here cannot see)', () => {
-  test('each stage of a load is a line with the time since it was queued, and the state carries the stage', async () => {
+  test('each stage of a load is a line with the time since it was queued, and the state carries the stage and the percent the loader reports', async () => {
     const lines: string[] = []
     const config = join(workdir, 'progress.yaml')
     await writeFile(config, ['models:', model('a', 'options: { loadMs: 400 }')].join('\n'))
@@ -162,6 +162,7 @@ describe('load progress (stderr not a terminal: plain lines; a terminal draws ba
     expect(lines.filter((line) => line.startsWith("model 'a'")).map((line) => line.replace(/\d+ ms/, 'N ms'))).toEqual([
       "model 'a' queued (N ms)",
       "model 'a' loading (N ms)",
+      "model 'a' warming up 50% (N ms)",
       "model 'a' ready (N ms)",
     ])
   })

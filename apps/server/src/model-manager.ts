@@ -5,6 +5,7 @@ import {
   type Capability,
   type EngineStatus,
   type LoadedModel,
+  type LoadProgress,
   type ModelStatus,
   type Providers,
 } from '@cy/core'
@@ -215,7 +216,9 @@ export class ModelManager implements ModelControl {
       if (!adapter) throw new Error(`no installed adapter is named '${config.adapter}'`)
       await this.#makeRoom(model)
       this.#setStatus(model, { state: 'loading', progress: { stage: 'loading' } })
-      const { load: _load, keepAliveMs: _keepAlive, ...adapterConfig } = config
+      const { load: _load, keepAliveMs: _keepAlive, ...rest } = config
+      // A long load (an engine build) reports its percent into the model's state, and so to the progress bar.
+      const adapterConfig = { ...rest, onProgress: (progress: LoadProgress) => this.#setStatus(model, { state: 'loading', progress }) }
       const loaded = await adapter.adapter.load(adapterConfig)
       model.loaded = loaded
       this.#declare(model, loaded)

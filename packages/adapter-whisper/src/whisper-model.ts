@@ -30,7 +30,8 @@ export class WhisperModel {
     if (!path) throw new Error(`Model '${config.name}': the whisper adapter needs a model file path`)
     if (!existsSync(path)) throw new Error(`Model '${config.name}': no such file ${path}`)
     const options = parseWhisperOptions({ ...defaults, ...config.options })
-    const library = await resolveWhisperLibrary(options.libPath, log)
+    const onProgress = config.onProgress
+    const library = await resolveWhisperLibrary(options.libPath, log, onProgress && ((percent) => onProgress({ stage: 'building whisper.cpp', percent })))
     const engineOptions: EngineOptions = {
       libDir: library.libDir,
       headerDirs: library.headerDirs,

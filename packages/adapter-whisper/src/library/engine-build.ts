@@ -61,7 +61,7 @@ export function buildProgress(text: string): number | undefined {
 }
 
 /** Runs a build step; its progress ("[ 40%]" lines, every tenth) goes to the log, so a long build is seen moving. */
-async function run(command: string[], log: (line: string) => void): Promise<void> {
+async function run(command: string[], log: (line: string) => void, onPercent?: (percent: number) => void): Promise<void> {
   log(`$ ${command.join(' ')}`)
   const child = Bun.spawn(command, { stdout: 'pipe', stderr: 'pipe' })
   let stdout = ''
@@ -70,6 +70,7 @@ async function run(command: string[], log: (line: string) => void): Promise<void
     for await (const text of child.stdout.pipeThrough(new TextDecoderStream()) as unknown as AsyncIterable<string>) {
       stdout += text
       const percent = buildProgress(text)
+      if (percent !== undefined) onPercent?.(percent)
       if (percent !== undefined && Math.floor(percent / 10) > shown) {
         shown = Math.floor(percent / 10)
         log(`building whisper.cpp: ${percent}%`)
@@ -84,7 +85,9 @@ async function run(command: string[], log: (line: string) => void): Promise<void
  * Compiles whisper.cpp as shared libraries (and whisper-cli, the reference for tests and benchmarks)
  * with CMake, into the cache folder for this version and backend. About two minutes on two cores.
  */
-export async function buildEngine(options: { backend?: Backend; source?: string; log?: (line: string) => void } = {}): Promise<string> {
+export async function buildEngine(
+  options: { backend?: Backend; source?: string; log?: (line: string) => void; onPercent?: (percent: number) => void } = {},
+): Promise<string> {
   const log = options.log ?? ((line: string) => console.error(`[whisper] ${line}`))
   const backend = options.backend ?? detectBackend()
   const source = options.source ?? bundledSource()
@@ -109,7 +112,7 @@ export async function buildEngine(options: { backend?: Backend; source?: string;
     log,
   )
   const jobs = String(navigator.hardwareConcurrency || 2)
-  await run(['cmake', '--build', work, '--config', 'Release', '-j', jobs, '--target', 'whisper', 'whisper-cli'], log)
+  await run(['cmake', '--build', work, '--config', 'Release', '-j', jobs, '--target', 'whisper', 'whisper-cli'], log, options.onPercent)
   for (const folder of ['lib', 'bin']) mkdirSync(join(out, folder), { recursive: true })
   const built = join(work, 'bin')
   for (const name of readdirSync(built)) {

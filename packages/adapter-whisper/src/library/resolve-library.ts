@@ -38,8 +38,14 @@ async function withBuildLock<T>(backend: Backend, work: () => Promise<T>): Promi
 
 const builds = new Map<Backend, Promise<string>>()
 
+/** Who wants to hear a running build's percent: each load waiting on it. */
+const buildListeners = new Map<Backend, Set<(percent: number) => void>>()
+
 /** Builds once per backend in this process (and waits for another process's build of it). */
-function build(backend: Backend, log: (line: string) => void): Promise<string> {
+function build(backend: Backend, log: (line: string) => void, onPercent?: (percent: number) => void): Promise<string> {
+  const listeners = buildListeners.get(backend) ?? new Set()
+  buildListeners.set(backend, listeners)
+  if (onPercent) listeners.add(onPercent)
   let running = builds.get(backend)
   if (!running) {
     running = withBuildLock(backend, async () => {
@@ -47,11 +53,12 @@ function build(backend: Backend, log: (line: string) => void): Promise<string> {
       if (hasWhisper(dir)) return dir
       // Said even when quiet: a model load that takes minutes must say why.
       console.error(`[whisper] building whisper.cpp ${WHISPER_CPP_VERSION} (${backend}) for its first use: a few minutes, once (cached in ${buildDir(backend)})`)
-      return buildEngine({ backend, log })
+      return buildEngine({ backend, log, onPercent: (percent) => listeners.forEach((listener) => listener(percent)) })
     })
     builds.set(backend, running)
     running.catch(() => builds.delete(backend))
   }
+  if (onPercent) void running.finally(() => listeners.delete(onPercent)).catch(() => {})
   return running
 }
 
@@ -62,7 +69,12 @@ function build(backend: Backend, log: (line: string) => void): Promise<string> {
  * is smoke-tested in a child process and must be whisper.cpp 1.9.1, the version whose structs the shim is
  * compiled against; the error lists every attempt when nothing works.
  */
-export async function resolveWhisperLibrary(libPath: string | undefined, log: (line: string) => void = () => {}): Promise<ResolvedWhisper> {
+export async function resolveWhisperLibrary(
+  libPath: string | undefined,
+  log: (line: string) => void = () => {},
+  /** A build's percent, while this load waits on one. */
+  onPercent?: (percent: number) => void,
+): Promise<ResolvedWhisper> {
   const candidates: LibraryCandidate[] = []
   const explicit = libPath ?? process.env.CY_WHISPER_LIB
   if (explicit) candidates.push({ source: libPath ? 'libPath' : 'CY_WHISPER_LIB', dir: /\.(so|dylib|dll)(\.|$)/.test(explicit) ? dirname(explicit) : explicit })
@@ -71,7 +83,7 @@ export async function resolveWhisperLibrary(libPath: string | undefined, log: (l
     const dir = join(buildDir(backend), 'lib')
     candidates.push({ source: `cache (${backend})`, dir: hasWhisper(dir) ? dir : undefined })
   }
-  for (const backend of backends) candidates.push({ source: `build (${backend})`, dir: () => build(backend, log) })
+  for (const backend of backends) candidates.push({ source: `build (${backend})`, dir: () => build(backend, log, onPercent) })
   const found = await resolveEngineLibrary(
     {
       engine: 'whisper.cpp',

@@ -1,3 +1,5 @@
+import type { LoadProgress } from '../../registry/model-status.ts'
+
 /** One model to load, from a config file or a models folder. */
 export interface ModelConfig {
   /** The name clients use in `model`. */
@@ -8,4 +10,6 @@ export interface ModelConfig {
   path?: string
   /** Adapter-specific options (context size, GPU layers, threads...). */
   options?: Record<string, unknown>
+  /** Where a long load reports how far it is (an engine build's percent): shown in the model's state. */
+  onProgress?: (progress: LoadProgress) => void
 }
