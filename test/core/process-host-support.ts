@@ -1,4 +1,5 @@
-import type { OutputChannel, OutputChunk } from '@cy/core'
+import { CREDIT_WINDOW, OutputChannel, type OutputChunk, type WorkerHost } from '@cy/core'
+import { expect } from 'bun:test'
 
 /** What the WorkerHost tests (Worker and process) compare: deltas as text, other chunks by type. */
 export const texts = (chunks: OutputChunk[]) => chunks.map((c) => (c.type === 'text-delta' ? c.text : `<${c.type}>`))
@@ -16,4 +17,27 @@ export async function until(condition: () => boolean, what: string, limitMs = 20
     if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`)
     await Bun.sleep(5)
   }
+}
+
+/**
+ * Back-pressure over either transport: with a reader that does not take, the engine stops after about
+ * the credit window (plus the credit for chunks the channel took below its mark); reading resumes it, and
+ * every chunk arrives in order.
+ */
+export async function expectCreditBound(host: WorkerHost): Promise<void> {
+  const highWaterMark = 4
+  const total = 1000
+  const channel = new OutputChannel({ highWaterMark })
+  let settled = false
+  const call = host.call<number>('flood', { n: total }, channel).finally(() => (settled = true))
+  // The first window needs no credit, so at least that many arrive.
+  await until(() => channel.buffered >= CREDIT_WINDOW, 'the first credit window')
+  // Ample chance for a runaway engine to overshoot; the bound must hold regardless.
+  await Bun.sleep(200)
+  expect(channel.buffered).toBeLessThanOrEqual(CREDIT_WINDOW + highWaterMark)
+  expect(settled).toBe(false)
+  const read = drain(channel)
+  expect(await call).toBe(total)
+  channel.end()
+  expect(texts(await read)).toEqual(Array.from({ length: total }, (_, i) => String(i)))
 }

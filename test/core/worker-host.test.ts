@@ -1,12 +1,10 @@
 import { afterAll, describe, expect, test } from 'bun:test'
 import { BadRequestError, CancelledError, OutputChannel, ProviderError, WorkerHost, type OutputChunk } from '@cy/core'
 import type { BlockArgs, HeldBatchArgs } from '../fixtures/blocking-worker.ts'
-import { drain, texts, until } from './process-host-support.ts'
+import { drain, expectCreditBound, texts, until } from './process-host-support.ts'
 
 const fixture = new URL('../fixtures/blocking-worker.ts', import.meta.url)
 
-// WorkerHost's CREDIT_WINDOW: chunks a Worker may send ahead of any credit coming back.
-const CREDIT_WINDOW = 64
 
 const hosts: WorkerHost[] = []
 function newHost(): WorkerHost {
@@ -143,27 +141,7 @@ describe('cancellation', () => {
 describe('back-pressure', () => {
   const host = newHost()
 
-  test('with a reader that does not take, the Worker stops after about the credit window', async () => {
-    const highWaterMark = 4
-    const total = 1000
-    const channel = new OutputChannel({ highWaterMark })
-    let settled = false
-    const call = host.call<number>('flood', { n: total }, channel).finally(() => (settled = true))
-
-    // The first window needs no credit, so at least that many arrive.
-    await until(() => channel.buffered >= CREDIT_WINDOW, 'the first credit window')
-    // Give a runaway Worker ample chance to overshoot; the bound below must hold regardless.
-    await Bun.sleep(200)
-    // The window, plus the credits returned for chunks taken below the channel's mark.
-    expect(channel.buffered).toBeLessThanOrEqual(CREDIT_WINDOW + highWaterMark)
-    expect(settled).toBe(false)
-
-    // Now read: the Worker is woken by returning credit and finishes.
-    const read = drain(channel)
-    expect(await call).toBe(total)
-    channel.end()
-    expect(texts(await read)).toEqual(Array.from({ length: total }, (_, i) => String(i)))
-  })
+  test('with a reader that does not take, the Worker stops after about the credit window', () => expectCreditBound(host))
 
   test('a slow reader gets every chunk in order and the call completes', async () => {
     const channel = new OutputChannel({ highWaterMark: 8 })
