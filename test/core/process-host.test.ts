@@ -62,6 +62,16 @@ describe('WorkerHost in process isolation', () => {
     expect(await call).toEqual({ status: 499, flag: 1 })
   })
 
+  test('a SIGTERM or SIGINT sent to the engine process (as a process-group signal is) leaves it to the server', async () => {
+    const other = processHost(crashing)
+    const pid = await other.call<number>('pid', null)
+    process.kill(pid, 'SIGTERM')
+    process.kill(pid, 'SIGINT')
+    // The signals are handled (ignored) by then: the same process still answers.
+    expect(await other.call('pid', null)).toBe(pid)
+    expect(await other.call('pid', null)).toBe(pid)
+  })
+
   test('a call whose output is already aborted sees the cancel (the call goes before its cancel)', async () => {
     const other = processHost(crashing)
     const channel = new OutputChannel()

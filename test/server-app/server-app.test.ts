@@ -75,6 +75,8 @@ beforeAll(async () => {
   // A model that streams a token every 100 ms, for the drain tests.
   await writeFile(join(workdir, 'project', 'drain.yaml'), ['models:', '  - name: slow', '    adapter: echo', '    path: models/tiny.echo', '    options: { stepMs: 100 }'].join('\n'))
   await mkdir(join(workdir, 'empty'))
+  // The echo fixture's `disposeMs` stands in for an engine stuck in native code while it unloads.
+  await writeFile(join(workdir, 'project', 'stuck.yaml'), ['models:', '  - name: stuck', '    adapter: echo', '    path: models/tiny.echo', '    options: { disposeMs: 600000 }'].join('\n'))
 })
 afterAll(() => rm(workdir, { recursive: true, force: true }))
 
@@ -112,7 +114,6 @@ describe('bun run apps/server', () => {
 
   test('shutdown has a hard deadline: an engine that will not let go does not keep the process alive', async () => {
     // The echo fixture's `disposeMs` stands in for an engine stuck in native code while it unloads.
-    await writeFile(join(workdir, 'project', 'stuck.yaml'), ['models:', '  - name: stuck', '    adapter: echo', '    path: models/tiny.echo', '    options: { disposeMs: 600000 }'].join('\n'))
     const server = await launch(join(workdir, 'project'), ['--config', 'stuck.yaml', '--shutdown-timeout', '300'])
     const started = Date.now()
     server.signal('SIGTERM')

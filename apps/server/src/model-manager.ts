@@ -126,6 +126,8 @@ export class ModelManager implements ModelControl {
     model.heldUnloaded = false
     this.#hookAll(model)
     await model.unloading
+    // An engine that gave up after a crash loop is still loaded, but failed: free it, then load it anew.
+    if (model.loaded && this.#registry.status(model.config.name)?.state === 'failed') await this.#unload(model)
     await this.#load(model)
     const status = this.#registry.status(model.config.name)!
     if (status.state !== 'ready') {
