@@ -112,12 +112,13 @@ if (command === 'start') {
   // any other arguments go to `bun test` as they are.
   const tiers = testTiers()
   const chosen = rest[0] === 'unit' || rest[0] === 'engine' ? [rest[0]] : rest.length ? [] : ['unit', 'engine']
-  const runs = chosen.length ? chosen.map((tier) => [tier, tiers[tier]]) : [['selected', rest]]
+  // Arguments after a tier name (`npm test -- unit -t health`) go to that tier's `bun test`.
+  const runs = chosen.length ? chosen.map((tier) => [tier, [...tiers[tier], ...rest.slice(1)]]) : [['selected', rest]]
   let failedTier = 0
   let passed = 0
   let failed = 0
   for (const [tier, args] of runs) {
-    console.log(`\n[with-bun] ${tier} tier: bun test ${args.length} file(s)`)
+    console.log(`\n[with-bun] ${tier} tier: bun test ${args.filter((arg) => arg.endsWith('.test.ts')).length} file(s)`)
     // bunfig's [test] timeout is not applied by this Bun, so the per-test limit is passed here.
     const { code, output } = await run(bun, ['test', '--timeout', tier === 'engine' ? '120000' : '30000', ...args], { capture: true })
     // Bun prints " N pass" / " N fail" per run; the closing line below adds the tiers up.

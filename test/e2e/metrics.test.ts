@@ -66,10 +66,10 @@ beforeAll(async () => {
       { limits: { maxConcurrency: 1, maxQueue: 4 } },
     )
   })
-  // A test double at the engine-status boundary (`LoadedModel.onStatus`): the source a process host emits on.
-  server.watchEngineStatus('scripted', (listener) => {
-    engineListeners.add(listener)
-    return () => engineListeners.delete(listener)
+  // A test double at the engine-status boundary (`LoadedModel.onStatus`): the app's model manager counts each
+  // restart a process host reports with `recordEngineRestart`, as here.
+  engineListeners.add((status) => {
+    if (status.state === 'restarting') server.recordEngineRestart('scripted')
   })
 })
 

@@ -13,9 +13,8 @@ export interface ConfigFile {
   /** More names for loaded models (`whisper-1: ggml-base`), so clients that hard-code a name work. */
   aliases: Record<string, string>
   /**
-   * Server settings, checked when merged (resolveSettings): port, host, apiKey, maxConcurrency, maxQueue,
-   * timeoutMs, modelsDir, responsesDb, corsOrigins, allowedHosts, readTimeoutSeconds, maxBodyBytes,
-   * maxUploadBytes, and `gateway` (toolValidation, invalidToolCalls, sessionTracking, sessionConcurrency, sanitize).
+   * Server settings, checked when merged (resolveSettings): the keys of `ServerSettings` in server-settings.ts,
+   * and `gateway` (its settings are checked there too).
    */
   server: Record<string, unknown> & { modelsDir?: string; responsesDb?: string; gateway?: GatewayOptions }
 }

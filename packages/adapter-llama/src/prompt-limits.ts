@@ -11,6 +11,11 @@ export function contextLengthExceeded(message: string, param: string): BadReques
   return new BadRequestError(message, { param, code: 'context_length_exceeded' })
 }
 
+/** 400 naming `n`: a request's choices run side by side, one slot each, so there can be no more than slots. */
+export function tooManyChoices(n: number, slots: number): BadRequestError {
+  return new BadRequestError(`n is ${n}; this model generates at most ${slots} choices at once (its \`parallel\` option)`, { param: 'n' })
+}
+
 /** Refuses, by its UTF-8 length alone, a text that cannot fit in `contextSize` tokens. */
 export function checkTextFits(text: string, contextSize: number, param: string): void {
   const limit = contextSize * MAX_BYTES_PER_TOKEN

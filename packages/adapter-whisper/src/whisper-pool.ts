@@ -7,7 +7,7 @@ const ENGINE_WORKER = new URL('./engine/engine-worker.ts', import.meta.url)
  * The file in a buffer of its own: a view into a larger buffer (a cluster message) is copied once, so only
  * the file moves to a Worker, or is copied to an engine process.
  */
-export function ownBuffer(bytes: Uint8Array): Uint8Array {
+function ownBuffer(bytes: Uint8Array): Uint8Array {
   return bytes.buffer instanceof ArrayBuffer && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice()
 }
 

@@ -2,7 +2,6 @@ import {
   Dispatcher,
   ModelRegistry,
   ServiceUnavailableError,
-  type EngineStatusSource,
   type Providers,
   type RequestTimeouts,
 } from '@cy/core'
@@ -269,13 +268,6 @@ export class Server extends ModelRegistrar {
   recordEngineRestart(model: string): this {
     this.#ctx.observer.metrics.engineRestarted(model)
     return this
-  }
-
-  /** Counts the restarts a model's engine host reports (`LoadedModel.onStatus`); returns the unsubscribe function. */
-  watchEngineStatus(model: string, onStatus: EngineStatusSource): () => void {
-    return onStatus((status) => {
-      if (status.state === 'restarting') this.recordEngineRestart(model)
-    })
   }
 
   /**

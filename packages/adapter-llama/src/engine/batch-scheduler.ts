@@ -1,11 +1,11 @@
-import { BadRequestError, ProviderError, batchOutput } from '@cy/core'
+import { ProviderError, batchOutput } from '@cy/core'
+import { contextLengthExceeded, tooManyChoices } from '../prompt-limits.ts'
 import { toArrayBuffer, type Pointer } from 'bun:ffi'
 import type { LlamaNative } from '../native/llama-native.ts'
 import type { Sequence } from './sequence.ts'
 import { LogitsRow } from './token-logprobs.ts'
+import { yieldToEventLoop } from './yield-to-event-loop.ts'
 
-/** Lets the Worker read its messages (new requests, cancellations, credit) between decode steps. */
-const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve))
 
 /** How many leading tokens two token lists share. */
 function commonPrefix(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -81,22 +81,13 @@ export class BatchScheduler {
       return
     }
     if (sequence.prompt.length >= this.contextSize) {
-      sequence.fail(
-        new BadRequestError(`The prompt is ${sequence.prompt.length} tokens; this model's context holds ${this.contextSize}`, {
-          param: sequence.args.promptParam ?? 'prompt',
-          code: 'context_length_exceeded',
-        }),
-      )
+      sequence.fail(contextLengthExceeded(`The prompt is ${sequence.prompt.length} tokens; this model's context holds ${this.contextSize}`, sequence.args.promptParam ?? 'prompt'))
       return
     }
     // The choices of a request run side by side, one slot each (queueing some would serialize them).
     if (sequence.all.length > this.slots) {
       this.#freeSamplers(sequence)
-      sequence.fail(
-        new BadRequestError(`n is ${sequence.all.length}; this model generates at most ${this.slots} choices at once (its \`parallel\` option)`, {
-          param: 'n',
-        }),
-      )
+      sequence.fail(tooManyChoices(sequence.all.length, this.slots))
       return
     }
     this.#waiting.push(sequence)

@@ -1,15 +1,14 @@
 import { CancelledError, OutputChunk, ProviderError, type WorkerSink } from '@cy/core'
 import type { Pointer } from 'bun:ffi'
 import { LlamaNative, type ContextOptions, type Pooling } from '../native/llama-native.ts'
-import { checkTextFits, contextLengthExceeded } from '../prompt-limits.ts'
+import { checkTextFits, contextLengthExceeded, tooManyChoices } from '../prompt-limits.ts'
 import { BatchScheduler } from './batch-scheduler.ts'
 import type { EngineInfo, GenerateArgs, GenerateResult } from './generate-args.ts'
 import { PromptTokenizer } from './prompt-tokenizer.ts'
 import { samplerChain } from './sampler-chain.ts'
 import { Sequence } from './sequence.ts'
 import { checkLogitBias, checkTokenIds } from './vocabulary-checks.ts'
-
-const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve))
+import { yieldToEventLoop } from './yield-to-event-loop.ts'
 
 export interface EngineOptions {
   libDir: string
@@ -110,11 +109,11 @@ export class LlamaEngine {
   async generate(args: GenerateArgs, out: WorkerSink): Promise<GenerateResult> {
     const param = args.promptParam ?? 'prompt'
     checkLogitBias(args.logitBias, this.vocabSize)
+    // Refused before the prompt is tokenized, which may take long; the scheduler checks the prompt's length.
+    const n = Math.max(1, args.n ?? 1)
+    if (n > this.options.parallel) throw tooManyChoices(n, this.options.parallel)
     const prompt = await this.promptTokens(args.prompt, param, out)
     if (!prompt) return { promptTokens: 0, completionTokens: 0, finishReason: 'cancelled' }
-    if (prompt.length >= this.contextSize) {
-      throw contextLengthExceeded(`The prompt is ${prompt.length} tokens; this model's context holds ${this.contextSize}`, param)
-    }
     // One sequence per choice (`n`), each with its own sampler; the first carries the rest.
     const sequence = Sequence.choices(prompt, args, out, (choiceArgs) => samplerChain(this.native, this.vocab, this.vocabSize, choiceArgs))
     this.scheduler.submit(sequence)

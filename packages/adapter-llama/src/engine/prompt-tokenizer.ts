@@ -1,10 +1,10 @@
 import type { Pointer } from 'bun:ffi'
 import type { LlamaNative } from '../native/llama-native.ts'
+import { yieldToEventLoop } from './yield-to-event-loop.ts'
 
 /** Characters per slice of a long text: llama.cpp's tokenizers slow down with the square of a text's length. */
 const SLICE = 8192
 
-const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve))
 const isSpace = (char: string | undefined) => char !== undefined && /\s/.test(char)
 
 /**

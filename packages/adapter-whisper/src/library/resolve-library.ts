@@ -36,30 +36,27 @@ async function withBuildLock<T>(backend: Backend, work: () => Promise<T>): Promi
   }
 }
 
-const builds = new Map<Backend, Promise<string>>()
-
-/** Who wants to hear a running build's percent: each load waiting on it. */
-const buildListeners = new Map<Backend, Set<(percent: number) => void>>()
+/** A build under way in this process, and the loads waiting on it that want its percent. */
+const builds = new Map<Backend, { done: Promise<string>; listeners: Set<(percent: number) => void> }>()
 
 /** Builds once per backend in this process (and waits for another process's build of it). */
 function build(backend: Backend, log: (line: string) => void, onPercent?: (percent: number) => void): Promise<string> {
-  const listeners = buildListeners.get(backend) ?? new Set()
-  buildListeners.set(backend, listeners)
-  if (onPercent) listeners.add(onPercent)
   let running = builds.get(backend)
   if (!running) {
-    running = withBuildLock(backend, async () => {
+    const listeners = new Set<(percent: number) => void>()
+    const done = withBuildLock(backend, async () => {
       const dir = join(buildDir(backend), 'lib')
       if (hasWhisper(dir)) return dir
       // Said even when quiet: a model load that takes minutes must say why.
       console.error(`[whisper] building whisper.cpp ${WHISPER_CPP_VERSION} (${backend}) for its first use: a few minutes, once (cached in ${buildDir(backend)})`)
       return buildEngine({ backend, log, onPercent: (percent) => listeners.forEach((listener) => listener(percent)) })
     })
+    running = { done, listeners }
     builds.set(backend, running)
-    running.catch(() => builds.delete(backend))
+    done.then(() => listeners.clear(), () => builds.delete(backend))
   }
-  if (onPercent) void running.finally(() => listeners.delete(onPercent)).catch(() => {})
-  return running
+  if (onPercent) running.listeners.add(onPercent)
+  return running.done
 }
 
 /**

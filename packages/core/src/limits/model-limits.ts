@@ -9,7 +9,7 @@ export interface ModelLimits {
 }
 
 /** Waiting requests per slot when a model does not say: enough to keep its slots busy, not an unbounded pile. */
-export const QUEUE_PER_SLOT = 4
+const QUEUE_PER_SLOT = 4
 
 export function modelLimiter(limits: ModelLimits): ConcurrencyLimiter {
   const { maxConcurrency, maxQueue = QUEUE_PER_SLOT * maxConcurrency } = limits

@@ -173,7 +173,8 @@ export class ModelRegistry {
       entry.lastUsedAt = Date.now()
       if (entry.running.size > 0) return
       entry.lifecycle?.busy?.(false)
-      if (this.inFlight() === 0) for (const wake of [...this.#idle]) wake()
+      // Only a drain waits for idle: counting every model's requests is for it alone.
+      if (this.#idle.size > 0 && this.inFlight() === 0) for (const wake of [...this.#idle]) wake()
     })
   }
 

@@ -1,5 +1,6 @@
 import { ServiceUnavailableError } from '../errors/service-unavailable-error.ts'
-import { clientAbortReason } from '../runtime/request-watch.ts'
+import { clientAbortReason } from '../errors/client-abort-reason.ts'
+import { MAX_TIMER_MS } from '../runtime/max-timer-delay.ts'
 import type { ModelLifecycle, ModelStatus } from './model-status.ts'
 
 /** Seconds a client is told to wait before asking again for a model that is loading or not loaded. */
@@ -41,7 +42,7 @@ function nextChange(model: WaitableModel, signal: AbortSignal | undefined, deadl
         : setTimeout(() => {
             done()
             reject(new ServiceUnavailableError(`Model '${model.id}' is still ${model.status.state}`, { code: 'model_not_ready', retryAfterSeconds: RETRY_LOADING_SECONDS }))
-          }, Math.max(0, Math.min(wait, 2 ** 31 - 1)))
+          }, Math.max(0, Math.min(wait, MAX_TIMER_MS)))
     model.changed.add(() => {
       done()
       resolve()

@@ -106,8 +106,3 @@ export function checkSupportedParameters(capability: Capability, model: string, 
     throw new BadRequestError("'top_logprobs' needs 'logprobs' set to true.", { param: 'top_logprobs', code: 'invalid_value' })
   }
 }
-
-/** Every optional field of the capability: what a model that honours them all declares. */
-export function allOptionalParameters(capability: Capability): string[] {
-  return Object.keys(OPTIONAL_PARAMETERS[capability] ?? {})
-}

@@ -5,7 +5,8 @@ import type { CapabilityRequests, Handler } from '../registry/handlers.ts'
 import type { ModelRegistry } from '../registry/model-registry.ts'
 import type { DispatchTrace } from './dispatch-trace.ts'
 import { DEFAULT_TIMEOUTS, resolveTimeouts, type RequestTimeouts } from './request-timeouts.ts'
-import { clientAbortReason, RequestWatch } from './request-watch.ts'
+import { clientAbortReason } from '../errors/client-abort-reason.ts'
+import { RequestWatch } from './request-watch.ts'
 import { WatchedChannel } from './watched-channel.ts'
 
 export interface DispatcherOptions extends Partial<ConcurrencyLimits>, Partial<RequestTimeouts> {

@@ -1,13 +1,11 @@
-import { ApiError } from '../errors/api-error.ts'
-import { CancelledError } from '../errors/cancelled-error.ts'
 import { ServiceUnavailableError } from '../errors/service-unavailable-error.ts'
 import { TimeoutError } from '../errors/timeout-error.ts'
 import { RETRY_AFTER_SECONDS } from '../limits/concurrency-limiter.ts'
 import type { RequestTimeouts } from './request-timeouts.ts'
 import type { WatchedChannel } from './watched-channel.ts'
+import { MAX_TIMER_MS } from './max-timer-delay.ts'
+import { clientAbortReason } from '../errors/client-abort-reason.ts'
 
-// Timers take at most 2^31-1 ms and fire at once past it.
-const MAX_TIMER_MS = 2 ** 31 - 1
 const hasLimit = (ms: number) => ms > 0 && ms !== Infinity
 /** Idle checks per idle period: a stall is caught within 1¼ idle timeouts, never before one. */
 const IDLE_CHECKS = 4
@@ -82,9 +80,4 @@ export class RequestWatch {
     clearTimeout(this.#timer)
     this.#timer = hasLimit(ms) ? setTimeout(fire, Math.min(ms, MAX_TIMER_MS)) : undefined
   }
-}
-
-/** Why a request whose signal fired ends: the signal's own typed error, else "the client closed it". */
-export function clientAbortReason(signal: AbortSignal): ApiError {
-  return ApiError.isInstance(signal.reason) ? signal.reason : new CancelledError('The client closed the request')
 }

@@ -84,9 +84,12 @@ export class WorkerHost {
         this.#post({ kind: 'cancel', id })
       }
       this.#calls.set(id, { out, shared, unsent: 0, resolve: resolve as (value: unknown) => void, reject, onAbort })
+      // Already cancelled: the shared flag is set before the call goes, so a Worker sees it at its first look.
+      const aborted = out?.signal.aborted === true
+      if (aborted && shared) Atomics.store(shared, CALL_SLOTS.abort, 1)
       // The call goes first, so that a cancel message always finds it on the other side.
       this.#post({ kind: 'call', id, method, args, credit: CREDIT_WINDOW, ...(shared ? { shared } : {}) }, transfer)
-      if (out?.signal.aborted) onAbort()
+      if (aborted) onAbort()
       else out?.signal.addEventListener('abort', onAbort, { once: true })
     })
   }

@@ -29,14 +29,14 @@ async function runOnce(script: string, dir: string, timeoutMs: number): Promise<
   const [code, stdout, stderr] = await Promise.all([child.exited, new Response(child.stdout).text(), new Response(child.stderr).text()])
   clearTimeout(timer)
   const kept = stderr.trim().slice(-STDERR_LIMIT)
-  if (timedOut) throw new SmokeTestError(`it did not load within ${timeoutMs / 1000} s${kept ? `; its stderr:\n${kept}` : ''}`, kept)
-  if (code !== 0) throw new SmokeTestError(`it failed to load (exit ${code})${kept ? `; its stderr:\n${kept}` : ''}`, kept)
+  if (timedOut) throw new SmokeTestError(`it did not load within ${timeoutMs / 1000} s${kept ? `; its stderr:\n${kept}` : ''}`)
+  if (code !== 0) throw new SmokeTestError(`it failed to load (exit ${code})${kept ? `; its stderr:\n${kept}` : ''}`)
   try {
     const result = JSON.parse(stdout.trim().split('\n').at(-1) ?? '') as SmokeResult
     if (typeof result.version !== 'string') throw new Error('no version')
     return result
   } catch {
-    throw new SmokeTestError(`its smoke test printed no result (stdout: ${JSON.stringify(stdout.slice(-500))})`, kept)
+    throw new SmokeTestError(`its smoke test printed no result (stdout: ${JSON.stringify(stdout.slice(-500))})`)
   }
 }
 
