@@ -78,6 +78,13 @@ describe('cluster mode, real processes on loopback', () => {
     expect(Array.from(new Int16Array(await speech.arrayBuffer()))).toEqual([1, -1, 2, -2, 5])
     const image = await client.images.generate({ model: 'alpha-image', prompt: 'x', response_format: 'b64_json' })
     expect(Array.from(Buffer.from(image.data![0]!.b64_json!, 'base64'))).toEqual([0x89, 0x50, 0x4e, 0x47, 9, 9])
+    // An edit's upload reaches the worker's model byte for byte; a preview streams back through the master.
+    const upload = Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0, 255, 7)
+    const edited = await client.images.edit({ model: 'alpha-image', prompt: 'x', image: await toFile(upload, 'in.png', { type: 'image/png' }) })
+    expect(Array.from(Buffer.from(edited.data![0]!.b64_json!, 'base64'))).toEqual(Array.from(upload))
+    const events: string[] = []
+    for await (const event of await client.images.generate({ model: 'alpha-image', prompt: 'x', stream: true, partial_images: 1 })) events.push(`${event.type}:${Buffer.from(event.b64_json, 'base64').at(-1)}`)
+    expect(events).toEqual(['image_generation.partial_image:1', 'image_generation.completed:9'])
   })
 
   test('a worker model without tool calling gets tools through the master’s text bridge', async () => {

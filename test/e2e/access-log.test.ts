@@ -41,6 +41,12 @@ beforeAll(async () => {
       streamGone()
       out.end()
     })
+    // Ten sampling steps in quick succession, as an image model reports them.
+    s.registerImageGeneration('stepper', (_req, out) => {
+      for (let step = 1; step <= 10; step++) out.push(OutputChunk.progress(step / 10, 'sampling', { step, steps: 10 }))
+      out.push(OutputChunk.image(Uint8Array.of(0x89, 0x50, 0x4e, 0x47)))
+      out.end()
+    })
   })
 })
 
@@ -79,6 +85,19 @@ describe('access log', () => {
     expect(id).toMatch(/^[0-9a-f-]{36}$/)
     expect(await response.text()).toContain('[DONE]')
     expect(await log.of(id)).toMatchObject({ route: '/v1/chat/completions', model: 'scripted', status: 200, prompt_tokens: 3, completion_tokens: 4 })
+  })
+
+  test('image progress reaches the log for a client waiting on plain JSON: throttled, with the last step', async () => {
+    const response = await post('/v1/images/generations', { model: 'stepper', prompt: 'x' }, { 'x-request-id': 'image-progress' })
+    expect(response.status).toBe(200)
+    await log.of('image-progress')
+    const progress = log.lines.filter((line) => line.request_id === 'image-progress' && line.msg === 'progress')
+    // Within a second only the first and the last of the ten steps are logged.
+    expect(progress.map((line) => [line.step, line.steps, line.stage])).toEqual([
+      [1, 10, 'sampling'],
+      [10, 10, 'sampling'],
+    ])
+    expect(progress[1]).toMatchObject({ model: 'stepper', percent: 100 })
   })
 
   test('a 4xx: its status, and the id on the error', async () => {

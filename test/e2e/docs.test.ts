@@ -17,6 +17,7 @@ const ROUTES = [
   ['post', '/v1/audio/translations'],
   ['post', '/v1/audio/speech'],
   ['post', '/v1/images/generations'],
+  ['post', '/v1/images/edits'],
   ['get', '/v1/images/files/{file}'],
   ['get', '/v1/models'],
   ['get', '/v1/models/{model}'],
@@ -35,6 +36,10 @@ describe('OpenAPI and Swagger UI', () => {
     expect(chat.responses['200']).toBeDefined()
     expect(chat.responses['429']).toBeDefined()
     expect(spec.paths['/v1/audio/transcriptions']!.post.requestBody.content['multipart/form-data']).toBeDefined()
+    // Edits take OpenAI's two bodies: a multipart upload and JSON with data-URL images.
+    const edits = spec.paths['/v1/images/edits']!.post.requestBody.content
+    expect(Object.keys(edits['multipart/form-data'].schema.properties)).toEqual(expect.arrayContaining(['image', 'mask', 'prompt', 'strength']))
+    expect(Object.keys(edits['application/json'].schema.properties)).toEqual(expect.arrayContaining(['images', 'mask', 'prompt']))
     // The JSON routes validate their own bodies: their schemas reach the docs from the same route table.
     for (const [path, field] of [['/v1/completions', 'prompt'], ['/v1/embeddings', 'input'], ['/v1/audio/speech', 'voice'], ['/v1/images/generations', 'prompt'], ['/v1/responses', 'model']] as const) {
       const operation = spec.paths[path]!.post

@@ -25,10 +25,14 @@ function registerEverything(s: Server): void {
     out.push(OutputChunk.audio(new Uint8Array(64), 'pcm', 24000, 1))
     out.end()
   })
-  s.registerImageGeneration('painter', (_req, out) => {
-    out.push(OutputChunk.image(PNG))
-    out.end()
-  })
+  s.registerImageGeneration(
+    'painter',
+    (_req, out) => {
+      out.push(OutputChunk.image(PNG))
+      out.end()
+    },
+    { supports: { image: ['image'] } },
+  )
   s.registerASR('whisper', (_req, out) => {
     out.push(OutputChunk.finalText('heard'))
     out.end()
@@ -93,6 +97,7 @@ beforeAll(async () => {
     { method: 'POST', path: '/v1/embeddings', ...json({ model: 'embed', input: 'hi' }) },
     { method: 'POST', path: '/v1/audio/speech', ...json({ model: 'voice', input: 'hi', voice: 'alloy', response_format: 'pcm' }) },
     { method: 'POST', path: '/v1/images/generations', ...json({ model: 'painter', prompt: 'a cat' }) },
+    { method: 'POST', path: '/v1/images/edits', ...json({ model: 'painter', prompt: 'a hat', images: [{ image_url: `data:image/png;base64,${Buffer.from(PNG).toString('base64')}` }] }) },
     { method: 'POST', path: '/v1/responses', ...json({ model: 'chat-a', input: 'hi' }) },
     { method: 'GET', path: `/v1/responses/${stored.id}` },
     { method: 'GET', path: `/v1/responses/${stored.id}/input_items` },

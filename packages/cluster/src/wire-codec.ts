@@ -26,7 +26,7 @@ export function encodeWire(value: unknown): string {
 }
 
 /** Chunk types that may hold bytes; a batch without any is plain JSON, skipping the (slow) replacer. */
-const BINARY_CHUNKS = new Set(['audio', 'image', 'embedding'])
+const BINARY_CHUNKS = new Set(['audio', 'image', 'image-partial', 'embedding'])
 
 export function encodeChunks<T extends { type: string }>(message: { chunks: T[] }): string {
   if (message.chunks.some((chunk) => BINARY_CHUNKS.has(chunk.type))) return encodeWire(message)

@@ -1,3 +1,4 @@
+import { IMAGE_EDITS_PATH } from './routes/image-edits.ts'
 import {
   Dispatcher,
   ModelRegistry,
@@ -108,8 +109,8 @@ const DEFAULT_SSE_KEEP_ALIVE_MS = 10_000
 const DEFAULT_STREAM_GRACE_MS = 1000
 /** How long requests cut short at the end of a drain get to write their error before the connections close. */
 const DRAIN_FLUSH_MS = 1000
-/** The multipart upload routes, whose bodies are audio files rather than JSON. */
-const UPLOAD_PATHS = new Set(['/v1/audio/transcriptions', '/v1/audio/translations'])
+/** The upload routes, whose bodies are audio or image files rather than JSON. */
+const UPLOAD_PATHS = new Set(['/v1/audio/transcriptions', '/v1/audio/translations', IMAGE_EDITS_PATH])
 const holdNothing = () => {}
 /** Responses written as they are produced: events, and audio streamed as it is synthesized. */
 const STREAMED = /^(?:text\/event-stream|audio\/)/

@@ -24,6 +24,8 @@ export interface UsageChunk {
   totalTokens?: number
   /** Prompt tokens served from a cache instead of being evaluated again. */
   cachedTokens?: number
+  /** Of the prompt tokens, those that came from input images (image edits). */
+  imageTokens?: number
 }
 /** One embedding vector; `index` is the position of its input. */
 export interface EmbeddingChunk { type: 'embedding'; index: number; embedding: Float32Array | number[] }
@@ -57,8 +59,10 @@ export interface AudioChunk {
 }
 /** A finished image, encoded (PNG unless `mimeType` says otherwise). */
 export interface ImageChunk { type: 'image'; index?: number; data: Uint8Array; mimeType?: string; revisedPrompt?: string }
-/** How far long work has come, from 0 to 1. */
-export interface ProgressChunk { type: 'progress'; progress: number; stage?: string }
+/** A preview of image `index` while it is made (`partialIndex` counts them from 0), encoded as `mimeType`. */
+export interface PartialImageChunk { type: 'image-partial'; index?: number; partialIndex: number; data: Uint8Array; mimeType?: string }
+/** How far long work has come, from 0 to 1; `step` of `steps` when the work counts steps (image sampling). */
+export interface ProgressChunk { type: 'progress'; progress: number; stage?: string; step?: number; steps?: number }
 /** One alternative for a generated token: its text (UTF-8, possibly a partial character), bytes and log-probability. */
 export interface TokenAlternative { token: string; logprob: number; bytes: number[] }
 /** A generated token's log-probability (log-softmax of the raw logits, before sampling) and the most likely alternatives. */
@@ -84,6 +88,7 @@ export type AnyOutputChunk =
   | TranscriptWordChunk
   | AudioChunk
   | ImageChunk
+  | PartialImageChunk
   | ProgressChunk
   | LogprobsChunk
   | FinishChunk

@@ -77,13 +77,23 @@ export const OPTIONAL_PARAMETERS: Partial<Record<Capability, Record<string, Opti
   tts: { speed: assumed((value) => given(value) && value !== 1), instructions: assumed(nonEmpty) },
   image: {
     n: assumed(above1),
-    size: assumed(given),
-    quality: assumed(given),
+    size: assumed((value) => given(value) && value !== 'auto'),
+    quality: assumed((value) => given(value) && value !== 'auto'),
     style: assumed(given),
     seed: assumed(given),
     negative_prompt: assumed(nonEmpty),
     steps: assumed(given),
     cfg_scale: assumed(given),
+    // Newer than the first image handlers, or asking for what few models make: declared, never assumed.
+    background: declared((value) => value === 'transparent'),
+    sampler: declared(nonEmpty),
+    scheduler: declared(nonEmpty),
+    clip_skip: declared(given),
+    strength: declared(given),
+    loras: declared(nonEmpty),
+    image: declared(nonEmpty),
+    mask: declared(given),
+    input_fidelity: declared(given),
   },
 }
 

@@ -1,4 +1,4 @@
-import type { ModelRegistry } from '@cy/core'
+import type { ModelRegistry, ProgressChunk } from '@cy/core'
 import { errorResponse } from '../errors/error-response.ts'
 import { routedPath } from '../guards/request-checks.ts'
 import { AccessRecord } from './access-record.ts'
@@ -20,6 +20,8 @@ export class RequestObserver {
   logger: Logger
   readonly #records = new WeakMap<Request, AccessRecord>()
   readonly #inFlight = new Set<AccessRecord>()
+  /** When each request last logged its progress. */
+  readonly #progressLoggedAt = new WeakMap<AccessRecord, number>()
 
   constructor(registry: ModelRegistry, logger: Logger = createLogger({ level: 'silent' })) {
     this.logger = logger
@@ -71,6 +73,20 @@ export class RequestObserver {
   routed(request: Request, route: string): void {
     const record = this.#records.get(request)
     if (record) record.route = route
+  }
+
+  /**
+   * Long work (an image's sampling steps) reports how far it is: a `progress` line at most once a second
+   * per request, and at its last step, so a client waiting on a plain JSON answer can be followed in the log.
+   */
+  progress(request: Request, chunk: ProgressChunk): void {
+    const record = this.#records.get(request)
+    if (!record || !this.logger.isLevelEnabled('info')) return
+    const now = performance.now()
+    const last = chunk.step !== undefined && chunk.step === chunk.steps
+    if (!last && now - (this.#progressLoggedAt.get(record) ?? -Infinity) < 1000) return
+    this.#progressLoggedAt.set(record, now)
+    this.logger.info({ request_id: record.id, model: record.model, stage: chunk.stage, step: chunk.step, steps: chunk.steps, percent: Math.round(chunk.progress * 100) }, 'progress')
   }
 
   /**

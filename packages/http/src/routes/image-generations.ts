@@ -1,9 +1,7 @@
-import { ImageRequestSchema, NotFoundError, ProviderError, type ImageChunk, type ImageRequest } from '@cy/core'
+import { ImageRequestSchema, NotFoundError, type ImageRequest } from '@cy/core'
 import { Elysia, t } from 'elysia'
 import type { ApiContext } from '../api-context.ts'
-import { unixSeconds } from '../ids.ts'
-import { extensionFor } from '../images/image-store.ts'
-import { jsonResponse } from '../json-response.ts'
+import { serveImages } from '../images/serve-images.ts'
 import { errorResponses } from '../wire/error-body.ts'
 import { ImagesBody } from '../wire/images.ts'
 import { IMAGE_FILES_PATH } from './image-files-path.ts'
@@ -16,27 +14,10 @@ export const imageGenerationsRoute: JsonRoute<ImageRequest> = {
   detail: {
     tags: ['Images'],
     summary: 'Generate images',
-    description: '`b64_json` (default) or `url`: links served by this server for a limited time. `seed`, `negative_prompt`, `steps` and `cfg_scale` are extensions.',
+    description:
+      '`b64_json` (default) or `url`: links served by this server for an hour. `output_format` png, jpeg or webp. `stream: true` with `partial_images` 0–3 sends `image_generation.partial_image` events, then `image_generation.completed`. Extensions: `negative_prompt`, `seed`, `steps`, `cfg_scale`, `sampler`, `scheduler`, `clip_skip`, `loras`.',
   },
-  async serve(ctx, image, request) {
-    const channel = await ctx.dispatcher.dispatch('image', image, { signal: () => request.signal, trace: ctx.observer.record(request) })
-    const images: ImageChunk[] = []
-    for await (const chunk of channel) if (chunk.type === 'image') images.push(chunk)
-    if (images.length === 0) throw new ProviderError('The model produced no image')
-    const base = ctx.publicUrl ?? new URL(request.url).origin
-    const data = images.map((chunk) => {
-      const entry: Record<string, string> = {}
-      if (image.response_format === 'url') {
-        const mimeType = chunk.mimeType ?? 'image/png'
-        entry.url = `${base}${IMAGE_FILES_PATH}${ctx.images.put(chunk.data, mimeType)}.${extensionFor(mimeType)}`
-      } else {
-        entry.b64_json = Buffer.from(chunk.data).toString('base64')
-      }
-      if (chunk.revisedPrompt) entry.revised_prompt = chunk.revisedPrompt
-      return entry
-    })
-    return jsonResponse({ created: unixSeconds(), data })
-  },
+  serve: (ctx, image, request) => serveImages(ctx, image, request, 'image_generation'),
 }
 
 /** The links `response_format: "url"` hands out. */

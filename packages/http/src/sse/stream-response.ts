@@ -1,15 +1,18 @@
 import { CancelledError, type OutputChannel, type OutputChunk } from '@cy/core'
 import { SSE_HEADERS } from './sse-frame.ts'
 
+type WireText = string | Uint8Array
+
 /**
  * Encodes a channel's chunks into text for the wire. `encode` gets each batch the channel hands over and
- * returns the text for it (several frames joined), so a fast provider costs one write per batch.
- * `finish` returns the closing text; `failure` the text that reports an error after the headers are sent.
+ * returns the text for it (several frames joined), so a fast provider costs one write per batch; it may
+ * be async (images are re-encoded off the event loop). `finish` returns the closing text; `failure` the
+ * text that reports an error after the headers are sent.
  */
 export interface StreamEncoder {
-  encode(chunks: OutputChunk[]): string | Uint8Array
-  finish(): string | Uint8Array
-  failure(error: unknown): string | Uint8Array
+  encode(chunks: OutputChunk[]): WireText | Promise<WireText>
+  finish(): WireText | Promise<WireText>
+  failure(error: unknown): WireText
 }
 
 /** An SSE comment: clients ignore it; proxies and idle timers see a live connection. */
@@ -74,12 +77,13 @@ function streamResponse(channel: OutputChannel, first: Promise<OutputChunk[] | n
           const chunks = await (pending ?? channel.take())
           pending = null
           if (chunks === null) {
+            const closing = await encoder.finish()
             stop()
-            controller.enqueue(encoder.finish())
+            controller.enqueue(closing)
             controller.close()
             return
           }
-          const text = encoder.encode(chunks)
+          const text = await encoder.encode(chunks)
           if (text.length > 0) {
             wrote = true
             controller.enqueue(text)

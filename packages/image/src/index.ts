@@ -1,0 +1,6 @@
+export * from './decode-image.ts'
+export * from './encode-image.ts'
+export * from './image-limits.ts'
+export * from './mask-from-alpha.ts'
+export * from './raw-image.ts'
+export * from './resize-image.ts'
