@@ -1,6 +1,7 @@
 import { isAdapterV1, type AdapterV1, type Capability, type LoadedModel, type ModelConfig } from '@cy/core'
 import type { Server } from '@cy/http'
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { toFile } from 'openai'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -24,6 +25,9 @@ export type ConformanceCase =
   | 'embedding'
   | 'asr'
   | 'asr-stream'
+  | 'image'
+  | 'image-stream'
+  | 'image-edit'
   | 'dispose'
   | 'tool-bridge'
   | 'stop'
@@ -48,6 +52,8 @@ export interface ConformanceTarget {
   prompt?: string
   /** For speech-to-text: audio (a WAV file) long enough to take the engine a moment. */
   audio?: () => Uint8Array
+  /** For image models: fields that make a small, quick image (size, steps), and ones that keep the model busy a while. */
+  image?: { quick: Record<string, unknown>; long: Record<string, unknown> }
   /** Request fields that make the model answer exactly `text` (llama.cpp: a GBNF grammar), for the tool bridge. */
   forceOutput?: (text: string) => Record<string, unknown>
   /** Token ids of the model's vocabulary, for token-array prompts and inputs. */
@@ -92,8 +98,20 @@ export function runAdapterConformance(target: ConformanceTarget): void {
       if (!target.audio) throw new Error(`${target.name}: an asr adapter's conformance target needs 'audio'`)
       return new File([target.audio() as Uint8Array<ArrayBuffer>], 'clip.wav', { type: 'audio/wav' })
     }
-    /** A request that keeps the model busy for a while, streamed: chat when the adapter chats, else a transcription. */
+    const imageFields = () => {
+      if (!target.image) throw new Error(`${target.name}: an image adapter's conformance target needs 'image'`)
+      return target.image
+    }
+    /** A request that keeps the model busy for a while, streamed: chat when the adapter chats, an image when it draws, else a transcription. */
     const longRequest = (signal?: AbortSignal): Promise<Response> => {
+      if (target.capabilities.includes('image')) {
+        return fetch(`${server.url}/v1/images/generations`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ model, prompt, stream: true, partial_images: 3, ...imageFields().long }),
+          ...(signal ? { signal } : {}),
+        })
+      }
       if (target.capabilities.includes('chat')) {
         return fetch(`${server.url}/v1/chat/completions`, {
           method: 'POST',
@@ -118,7 +136,11 @@ export function runAdapterConformance(target: ConformanceTarget): void {
       loaded = await adapter.load(config)
       // As the server app registers it: with the adapter's own tool mode and limits.
       server = await startTestServer({}, (s) =>
-        s.registerModel(model, loaded.providers, { ...(loaded.toolCalls ? { toolCalls: loaded.toolCalls } : {}), ...(loaded.limits ? { limits: loaded.limits } : {}) }),
+        s.registerModel(model, loaded.providers, {
+          ...(loaded.toolCalls ? { toolCalls: loaded.toolCalls } : {}),
+          ...(loaded.limits ? { limits: loaded.limits } : {}),
+          ...(loaded.supports ? { supports: loaded.supports } : {}),
+        }),
       )
     })
     afterAll(async () => {
@@ -251,6 +273,63 @@ export function runAdapterConformance(target: ConformanceTarget): void {
       },
       'asr',
       120_000,
+    )
+
+    caseTest(
+      'image',
+      'images: b64_json and url answers matching OpenAI’s schema; the same seed twice gives the same image, another seed another',
+      async () => {
+        expect(has('image')).toBe(true)
+        const { client, last } = recordingClient(server.url)
+        const draw = (seed: number, extra: object = {}) => client.images.generate({ model, prompt, ...imageFields().quick, ...({ seed } as object), ...extra })
+        const first = await draw(7)
+        assertMatchesSchema('ImagesResponse', JSON.parse((await last()).text))
+        const bytes = first.data![0]!.b64_json!
+        expect(Buffer.from(bytes, 'base64').subarray(1, 4).toString()).toBe('PNG')
+        expect((await draw(7)).data![0]!.b64_json).toBe(bytes)
+        expect((await draw(8)).data![0]!.b64_json).not.toBe(bytes)
+        const linked = await draw(7, { response_format: 'url' })
+        assertMatchesSchema('ImagesResponse', JSON.parse((await last()).text))
+        const fetched = new Uint8Array(await (await fetch(linked.data![0]!.url!)).arrayBuffer())
+        expect(Buffer.from(fetched).toString('base64')).toBe(bytes)
+      },
+      'image',
+      180_000,
+    )
+
+    caseTest(
+      'image-stream',
+      'images: a stream sends partial images, then the completed image, every event valid against the spec',
+      async () => {
+        const { client, last } = recordingClient(server.url)
+        const stream = await client.images.generate({ model, prompt, stream: true, partial_images: 2, ...imageFields().long })
+        const types: string[] = []
+        for await (const event of stream) types.push(event.type)
+        expect(types.at(-1)).toBe('image_generation.completed')
+        expect(types.filter((type) => type === 'image_generation.partial_image').length).toBeGreaterThan(0)
+        for (const frame of sseFrames((await last()).text)) {
+          const data = frame as { type: string }
+          assertMatchesSchema(data.type.endsWith('partial_image') ? 'ImageGenPartialImageEvent' : 'ImageGenCompletedEvent', data)
+        }
+      },
+      'image',
+      180_000,
+    )
+
+    caseTest(
+      'image-edit',
+      'images: an edit of the model’s own image answers with an image, matching OpenAI’s schema',
+      async () => {
+        const { client, last } = recordingClient(server.url)
+        const made = await client.images.generate({ model, prompt, ...imageFields().quick, ...({ seed: 3 } as object) })
+        const source = Buffer.from(made.data![0]!.b64_json!, 'base64')
+        const edited = await client.images.edit({ model, prompt: `${prompt}, edited`, image: await toFile(source, 'source.png', { type: 'image/png' }), ...imageFields().quick })
+        assertMatchesSchema('ImagesResponse', JSON.parse((await last()).text))
+        expect(edited.data![0]!.b64_json!.length).toBeGreaterThan(0)
+        expect(edited.data![0]!.b64_json).not.toBe(made.data![0]!.b64_json)
+      },
+      'image',
+      180_000,
     )
 
     caseTest('completion', 'legacy completions: text, and the stream concatenates to it', async () => {
