@@ -1,8 +1,24 @@
 import type { AdapterV1, Claim, ModelConfig } from '@cy/core'
+import { readGguf, withFile } from '@cy/native'
 import { LlamaModel } from './llama-model.ts'
 import { manifest } from './manifest.ts'
 
 const GGUF_MAGIC = [0x47, 0x47, 0x55, 0x46]
+/** `general.architecture` of image models in GGUF (ComfyUI-GGUF's names): stable-diffusion.cpp's, not ours. */
+const IMAGE_ARCHITECTURES = new Set(['sd1', 'sd2', 'sdxl', 'sd3', 'flux', 'aura', 'ltxv', 'hyvid', 'wan', 'hidream', 'cosmos', 'lumina2', 'qwen_image', 'chroma'])
+
+/** A GGUF is llama.cpp's when it names a language-model architecture; image models in GGUF name none or their own. */
+async function claimGguf(path: string): Promise<Claim> {
+  let architecture: string | undefined
+  try {
+    architecture = (await withFile(path, readGguf)).metadata['general.architecture']
+  } catch (error) {
+    return { claim: false, reason: `an unreadable GGUF header: ${(error as Error).message}` }
+  }
+  if (!architecture) return { claim: false, reason: 'a GGUF without general.architecture (an image model?), not a llama.cpp model' }
+  if (IMAGE_ARCHITECTURES.has(architecture)) return { claim: false, reason: `an image model (general.architecture ${architecture})` }
+  return { claim: true }
+}
 
 /** The adapter factory: options are defaults for every model it loads (threads, contextSize...). */
 export function createLlamaAdapter(defaults: Record<string, unknown> = {}): AdapterV1 {
@@ -10,10 +26,10 @@ export function createLlamaAdapter(defaults: Record<string, unknown> = {}): Adap
   return {
     specificationVersion: 'v1',
     manifest,
-    canLoad(path: string, head: Uint8Array): Claim {
+    async canLoad(path: string, head: Uint8Array): Promise<Claim> {
       if (!path.toLowerCase().endsWith('.gguf')) return { claim: false, reason: 'not a .gguf file' }
-      const isGguf = GGUF_MAGIC.every((byte, i) => head[i] === byte)
-      return isGguf ? { claim: true } : { claim: false, reason: 'no GGUF header' }
+      if (!GGUF_MAGIC.every((byte, i) => head[i] === byte)) return { claim: false, reason: 'no GGUF header' }
+      return claimGguf(path)
     },
     async load(config: ModelConfig) {
       return (await LlamaModel.load(config, defaults, defaults.quiet ? () => {} : log)).loaded()

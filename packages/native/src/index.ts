@@ -1,4 +1,6 @@
 export * from './adapter-options.ts'
+export * from './build/index.ts'
 export * from './compile-shim.ts'
 export * from './ffi-types.ts'
 export * from './library/index.ts'
+export * from './model-file/index.ts'

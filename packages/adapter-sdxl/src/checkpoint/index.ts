@@ -1,0 +1,6 @@
+export { classify, detectCheckpoint } from './detect-checkpoint.ts'
+export type { CheckpointComponent, CheckpointDetection, CheckpointFamily, CheckpointVariant, ClaimedCheckpoint, Distillation } from './detect-checkpoint.ts'
+export { MAX_SAFETENSORS_HEADER_BYTES } from './read-safetensors.ts'
+export { readTensorIndex } from './read-tensor-index.ts'
+export { sdModelVersion, type SdModelVersion } from './sd-model-version.ts'
+export type { CheckpointFormat, TensorIndex, TensorInfo } from '@cy/native'

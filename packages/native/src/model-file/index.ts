@@ -1,0 +1,5 @@
+export * from './file-window.ts'
+export * from './model-file-error.ts'
+export * from './read-gguf.ts'
+export * from './sequential-reader.ts'
+export * from './tensor-index.ts'
