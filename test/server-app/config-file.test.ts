@@ -18,7 +18,8 @@ describe('config file', () => {
       ['server:', '  maxConcurrency: 2', '  modelsDir: ./weights', 'adapters:', '  llama: { threads: 4 }', 'models:', '  - name: qwen', '    adapter: llama', '    path: qwen.gguf', '    options: { contextSize: 2048 }'].join('\n'),
     )
     expect(await loadConfigFile(path)).toEqual({
-      models: [{ name: 'qwen', adapter: 'llama', path: join(dir, 'qwen.gguf'), options: { contextSize: 2048 } }],
+      // configDir: relative paths inside options (an sdxl model's vae, lorasDir...) resolve against it.
+      models: [{ name: 'qwen', adapter: 'llama', path: join(dir, 'qwen.gguf'), options: { contextSize: 2048 }, configDir: dir }],
       adapters: { llama: { threads: 4 } },
       aliases: {},
       server: { maxConcurrency: 2, modelsDir: join(dir, 'weights') },

@@ -58,7 +58,10 @@ export async function loadConfigFile(path: string): Promise<ConfigFile> {
       if (entry.options !== undefined && !isObject(entry.options)) throw new ConfigError(`models[${index}].options in ${path} must be an object`)
       const model: ManagedModelConfig = { name: entry.name, adapter: entry.adapter }
       if (typeof entry.path === 'string') model.path = isAbsolute(entry.path) ? entry.path : resolve(base, entry.path)
-      if (entry.options) model.options = entry.options
+      if (entry.options) {
+        model.options = entry.options
+        model.configDir = base
+      }
       if (entry.load !== undefined) {
         if (entry.load !== 'eager' && entry.load !== 'lazy') throw new ConfigError(`models[${index}].load in ${path} must be eager or lazy`)
         model.load = entry.load

@@ -1,15 +1,10 @@
+import { cacheRoot, cmakeGenerator, detectBackend, relocatableRpathFlags, runBuildStep, type Backend } from '@cy/native'
 import { existsSync, mkdirSync, readdirSync, copyFileSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { homedir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { SOURCE_PACKAGE, WHISPER_CPP_VERSION } from './whisper-version.ts'
 
-export type Backend = 'cpu' | 'cuda' | 'metal' | 'vulkan'
-
-/** Where built engines are kept: CY_CACHE_DIR, else XDG_CACHE_HOME/cy, else ~/.cache/cy. */
-export function cacheRoot(): string {
-  return process.env.CY_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'cy')
-}
+export { buildProgress, cacheRoot, detectBackend, type Backend } from '@cy/native'
 
 /** The folder a build of this version and backend lives in (lib/ and bin/ inside). */
 export function buildDir(backend: Backend): string {
@@ -35,13 +30,6 @@ export function shimHeaderDirs(source = bundledSource()): string[] {
   return [join(source, 'include'), join(source, 'ggml', 'include')]
 }
 
-/** The best backend this machine can build: CUDA when nvcc is there, Metal on macOS, else CPU. */
-export function detectBackend(): Backend {
-  if (process.platform === 'darwin') return 'metal'
-  if (Bun.which('nvcc') || existsSync('/usr/local/cuda/bin/nvcc')) return 'cuda'
-  return 'cpu'
-}
-
 function sourceVersion(source: string): string | undefined {
   return /project\("whisper\.cpp" VERSION ([0-9.]+)\)/.exec(readFileSync(join(source, 'CMakeLists.txt'), 'utf8'))?.[1]
 }
@@ -53,33 +41,8 @@ const FLAGS: Record<Backend, string[]> = {
   vulkan: ['-DGGML_VULKAN=ON'],
 }
 
-/** The last progress a chunk of build output shows, in percent: make's "[ 40%]" or ninja's "[12/345]". */
-export function buildProgress(text: string): number | undefined {
-  const last = [...text.matchAll(/\[\s*(\d+)%\]|\[(\d+)\/(\d+)\]/g)].at(-1)
-  if (!last) return undefined
-  return last[1] !== undefined ? Number(last[1]) : Math.floor((100 * Number(last[2])) / Number(last[3]))
-}
-
-/** Runs a build step; its progress ("[ 40%]" lines, every tenth) goes to the log, so a long build is seen moving. */
-async function run(command: string[], log: (line: string) => void, onPercent?: (percent: number) => void): Promise<void> {
-  log(`$ ${command.join(' ')}`)
-  const child = Bun.spawn(command, { stdout: 'pipe', stderr: 'pipe' })
-  let stdout = ''
-  let shown = -1
-  const reading = (async () => {
-    for await (const text of child.stdout.pipeThrough(new TextDecoderStream()) as unknown as AsyncIterable<string>) {
-      stdout += text
-      const percent = buildProgress(text)
-      if (percent !== undefined) onPercent?.(percent)
-      if (percent !== undefined && Math.floor(percent / 10) > shown) {
-        shown = Math.floor(percent / 10)
-        log(`building whisper.cpp: ${percent}%`)
-      }
-    }
-  })()
-  const [code, stderr] = await Promise.all([child.exited, new Response(child.stderr).text(), reading])
-  if (code !== 0) throw new Error(`${command[0]} failed (${code}):\n${(stdout + stderr).trim().split('\n').slice(-15).join('\n')}`)
-}
+const run = (command: string[], log: (line: string) => void, onPercent?: (percent: number) => void) =>
+  runBuildStep(command, { label: 'whisper.cpp', log, ...(onPercent ? { onPercent } : {}) })
 
 /**
  * Compiles whisper.cpp as shared libraries (and whisper-cli, the reference for tests and benchmarks)
@@ -98,16 +61,14 @@ export async function buildEngine(
   const work = join(out, 'build')
   mkdirSync(work, { recursive: true })
   log(`building whisper.cpp ${version} (${backend}) from ${source} into ${out}`)
-  const generator = Bun.which('ninja') ? ['-G', 'Ninja'] : []
+  const generator = cmakeGenerator()
   await run(
     [
       'cmake', '-S', source, '-B', work, ...generator,
       '-DCMAKE_BUILD_TYPE=Release', '-DBUILD_SHARED_LIBS=ON', '-DWHISPER_BUILD_TESTS=OFF', '-DWHISPER_BUILD_EXAMPLES=ON',
       '-DWHISPER_BUILD_SERVER=OFF', '-DWHISPER_SDL2=OFF', '-DWHISPER_CURL=OFF', '-DGGML_NATIVE=OFF', ...FLAGS[backend],
-      // The libraries find each other beside themselves once copied out of the build folder.
-      // (lib/ for the libraries, bin/ for whisper-cli: each looks beside itself and in ../lib.)
-      '-DCMAKE_BUILD_WITH_INSTALL_RPATH=ON',
-      `-DCMAKE_INSTALL_RPATH=${process.platform === 'darwin' ? '@loader_path;@loader_path/../lib' : '$ORIGIN;$ORIGIN/../lib'}`,
+      // lib/ for the libraries, bin/ for whisper-cli.
+      ...relocatableRpathFlags(),
     ],
     log,
   )

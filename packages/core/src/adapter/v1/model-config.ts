@@ -10,6 +10,8 @@ export interface ModelConfig {
   path?: string
   /** Adapter-specific options (context size, GPU layers, threads...). */
   options?: Record<string, unknown>
+  /** The folder of the config file that named the model: relative paths in `options` are relative to it. */
+  configDir?: string
   /** Where a long load reports how far it is (an engine build's percent): shown in the model's state. */
   onProgress?: (progress: LoadProgress) => void
 }
