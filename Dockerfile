@@ -1,8 +1,11 @@
 # syntax=docker/dockerfile:1
-# cy's container image: the server app with the llama.cpp and whisper.cpp adapters (docs/container.md).
+# cy's container image: the server app with the llama.cpp, whisper.cpp and stable-diffusion.cpp adapters (docs/container.md).
 #
 #   docker build -t cy .                                   # CPU
 #   docker build --build-arg VARIANT=cuda -t cy:cuda .     # NVIDIA GPUs (CUDA 13; run with --gpus all)
+#
+# stable-diffusion.cpp's sources are cloned from upstream at the adapter's pinned commit; without network, give
+# them as a build context: docker build --build-context sd-src=../shared/vendor/stable-diffusion.cpp -t cy .
 #
 # Needs BuildKit (Docker 23+ uses it by default): it builds only the stages VARIANT picks.
 
@@ -29,12 +32,14 @@ WORKDIR /app
 COPY package.json bun.lock bunfig.toml ./
 COPY apps/server/package.json apps/server/
 COPY packages/adapter-llama/package.json packages/adapter-llama/
+COPY packages/adapter-sdxl/package.json packages/adapter-sdxl/
 COPY packages/adapter-whisper/package.json packages/adapter-whisper/
 COPY packages/audio/package.json packages/audio/
 COPY packages/cluster/package.json packages/cluster/
 COPY packages/core/package.json packages/core/
 COPY packages/gateway/package.json packages/gateway/
 COPY packages/http/package.json packages/http/
+COPY packages/image/package.json packages/image/
 COPY packages/native/package.json packages/native/
 RUN bun install --frozen-lockfile --production --ignore-scripts
 # Beside the CPU package, in the adapter's own node_modules, where its library resolver looks (GPU first).
@@ -52,11 +57,41 @@ ARG VARIANT
 RUN apt-get update \
  && apt-get install -y --no-install-recommends cmake g++ make ninja-build \
  && rm -rf /var/lib/apt/lists/*
+COPY packages/native packages/native
 COPY packages/adapter-whisper packages/adapter-whisper
 SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 RUN lib="$(CY_CACHE_DIR=/tmp/cy-cache bun run --cwd packages/adapter-whisper engines:build whisper "--${VARIANT}" | tail -n 1)" \
  && mkdir -p /opt/cy/whisper \
  && cp -a "$lib" /opt/cy/whisper/lib \
+ && rm -rf /tmp/cy-cache
+
+# stable-diffusion.cpp's sources at the commit sd-version.ts pins (the one place it is pinned), with ggml.
+FROM ${DEBIAN_IMAGE} AS sd-src
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends ca-certificates git \
+ && rm -rf /var/lib/apt/lists/*
+COPY packages/adapter-sdxl/src/library/sd-version.ts /tmp/sd-version.ts
+SHELL ["/bin/bash", "-o", "pipefail", "-c"]
+RUN commit="$(grep -o '[0-9a-f]\{40\}' /tmp/sd-version.ts | head -n 1)" \
+ && git clone --filter=blob:none https://github.com/leejet/stable-diffusion.cpp /src \
+ && git -C /src checkout "$commit" \
+ && git -C /src submodule update --init --depth 1 ggml \
+ && rm -rf /src/.git/modules /src/docs /src/assets
+
+# stable-diffusion.cpp, compiled once for generic CPUs of the architecture (--portable), into /opt/cy/sd
+# (lib/ with its build stamp, include/ for the shim, share/ for the CLIP merges; CY_SD_LIB below).
+FROM deps AS sd
+ARG VARIANT
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends cmake g++ make ninja-build git \
+ && rm -rf /var/lib/apt/lists/*
+COPY --from=sd-src /src /src/sd
+COPY packages/native packages/native
+COPY packages/adapter-sdxl packages/adapter-sdxl
+SHELL ["/bin/bash", "-o", "pipefail", "-c"]
+RUN lib="$(CY_CACHE_DIR=/tmp/cy-cache bun run --cwd packages/adapter-sdxl engines:build sd "--${VARIANT}" --portable --src /src/sd | tail -n 1)" \
+ && mkdir -p /opt/cy/sd \
+ && cp -a "$lib" "$lib/../include" "$lib/../share" /opt/cy/sd/ \
  && rm -rf /tmp/cy-cache
 
 FROM run-${VARIANT} AS runtime
@@ -72,6 +107,7 @@ COPY --from=bun /usr/local/bin/bun /usr/local/bin/bun
 WORKDIR /app
 COPY --from=deps /app ./
 COPY --from=whisper /opt/cy/whisper /opt/cy/whisper
+COPY --from=sd /opt/cy/sd /opt/cy/sd
 COPY package.json tsconfig.json ./
 COPY packages packages
 COPY apps apps
@@ -79,12 +115,14 @@ COPY apps apps
 # dev dependencies, which is where they are listed).
 RUN mkdir -p node_modules/@cy \
  && ln -s ../../packages/adapter-llama node_modules/@cy/adapter-llama \
+ && ln -s ../../packages/adapter-sdxl node_modules/@cy/adapter-sdxl \
  && ln -s ../../packages/adapter-whisper node_modules/@cy/adapter-whisper
 
 ENV PORT=8080 \
     CY_MODELS_DIR=/models \
     CY_RESPONSES_DB=/data/responses.sqlite \
     CY_WHISPER_LIB=/opt/cy/whisper/lib \
+    CY_SD_LIB=/opt/cy/sd/lib \
     CY_CACHE_DIR=/home/cy/.cache/cy
 VOLUME ["/models", "/data"]
 EXPOSE 8080 9080

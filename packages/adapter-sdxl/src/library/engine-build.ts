@@ -67,6 +67,11 @@ export interface BuildOptions {
   source?: string
   log?: (line: string) => void
   onPercent?: (percent: number) => void
+  /**
+   * For a library that runs on other CPUs than this one (a container image): ggml's generic x86/ARM
+   * variants instead of this CPU's instruction set (GGML_NATIVE off). Off by default: a cache is per machine.
+   */
+  portable?: boolean
 }
 
 /**
@@ -93,6 +98,7 @@ export async function buildEngine(options: BuildOptions = {}): Promise<string> {
   await run([
     'cmake', '-S', source, '-B', work, ...cmakeGenerator(),
     '-DCMAKE_BUILD_TYPE=Release', '-DSD_BUILD_SHARED_LIBS=ON', '-DSD_BUILD_EXAMPLES=ON', ...FLAGS[backend],
+    ...(options.portable ? ['-DGGML_NATIVE=OFF'] : []),
     // lib/ for the library, bin/ for sd-cli.
     ...relocatableRpathFlags(),
   ])
