@@ -58,7 +58,7 @@ function run(bin, args, options = {}) {
 }
 
 /**
- * The whisper adapter builds whisper.cpp on first use, which needs CMake and a C++ compiler. On a machine
+ * The whisper and sdxl adapters build whisper.cpp and stable-diffusion.cpp on first use, which needs CMake and a C++ compiler. On a machine
  * without them where we may install system packages (root, apt), install them; else say what is missing.
  */
 function ensureBuildTools() {
@@ -66,12 +66,12 @@ function ensureBuildTools() {
   if (has('cmake') && (has('c++') || has('g++'))) return
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0
   if (process.platform === 'linux' && isRoot && has('apt-get')) {
-    console.error('[with-bun] installing cmake and g++ (apt-get), needed to build whisper.cpp once')
+    console.error('[with-bun] installing cmake and g++ (apt-get), needed to build whisper.cpp and stable-diffusion.cpp once')
     const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }
     spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env })
     spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'cmake', 'g++'], { stdio: 'inherit', env })
   } else {
-    console.error('[with-bun] cmake and a C++ compiler are missing: the whisper tests build whisper.cpp and need them')
+    console.error('[with-bun] cmake and a C++ compiler are missing: the engine tests build whisper.cpp and stable-diffusion.cpp and need them')
   }
 }
 
@@ -118,6 +118,8 @@ if (command === 'start') {
   let passed = 0
   let failed = 0
   for (const [tier, args] of runs) {
+    // The engines the engine tier loads are found or built first, with their progress shown.
+    if (tier === 'engine') await run(bun, [join('scripts', 'prepare-engines.ts')])
     console.log(`\n[with-bun] ${tier} tier: bun test ${args.filter((arg) => arg.endsWith('.test.ts')).length} file(s)`)
     // bunfig's [test] timeout is not applied by this Bun, so the per-test limit is passed here.
     const { code, output } = await run(bun, ['test', '--timeout', tier === 'engine' ? '120000' : '30000', ...args], { capture: true })
