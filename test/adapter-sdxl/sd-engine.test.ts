@@ -244,3 +244,32 @@ describe('edit variants, by what the checkpoint is', () => {
     }
   }, 120_000)
 })
+
+describe('parallel contexts', () => {
+  // stable-diffusion.cpp's progress and preview callbacks are process-wide: two contexts generating at once
+  // must live in processes of their own, or each would call the other's (on the wrong thread).
+  test('parallel 2: two processes generate at once, each image and its previews as when made alone', async () => {
+    const options = { taesd: fixture.taesd, threads: 1 }
+    const single = await adapter.load({ name: 'single', adapter: 'sdxl', path: fixture.model, options: { ...options, isolation: 'worker' } })
+    const pair = await adapter.load({ name: 'pair', adapter: 'sdxl', path: fixture.model, options: { ...options, parallel: 2 } })
+    try {
+      expect(pair.limits).toEqual({ maxConcurrency: 2 })
+      const request = (seed: number) => ask({ seed, steps: 6, partial_images: 2, stream: true })
+      const outputs = async (r: { chunks: OutputChunk[] }) => Promise.all(r.chunks.filter((c) => c.type === 'image' || c.type === 'image-partial').map((c) => pixels((c as { data: Uint8Array }).data)))
+      const together = await Promise.all([run(pair, request(11)), run(pair, request(12))])
+      const alone = [await run(single, request(11)), await run(single, request(12))]
+      for (const [i, result] of together.entries()) {
+        expect(result.error).toBeUndefined()
+        expect(result.chunks.filter((c) => c.type === 'image-partial')).toHaveLength(2)
+        expect(await outputs(result)).toEqual(await outputs(alone[i]!))
+      }
+    } finally {
+      await Promise.all([single.dispose(), pair.dispose()])
+    }
+  }, 180_000)
+
+  test('parallel 2 in worker isolation is refused, saying why', async () => {
+    const error = await adapter.load({ name: 'pair', adapter: 'sdxl', path: fixture.model, options: { parallel: 2, isolation: 'worker', threads: 1 } }).catch((e: unknown) => e)
+    expect((error as Error).message).toContain("isolation 'process'")
+  })
+})

@@ -1,4 +1,4 @@
-import { SupervisedHost, WorkerHost, type ImageRequest, type LoadedModel, type ModelConfig, type OutputSink } from '@cy/core'
+import { combineEngineStatus, SupervisedHost, WorkerHost, type ImageRequest, type LoadedModel, type ModelConfig, type OutputSink } from '@cy/core'
 import { randomUUID } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { rm, writeFile } from 'node:fs/promises'
@@ -18,8 +18,12 @@ export const SDXL_SUPPORTS = [
   'strength', 'loras', 'image', 'mask',
 ] as const
 
-/** Where the model's relay runs: a Worker of this process, or an engine process of its own (restarted when it dies). */
-type Engine = { kind: 'worker'; host: WorkerHost } | { kind: 'process'; host: SupervisedHost }
+/**
+ * Where the model's relay runs: a Worker of this process, or engine processes of its own (restarted when
+ * they die), one per context: stable-diffusion.cpp's progress and preview callbacks are process-wide, so
+ * two contexts generating at once in one process would call each other's.
+ */
+type Engine = { kind: 'worker'; host: WorkerHost } | { kind: 'process'; hosts: Array<{ host: SupervisedHost; busy: number }> }
 
 /**
  * The bytes in a buffer of their own, which can move to a Worker: a view into a larger buffer would move
@@ -28,7 +32,7 @@ type Engine = { kind: 'worker'; host: WorkerHost } | { kind: 'process'; host: Su
  */
 const ownBuffer = (bytes: Uint8Array): Uint8Array => bytes.slice()
 
-/** A stable-diffusion.cpp model: `parallel` contexts behind a relay (see engine-process.ts). */
+/** A stable-diffusion.cpp model: `parallel` contexts, each behind a relay (see engine-process.ts). */
 export class SdxlModel {
   #disposed = false
 
@@ -61,9 +65,12 @@ export class SdxlModel {
     }
     const onProgress = config.onProgress
     const library = await resolveSdLibrary(options.libPath, log, onProgress && ((percent) => onProgress({ stage: 'building stable-diffusion.cpp', percent })))
+    if (options.parallel > 1 && options.isolation === 'worker') {
+      throw new Error(`Model '${config.name}': parallel ${options.parallel} needs isolation 'process' (stable-diffusion.cpp's callbacks are process-wide, so each context runs in a process of its own)`)
+    }
     const engineOptions: EngineOptions & { parallel: number; name: string } = {
       name: config.name,
-      parallel: options.parallel,
+      parallel: 1,
       libDir: library.libDir,
       headerDirs: library.headerDirs,
       mergesFile: library.mergesFile,
@@ -98,8 +105,19 @@ export class SdxlModel {
           throw error
         }
       }
-      const { host, loaded } = await SupervisedHost.start<SdEngineInfo>(ENGINE_RELAY, { name, isolation: 'process', load: { method: 'load', args: engineOptions } })
-      return new SdxlModel(config, options, { kind: 'process', host }, loaded, checkpoint, library.version)
+      const hosts: Array<{ host: SupervisedHost; busy: number }> = []
+      let info: SdEngineInfo | undefined
+      try {
+        for (let i = 0; i < options.parallel; i++) {
+          const started = await SupervisedHost.start<SdEngineInfo>(ENGINE_RELAY, { name: i ? `${name}:${i}` : name, isolation: 'process', load: { method: 'load', args: engineOptions } })
+          hosts.push({ host: started.host, busy: 0 })
+          info = started.loaded
+        }
+      } catch (error) {
+        for (const started of hosts) started.host.terminate()
+        throw error
+      }
+      return new SdxlModel(config, options, { kind: 'process', hosts }, info!, checkpoint, library.version)
     } catch (error) {
       throw new Error(`Model '${config.name}' (${path ?? options.diffusionModel}): ${(error as Error).message}`)
     }
@@ -114,7 +132,16 @@ export class SdxlModel {
       const mask = args.mask && ownBuffer(args.mask)
       const transfer = [...(images ?? []), ...(mask ? [mask] : [])].map((bytes) => bytes.buffer as ArrayBuffer)
       await this.engine.host.call('generate', { ...args, ...(images ? { images } : {}), ...(mask ? { mask } : {}) }, out, transfer)
-    } else await this.#generateInProcess(this.engine.host, args, out)
+    } else {
+      // The least busy context's process (the server sends at most `parallel` at once).
+      const member = this.engine.hosts.reduce((best, candidate) => (candidate.busy < best.busy ? candidate : best))
+      member.busy++
+      try {
+        await this.#generateInProcess(member.host, args, out)
+      } finally {
+        member.busy--
+      }
+    }
     out.end()
   }
 
@@ -145,7 +172,7 @@ export class SdxlModel {
     const options = this.options
     return {
       providers: { image: (request, out) => this.generate(request, out) },
-      ...(engine.kind === 'process' ? { onStatus: engine.host.onStatus } : {}),
+      ...(engine.kind === 'process' ? { onStatus: combineEngineStatus(engine.hosts.map((member) => member.host.onStatus)) } : {}),
       limits: { maxConcurrency: options.parallel, ...(options.queue === undefined ? {} : { maxQueue: options.queue }) },
       supports: { image: SDXL_SUPPORTS },
       metadata: {
@@ -170,8 +197,13 @@ export class SdxlModel {
   async dispose(): Promise<void> {
     if (this.#disposed) return
     this.#disposed = true
-    // The relay cancels what runs and frees each context once its generation has stopped.
-    await this.engine.host.call('dispose', null).catch(() => {})
-    this.engine.host.terminate()
+    // Each relay cancels what runs and frees its context once its generation has stopped.
+    const hosts = this.engine.kind === 'worker' ? [this.engine.host] : this.engine.hosts.map((member) => member.host)
+    await Promise.all(
+      hosts.map(async (host) => {
+        await host.call('dispose', null).catch(() => {})
+        host.terminate()
+      }),
+    )
   }
 }

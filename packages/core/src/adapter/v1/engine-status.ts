@@ -10,3 +10,26 @@ export type EngineStatus =
 
 /** Subscribes to a model's engine status; returns the unsubscribe function. */
 export type EngineStatusSource = (listener: (status: EngineStatus) => void) => () => void
+
+/**
+ * One status for a model served by several engine hosts (one per context): failed when any gave up,
+ * restarting while any restarts, ready when all serve. Listeners hear each change of the combined state.
+ */
+export function combineEngineStatus(sources: readonly EngineStatusSource[]): EngineStatusSource {
+  return (listener) => {
+    const latest: EngineStatus[] = sources.map(() => ({ state: 'ready' }))
+    let said = JSON.stringify({ state: 'ready' })
+    const combined = (): EngineStatus => latest.find((status) => status.state === 'failed') ?? latest.find((status) => status.state === 'restarting') ?? { state: 'ready' }
+    const unsubscribers = sources.map((source, i) =>
+      source((status) => {
+        latest[i] = status
+        const now = combined()
+        const key = JSON.stringify(now)
+        if (key === said) return
+        said = key
+        listener(now)
+      }),
+    )
+    return () => unsubscribers.forEach((unsubscribe) => unsubscribe())
+  }
+}
