@@ -57,7 +57,9 @@ export async function startApp(cli: AppOptions, log: (line: string) => void = co
   const adapters = await loadAdapters(packages, config.adapters)
   const folder = await scanModelsFolder(settings.modelsDir, adapters)
   const configured = new Set(config.models.map((model) => model.name))
-  const configs = [...config.models, ...folder.models.filter((model) => !configured.has(model.name))]
+  // The adapters' options come from the config file too, so their relative paths are relative to it for every model, found ones included.
+  const configDir = cli.configPath ? dirname(resolve(cli.configPath)) : undefined
+  const configs = [...config.models, ...folder.models.filter((model) => !configured.has(model.name))].map((model) => (configDir && !model.configDir ? { ...model, configDir } : model))
   const models = new ModelManager({
     server,
     registrar,
