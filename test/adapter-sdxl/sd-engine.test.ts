@@ -72,9 +72,12 @@ for (const isolation of ['worker', 'process'] as const) {
       const { chunks, error } = await run(model, ask({ prompt: 'a red cat' }))
       expect(error).toBeUndefined()
       const progress = chunks.filter((c) => c.type === 'progress')
+      // The silent phases are said too (the relay repeats them while they last, for the server's stall timeout).
       expect(progress.map((c) => [c.step, c.steps, c.stage, c.progress])).toEqual([
+        [undefined, undefined, 'encoding', 0],
         [1, 2, 'sampling', 0.5],
         [2, 2, 'sampling', 1],
+        [undefined, undefined, 'decoding', 1],
       ])
       const [image] = images(chunks)
       expect([image!.index, image!.mimeType, image!.revisedPrompt]).toEqual([0, 'image/png', 'a red cat'])
@@ -104,7 +107,7 @@ for (const isolation of ['worker', 'process'] as const) {
     test('a cancel after the first step stops the sampler within a step; the next request runs', async () => {
       let cancelledAt = 0
       const { sink, chunks } = recordingSink((chunk, s) => {
-        if (chunk.type === 'progress' && !cancelledAt) {
+        if (chunk.type === 'progress' && chunk.stage === 'sampling' && !cancelledAt) {
           cancelledAt = Date.now()
           s.cancel()
         }
@@ -112,7 +115,7 @@ for (const isolation of ['worker', 'process'] as const) {
       const error = await Promise.resolve(model.providers.image!(ask({ steps: 30 }), sink)).catch((e: unknown) => e)
       expect(error).toBeInstanceOf(CancelledError)
       // The progress report that saw the cancel may be in flight; no step after it runs.
-      expect(chunks.filter((c) => c.afterCancel && c.chunk.type === 'progress').length).toBeLessThanOrEqual(1)
+      expect(chunks.filter((c) => c.afterCancel && c.chunk.type === 'progress' && c.chunk.stage === 'sampling').length).toBeLessThanOrEqual(1)
       expect(chunks.some((c) => c.chunk.type === 'image')).toBe(false)
       const after = await run(model, ask())
       expect([after.error, images(after.chunks).length]).toEqual([undefined, 1])
@@ -168,7 +171,7 @@ for (const isolation of ['worker', 'process'] as const) {
       const doomed = await load(isolation)
       let started!: () => void
       const sampling = new Promise<void>((resolve) => (started = resolve))
-      const { sink } = recordingSink((chunk) => chunk.type === 'progress' && started())
+      const { sink } = recordingSink((chunk) => chunk.type === 'progress' && chunk.stage === 'sampling' && started())
       const request = Promise.resolve(doomed.providers.image!(ask({ steps: 30 }), sink)).catch((e: unknown) => e)
       await sampling
       await doomed.dispose()

@@ -2,6 +2,7 @@ import { relaySink, serveWorker } from '@cy/core'
 import { readFile } from 'node:fs/promises'
 import { SdPool } from '../sd-pool.ts'
 import type { EngineOptions, GenerateRequest, UploadedGenerateRequest } from './generate-args.ts'
+import { phaseHeartbeat } from './phase-heartbeat.ts'
 import { encodePreviews } from './raw-preview.ts'
 
 // A model's relay: the main thread of its engine process (isolation 'process'), or a Worker of the
@@ -28,13 +29,16 @@ serveWorker({
     const request: GenerateRequest = { ...args }
     if (imagePaths) request.images = await Promise.all(imagePaths.map(readUpload))
     if (maskPath) request.mask = await readUpload(maskPath)
-    const sink = encodePreviews(relaySink(out), request.outputFormat, request.outputCompression)
+    const heartbeat = phaseHeartbeat(relaySink(out))
+    const sink = encodePreviews(heartbeat, request.outputFormat, request.outputCompression)
     try {
       await pool.generate(request, sink)
     } catch (error) {
       // The previews already on their way go first; the failure is the call's own.
       await sink.flush().catch(() => {})
       throw error
+    } finally {
+      heartbeat.stop()
     }
     await sink.flush()
   },

@@ -77,6 +77,8 @@ export class SdEngine {
     const steps = samplingSteps(request.steps, request.strength, edit.initImage !== undefined)
     const previewAt = previewSteps(steps, request.partialImages)
     let batch = -1
+    // Said before the blocking call (it reaches the relay all the same): the prompt's encoding reports nothing.
+    out.push(OutputChunk.progress(0, 'encoding'))
     // Previews are counted per image of the batch (OpenAI's partial_image_index).
     let previewBatch = -1
     let partials = 0
@@ -106,6 +108,8 @@ export class SdEngine {
           if (total !== steps) return
           if (step === 0) return void batch++
           out.push(OutputChunk.progress((Math.max(batch, 0) * steps + step) / (request.n * steps), 'sampling', { step, steps }))
+          // Every latent is sampled before any is decoded: after the last step of the last image, the VAE works silently.
+          if (step === steps && batch === request.n - 1) out.push(OutputChunk.progress(1, 'decoding'))
         },
         ...(request.partialImages > 0
           ? {
