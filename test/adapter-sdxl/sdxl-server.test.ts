@@ -153,6 +153,11 @@ describe('the server app with a discovered stable-diffusion checkpoint, through 
     const edited = await client.images.edit({ model: MODEL, prompt: 'a blue cat', ...(await files()), ...QUICK, ...({ seed: 4 } as object) })
     assertMatchesSchema('ImagesResponse', JSON.parse((await last()).text))
     expect(edited.data![0]!.b64_json).not.toBe(made.data![0]!.b64_json)
+    // The same edit as a link: the same pixels behind it (PNG bytes, so the same bytes).
+    const linked = await client.images.edit({ model: MODEL, prompt: 'a blue cat', ...(await files()), response_format: 'url', ...QUICK, ...({ seed: 4 } as object) })
+    assertMatchesSchema('ImagesResponse', JSON.parse((await last()).text))
+    const fetched = Buffer.from(await (await fetch(linked.data![0]!.url!)).arrayBuffer()).toString('base64')
+    expect(fetched).toBe(edited.data![0]!.b64_json!)
 
     const stream = await client.images.edit({ model: MODEL, prompt: 'a blue cat', ...(await files()), stream: true, partial_images: 1, size: '64x64', ...({ steps: 4 } as object) })
     const types: string[] = []
