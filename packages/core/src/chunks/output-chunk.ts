@@ -29,8 +29,11 @@ export interface UsageChunk {
 }
 /** One embedding vector; `index` is the position of its input. */
 export interface EmbeddingChunk { type: 'embedding'; index: number; embedding: Float32Array | number[] }
-/** Facts about a transcription as a whole. */
-export interface TranscriptInfoChunk { type: 'transcript-info'; language?: string; duration?: number }
+/**
+ * Facts about a transcription as a whole. Models that tell more (SenseVoice) add the speaker's emotion,
+ * the audio events heard (speech, music, laughter...) and the raw text with the model's own tags.
+ */
+export interface TranscriptInfoChunk { type: 'transcript-info'; language?: string; duration?: number; emotion?: string; events?: string[]; rawText?: string }
 /** A transcript segment with its timestamps in seconds. */
 export interface TranscriptSegmentChunk {
   type: 'transcript-segment'
@@ -43,6 +46,9 @@ export interface TranscriptSegmentChunk {
   compressionRatio?: number
   noSpeechProb?: number
   temperature?: number
+  /** The speaker's emotion in this segment, and the audio event heard, where the model tells them. */
+  emotion?: string
+  event?: string
 }
 /** A transcribed word with its timestamps in seconds. */
 export interface TranscriptWordChunk { type: 'transcript-word'; word: string; start: number; end: number }

@@ -73,6 +73,8 @@ export const OPTIONAL_PARAMETERS: Partial<Record<Capability, Record<string, Opti
     prompt: assumed(nonEmpty),
     temperature: assumed(given),
     timestamp_granularities: assumed(nonEmpty),
+    include: declared(nonEmpty),
+    text_norm: declared(given),
   },
   tts: { speed: assumed((value) => given(value) && value !== 1), instructions: assumed(nonEmpty) },
   image: {

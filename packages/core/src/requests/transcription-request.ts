@@ -22,6 +22,8 @@ export const TranscriptionParamsSchema = Type.Object(
     temperature: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
     timestamp_granularities: Type.Optional(Type.Array(Type.Union([Type.Literal('word'), Type.Literal('segment')]))),
     stream: Type.Optional(Type.Boolean()),
+    include: Type.Optional(Type.Array(Type.Union([Type.Literal('logprobs'), Type.Literal('raw_text')]), { description: '`raw_text` (extension): the text with the model\'s own tags, where it has them.' })),
+    text_norm: Type.Optional(Type.Union([Type.Literal('with_itn'), Type.Literal('without_itn')], { description: 'Extension: inverse text normalization (punctuation, numbers) on or off, for models that choose.' })),
   },
   {},
 )

@@ -4,6 +4,9 @@ export interface Transcript {
   text: string
   language: string | undefined
   duration: number | undefined
+  emotion?: string
+  events?: string[]
+  rawText?: string
   segments: TranscriptSegmentChunk[]
   words: TranscriptWordChunk[]
 }
@@ -24,6 +27,9 @@ export async function collectTranscript(channel: OutputChannel): Promise<Transcr
       case 'transcript-info':
         transcript.language = chunk.language ?? transcript.language
         transcript.duration = chunk.duration ?? transcript.duration
+        if (chunk.emotion !== undefined) transcript.emotion = chunk.emotion
+        if (chunk.events !== undefined) transcript.events = chunk.events
+        if (chunk.rawText !== undefined) transcript.rawText = chunk.rawText
         break
       case 'transcript-segment':
         transcript.segments.push(chunk)
@@ -79,9 +85,26 @@ export function toVerboseJson(transcript: Transcript, task: 'transcribe' | 'tran
       avg_logprob: s.avgLogprob ?? 0,
       compression_ratio: s.compressionRatio ?? 0,
       no_speech_prob: s.noSpeechProb ?? 0,
+      ...(s.emotion === undefined ? {} : { emotion: s.emotion }),
+      ...(s.event === undefined ? {} : { event: s.event }),
     })),
+    ...transcriptExtensions(transcript),
   }
   if (withWords) body.words = transcript.words.map((w) => ({ word: w.word, start: w.start, end: w.end }))
   return body
+}
+
+/** The `json` format: OpenAI's `text`, with what the model told beyond it (SDKs ignore keys they do not know). */
+export function toJson(transcript: Transcript) {
+  return { text: transcript.text, ...(transcript.emotion !== undefined || transcript.events !== undefined ? { language: transcript.language } : {}), ...transcriptExtensions(transcript) }
+}
+
+/** Extension keys: the emotion and audio events a model like SenseVoice reports, and the raw text when asked. */
+function transcriptExtensions(transcript: Transcript): Record<string, unknown> {
+  return {
+    ...(transcript.emotion === undefined ? {} : { emotion: transcript.emotion }),
+    ...(transcript.events === undefined ? {} : { audio_events: transcript.events }),
+    ...(transcript.rawText === undefined ? {} : { raw_text: transcript.rawText }),
+  }
 }
 

@@ -1,7 +1,7 @@
 import { BadRequestError, TranscriptionFormatSchema, type AsrRequest } from '@cy/core'
 import { Elysia, t } from 'elysia'
 import type { ApiContext } from '../api-context.ts'
-import { collectTranscript, toSrt, toVerboseJson, toVtt } from '../encoders/transcript.ts'
+import { collectTranscript, toJson, toSrt, toVerboseJson, toVtt } from '../encoders/transcript.ts'
 import { jsonResponse, textResponse } from '../json-response.ts'
 import { TranscriptStreamEncoder } from '../encoders/transcript-events.ts'
 import { eventStream } from '../sse/stream-response.ts'
@@ -10,6 +10,8 @@ import { TranscriptionBody } from '../wire/transcription.ts'
 
 const Granularity = t.Union([t.Literal('word'), t.Literal('segment')])
 const Granularities = t.Optional(t.Union([Granularity, t.Array(Granularity)]))
+const Include = t.Union([t.Literal('logprobs'), t.Literal('raw_text')])
+const Includes = t.Optional(t.Union([Include, t.Array(Include)]))
 
 const TranscriptionForm = t.Object({
   file: t.File({ description: 'The audio file (wav, mp3, ogg, flac, m4a, webm...).' }),
@@ -22,6 +24,10 @@ const TranscriptionForm = t.Object({
   'timestamp_granularities[]': Granularities,
   timestamp_granularities: Granularities,
   stream: t.Optional(t.BooleanString()),
+  // The SDK sends `include` as repeated `include[]` fields.
+  'include[]': Includes,
+  include: Includes,
+  text_norm: t.Optional(t.Union([t.Literal('with_itn'), t.Literal('without_itn')], { description: 'Extension: punctuation and numbers (inverse text normalization) on or off.' })),
 })
 
 type TranscriptionFormBody = typeof TranscriptionForm.static
@@ -43,6 +49,9 @@ async function toAsrRequest(form: TranscriptionFormBody, task: AsrRequest['task'
   if (form.temperature !== undefined) request.temperature = form.temperature
   if (granularities.length > 0) request.timestamp_granularities = [...new Set(granularities)]
   if (form.stream) request.stream = true
+  const include = [...asList(form['include[]']), ...asList(form.include)]
+  if (include.length > 0) request.include = [...new Set(include)]
+  if (form.text_norm) request.text_norm = form.text_norm
   return request
 }
 
@@ -62,7 +71,7 @@ const asrRoute = (ctx: ApiContext, task: AsrRequest['task']) =>
       case 'verbose_json':
         return jsonResponse(toVerboseJson(transcript, task, asr.temperature ?? 0, asr.timestamp_granularities?.includes('word') ?? false))
       default:
-        return jsonResponse({ text: transcript.text })
+        return jsonResponse(toJson(transcript))
     }
   }
 
