@@ -1,0 +1,7 @@
+export { ctcGreedy, type CtcHit } from './ctc-greedy.ts'
+export { decodeSenseVoice, type DecodeTiming, type SenseVoiceDecoding } from './decode-sensevoice.ts'
+export { pieceUnits, type PieceUnit } from './piece-units.ts'
+export { classifyTag, EMOTION_TAGS, EVENT_TAGS, isTagPiece, ITN_TAGS, LANGUAGE_TAGS, type RichTag } from './rich-tags.ts'
+export { readTokens } from './tokens-file.ts'
+export { TokensFileError } from './tokens-file-error.ts'
+export { wordsFromTokens, type TimedToken, type TimedWord } from './words-from-tokens.ts'

@@ -1,0 +1,7 @@
+export { applyCmvn } from './cmvn.ts'
+export { FbankComputer, fbankFrameCount, type Fbank } from './fbank.ts'
+export { SENSEVOICE_FBANK, type FbankOptions } from './fbank-options.ts'
+export { applyLfr, lfrFrameCount } from './lfr.ts'
+export { kaldiMelBanks, melScale, type MelBin } from './mel-banks.ts'
+export { PowerSpectrum } from './power-spectrum.ts'
+export { senseVoiceFeatures, type SenseVoiceFrontendMeta } from './sensevoice-features.ts'

@@ -1,0 +1,1 @@
+export { splitAtSilences, type SampleSpan, type SilenceSplitOptions } from './silence-split.ts'
