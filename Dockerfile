@@ -1,5 +1,5 @@
 # syntax=docker/dockerfile:1
-# cy's container image: the server app with the llama.cpp, whisper.cpp and stable-diffusion.cpp adapters (docs/container.md).
+# cy's container image: the server app with the llama.cpp, whisper.cpp, stable-diffusion.cpp and SenseVoice (onnxruntime) adapters (docs/container.md).
 #
 #   docker build -t cy .                                   # CPU
 #   docker build --build-arg VARIANT=cuda -t cy:cuda .     # NVIDIA GPUs (CUDA 13; run with --gpus all)
@@ -33,6 +33,7 @@ COPY package.json bun.lock bunfig.toml ./
 COPY apps/server/package.json apps/server/
 COPY packages/adapter-llama/package.json packages/adapter-llama/
 COPY packages/adapter-sdxl/package.json packages/adapter-sdxl/
+COPY packages/adapter-sensevoice/package.json packages/adapter-sensevoice/
 COPY packages/adapter-whisper/package.json packages/adapter-whisper/
 COPY packages/audio/package.json packages/audio/
 COPY packages/cluster/package.json packages/cluster/
@@ -41,6 +42,7 @@ COPY packages/gateway/package.json packages/gateway/
 COPY packages/http/package.json packages/http/
 COPY packages/image/package.json packages/image/
 COPY packages/native/package.json packages/native/
+COPY packages/onnx/package.json packages/onnx/
 RUN bun install --frozen-lockfile --production --ignore-scripts
 # Beside the CPU package, in the adapter's own node_modules, where its library resolver looks (GPU first).
 RUN if [ "$VARIANT" = cuda ]; then \
@@ -116,6 +118,7 @@ COPY apps apps
 RUN mkdir -p node_modules/@cy \
  && ln -s ../../packages/adapter-llama node_modules/@cy/adapter-llama \
  && ln -s ../../packages/adapter-sdxl node_modules/@cy/adapter-sdxl \
+ && ln -s ../../packages/adapter-sensevoice node_modules/@cy/adapter-sensevoice \
  && ln -s ../../packages/adapter-whisper node_modules/@cy/adapter-whisper
 
 ENV PORT=8080 \

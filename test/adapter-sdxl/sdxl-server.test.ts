@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path'
 import { tinySd15Fixture } from '../fixtures/sd/sd-fixtures.ts'
 import { assertMatchesSchema } from '../support/openapi-validator.ts'
 import { recordingClient, sseFrames } from '../support/recording-client.ts'
+import { readUntil } from '../support/server-process.ts'
 
 // `bun run apps/server` as a user starts it, on the real stable-diffusion.cpp (its engine process, one thread):
 // the tiny SD 1.5 checkpoint sits in the models folder, where the sdxl adapter claims it, and the config file's
@@ -48,17 +49,6 @@ const post = (path: string, body?: object, signal?: AbortSignal) =>
 const generate = (fields: object, signal?: AbortSignal) => post('/v1/images/generations', { model: MODEL, prompt: 'a red cat', ...fields }, signal)
 const health = async () => (await (await fetch(`${url}/health`)).json()) as { requests: { active: number } }
 
-/** Reads an SSE body until `until` holds for its text so far (or it ends); returns the text. */
-async function readUntil(reader: ReadableStreamDefaultReader<Uint8Array>, until: (text: string) => boolean): Promise<string> {
-  const decoder = new TextDecoder()
-  let text = ''
-  while (!until(text)) {
-    const { done, value } = await reader.read()
-    if (done) break
-    text += decoder.decode(value, { stream: true })
-  }
-  return text
-}
 const PARTIAL = 'image_generation.partial_image'
 
 /** How long a whole LONG generation took, from its request to its completed event (the health test measures one). */

@@ -1,5 +1,5 @@
 import { resolveWhisperLibrary } from '@cy/adapter-whisper'
-import { CancelledError, ProviderError, type OutputChunk, type WorkerSink } from '@cy/core'
+import { CancelledError, ProviderError, type OutputChunk } from '@cy/core'
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -8,29 +8,7 @@ import type { TranscribeArgs } from '../../packages/adapter-whisper/src/engine/t
 import { WhisperEngine } from '../../packages/adapter-whisper/src/engine/whisper-engine.ts'
 import { tone } from '../audio/wav-fixtures.ts'
 import { writeTinyWhisper } from '../fixtures/whisper/tiny-whisper.ts'
-
-/**
- * A test double for the Worker's output sink (the boundary to the main thread): it records chunks and,
- * once `leaveAfter` segments are out, acts as a client that left: it sets the shared abort flag.
- */
-function sink(leaveAfter = Infinity): WorkerSink & { chunks: OutputChunk[] } {
-  const chunks: OutputChunk[] = []
-  const abortFlag = new Int32Array(new SharedArrayBuffer(4))
-  return {
-    chunks,
-    signal: new AbortController().signal,
-    get aborted() {
-      return abortFlag[0] !== 0
-    },
-    abortFlag,
-    push(chunk) {
-      chunks.push(chunk)
-      if (chunks.filter((c) => c.type === 'transcript-segment').length >= leaveAfter) Atomics.store(abortFlag, 0, 1)
-      return true
-    },
-    ready: () => Promise.resolve(),
-  }
-}
+import { recordingWorkerSink as sink } from '../support/recording-worker-sink.ts'
 
 let dir: string
 let engine: WhisperEngine

@@ -1,0 +1,6 @@
+export { manifest } from './manifest.ts'
+export { claimSenseVoice, parseSenseVoiceMetadata, SenseVoiceModelError, type SenseVoiceMetadata } from './model-files/index.ts'
+export { SENSEVOICE_SUPPORTS } from './request-args.ts'
+export { createSenseVoiceAdapter, createSenseVoiceAdapter as default } from './sensevoice-adapter.ts'
+export { SenseVoiceModel } from './sensevoice-model.ts'
+export { parseSenseVoiceOptions, type SenseVoiceOptions } from './sensevoice-options.ts'

@@ -1,0 +1,6 @@
+export { parseAmMvn } from './am-mvn.ts'
+export { readSenseVoiceModel } from './read-sensevoice-model.ts'
+export { claimSenseVoice, senseVoiceFiles, type SenseVoiceClaim, type SenseVoiceFiles } from './sensevoice-files.ts'
+export { isSenseVoiceMetadata, parseSenseVoiceMetadata, SENSEVOICE_LANGUAGES, type SenseVoiceLanguage, type SenseVoiceMetadata } from './sensevoice-metadata.ts'
+export { SenseVoiceModelError } from './sensevoice-model-error.ts'
+export { readSentencePieces } from './sentencepiece-model.ts'
