@@ -1,9 +1,5 @@
-import { combineEngineStatus, SupervisedHost, WorkerHost, type ImageRequest, type LoadedModel, type ModelConfig, type OutputSink } from '@cy/core'
-import { randomUUID } from 'node:crypto'
+import { combineEngineStatus, SupervisedHost, withUploadFiles, WorkerHost, type ImageRequest, type LoadedModel, type ModelConfig, type OutputSink } from '@cy/core'
 import { existsSync } from 'node:fs'
-import { rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { detectCheckpoint, type ClaimedCheckpoint } from './checkpoint/index.ts'
 import { generateArgs, type EngineOptions, type GenerateRequest, type UploadedGenerateRequest } from './engine/generate-args.ts'
 import { resolveSdLibrary } from './library/resolve-library.ts'
@@ -149,22 +145,13 @@ export class SdxlModel {
    * Uploads go to the engine process as files: sent over IPC, their bytes would be serialized on this
    * event loop; written off it, only the paths travel.
    */
-  async #generateInProcess(host: SupervisedHost, { images, mask, ...args }: GenerateRequest, out: OutputSink): Promise<void> {
-    const written: string[] = []
-    const upload = async (bytes: Uint8Array) => {
-      const file = join(tmpdir(), `cy-sdxl-upload-${randomUUID()}`)
-      written.push(file)
-      await writeFile(file, bytes)
-      return file
-    }
-    try {
+  async #generateInProcess(host: SupervisedHost, { images = [], mask, ...args }: GenerateRequest, out: OutputSink): Promise<void> {
+    await withUploadFiles('cy-sdxl-upload', [...images, ...(mask ? [mask] : [])], async (paths) => {
       const request: UploadedGenerateRequest = { ...args }
-      if (images) request.imagePaths = await Promise.all(images.map(upload))
-      if (mask) request.maskPath = await upload(mask)
+      if (images.length > 0) request.imagePaths = paths.slice(0, images.length)
+      if (mask) request.maskPath = paths[images.length]
       await host.call('generate', request, out)
-    } finally {
-      await Promise.all(written.map((file) => rm(file, { force: true })))
-    }
+    })
   }
 
   loaded(): LoadedModel {

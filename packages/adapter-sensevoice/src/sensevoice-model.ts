@@ -1,10 +1,6 @@
-import { SupervisedHost, type AsrRequest, type LoadedModel, type ModelConfig, type OutputSink } from '@cy/core'
+import { SupervisedHost, withUploadFiles, type AsrRequest, type LoadedModel, type ModelConfig, type OutputSink } from '@cy/core'
 import { ONNX_RUNTIME_VERSION } from '@cy/onnx'
-import { randomUUID } from 'node:crypto'
 import { existsSync } from 'node:fs'
-import { rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import type { EngineInfo, EngineOptions, TranscribeRequest, UploadedFile } from './engine/transcribe-args.ts'
 import { senseVoiceFiles } from './model-files/sensevoice-files.ts'
 import { requestArgs, SENSEVOICE_SUPPORTS } from './request-args.ts'
@@ -67,19 +63,9 @@ export class SenseVoiceModel {
     out.end()
   }
 
-  /**
-   * An upload goes to the engine process as a file: sent over IPC, its bytes would be serialized on this
-   * event loop; written off it, only the path travels.
-   */
+  /** The upload goes to the engine process as a file (see withUploadFiles). */
   async #transcribeInProcess(host: SupervisedHost, { file, ...args }: TranscribeRequest, out: OutputSink): Promise<void> {
-    const path = join(tmpdir(), `cy-sensevoice-upload-${randomUUID()}`)
-    try {
-      await writeFile(path, file)
-      const request: UploadedFile = { ...args, path }
-      await host.call('transcribe', request, out)
-    } finally {
-      await rm(path, { force: true })
-    }
+    await withUploadFiles('cy-sensevoice-upload', [file], (paths) => host.call('transcribe', { ...args, path: paths[0]! } satisfies UploadedFile, out))
   }
 
   loaded(): LoadedModel {

@@ -1,9 +1,5 @@
-import { SupervisedHost, type AsrRequest, type LoadedModel, type ModelConfig, type OutputSink } from '@cy/core'
-import { randomUUID } from 'node:crypto'
+import { SupervisedHost, withUploadFiles, type AsrRequest, type LoadedModel, type ModelConfig, type OutputSink } from '@cy/core'
 import { existsSync } from 'node:fs'
-import { rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { promptTail } from './engine/prompt-tail.ts'
 import type { EngineOptions, TranscribeRequest, UploadedFile } from './engine/transcribe-args.ts'
 import { resolveWhisperLibrary } from './library/resolve-library.ts'
@@ -84,14 +80,7 @@ export class WhisperModel {
    * event loop (tens of milliseconds for a long recording); written off it, only the path travels.
    */
   async #transcribeInProcess(host: SupervisedHost, { file, ...args }: TranscribeRequest, out: OutputSink): Promise<void> {
-    const path = join(tmpdir(), `cy-whisper-upload-${randomUUID()}`)
-    try {
-      await writeFile(path, file)
-      const request: UploadedFile = { ...args, path }
-      await host.call('transcribe', request, out)
-    } finally {
-      await rm(path, { force: true })
-    }
+    await withUploadFiles('cy-whisper-upload', [file], (paths) => host.call('transcribe', { ...args, path: paths[0]! } satisfies UploadedFile, out))
   }
 
   loaded(): LoadedModel {
