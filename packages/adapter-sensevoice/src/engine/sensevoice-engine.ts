@@ -86,7 +86,8 @@ export class SenseVoiceEngine {
     if (out.aborted) throw new CancelledError('The transcription was cancelled')
     out.push(
       OutputChunk.transcriptInfo({
-        language: mostCommon(languages) ?? (args.language === 'auto' ? 'unknown' : args.language),
+        // A segment of silence says `nospeech`: the language is what the segments with speech said.
+        language: mostCommon(languages.filter((language) => language !== 'nospeech')) ?? mostCommon(languages) ?? (args.language === 'auto' ? 'unknown' : args.language),
         duration: samples.length / SAMPLE_RATE,
         ...(emotions.length ? { emotion: mostCommon(emotions)! } : {}),
         events,
