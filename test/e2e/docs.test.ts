@@ -16,6 +16,7 @@ const ROUTES = [
   ['post', '/v1/audio/transcriptions'],
   ['post', '/v1/audio/translations'],
   ['post', '/v1/audio/speech'],
+  ['get', '/v1/audio/voices'],
   ['post', '/v1/images/generations'],
   ['post', '/v1/images/edits'],
   ['get', '/v1/images/files/{file}'],

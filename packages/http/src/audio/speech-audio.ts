@@ -1,6 +1,6 @@
 import { BadRequestError, ProviderError, type AudioChunk, type OutputChannel, type SpeechFormat, type UsageChunk } from '@cy/core'
 import { wavHeader } from '../encoders/wav-header.ts'
-import { AUDIO_CONTENT_TYPES, FFMPEG_OUTPUT_ARGS, OPENAI_PCM_RATE } from './audio-formats.ts'
+import { AUDIO_CONTENT_TYPES, FFMPEG_OUTPUT_ARGS, OPENAI_PCM_RATE, OPUS_RATES } from './audio-formats.ts'
 import { ffmpegPath, ffmpegPipe } from '@cy/audio'
 
 export interface SpeechAudio {
@@ -15,7 +15,10 @@ export interface SpeechAudio {
  * Waits for the provider's first audio, then picks the cheapest path to the asked format: as is,
  * a WAV header in front of PCM, or ffmpeg. Errors before any audio surface here, before headers are sent.
  */
-export async function speechAudio(channel: OutputChannel, target: SpeechFormat): Promise<SpeechAudio> {
+export async function speechAudio(channel: OutputChannel, target: SpeechFormat, outputRate?: number): Promise<SpeechAudio> {
+  if (target === 'opus' && outputRate !== undefined && !OPUS_RATES.includes(outputRate)) {
+    throw new BadRequestError(`Opus is encoded at ${OPUS_RATES.join(', ')} Hz, not ${outputRate}`, { param: 'sample_rate', code: 'unsupported_value' })
+  }
   let usage: UsageChunk | undefined
   let backlog: AudioChunk[] = []
   let first: AudioChunk | undefined
@@ -49,8 +52,10 @@ export async function speechAudio(channel: OutputChannel, target: SpeechFormat):
   const contentType = AUDIO_CONTENT_TYPES[target]
   const result = (bytes: AsyncIterable<Uint8Array>): SpeechAudio => ({ contentType, bytes, usage: () => usage })
 
-  if (first.format === target && (target !== 'pcm' || (sampleRate === OPENAI_PCM_RATE && channels === 1))) return result(data())
-  if (first.format === 'pcm' && target === 'wav') {
+  // OpenAI's pcm is 24 kHz; every other format keeps the model's rate unless the request names one.
+  const rate = outputRate ?? (target === 'pcm' ? OPENAI_PCM_RATE : sampleRate)
+  if (first.format === target && rate === sampleRate && (target !== 'pcm' || channels === 1)) return result(data())
+  if (first.format === 'pcm' && target === 'wav' && rate === sampleRate) {
     return result(
       (async function* () {
         yield wavHeader(sampleRate, channels)
@@ -65,5 +70,7 @@ export async function speechAudio(channel: OutputChannel, target: SpeechFormat):
     )
   }
   const input = first.format === 'pcm' ? ['-f', 's16le', '-ar', String(sampleRate), '-ac', String(channels), '-i', 'pipe:0'] : ['-i', 'pipe:0']
-  return result(ffmpegPipe([...input, ...FFMPEG_OUTPUT_ARGS[target], 'pipe:1'], data()))
+  // pcm always names its rate: an encoded source's own rate is not known here.
+  const resample = target === 'pcm' || rate !== sampleRate ? ['-ar', String(rate)] : []
+  return result(ffmpegPipe([...input, ...FFMPEG_OUTPUT_ARGS[target], ...resample, 'pipe:1'], data()))
 }

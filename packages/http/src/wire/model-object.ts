@@ -1,4 +1,5 @@
 import type { ModelInfo } from '@cy/core'
+import { modelVoices } from './voices.ts'
 
 const seconds = (ms: number | undefined) => (ms === undefined ? null : Math.floor(ms / 1000))
 const text = (value: unknown) => (typeof value === 'string' ? value : null)
@@ -23,6 +24,7 @@ export function modelObject(info: ModelInfo) {
       size_bytes: integer(metadata.sizeBytes),
       loaded_at: seconds(status.loadedAt),
       last_used_at: seconds(info.lastUsedAt),
+      ...(info.capabilities.includes('tts') ? { voices: modelVoices(info) } : {}),
     },
   }
 }

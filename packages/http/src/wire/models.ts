@@ -17,6 +17,8 @@ export const ModelExtension = t.Object({
   /** Unix seconds. */
   loaded_at: nullable(t.Integer()),
   last_used_at: nullable(t.Integer()),
+  /** A text-to-speech model's voices. */
+  voices: t.Optional(t.Array(t.Object({ id: t.String(), name: t.String(), language: t.Optional(t.String()) }))),
 })
 
 export const ModelObject = t.Object({ id: t.String(), object: t.Literal('model'), created: t.Integer(), owned_by: t.String(), cy: ModelExtension })
