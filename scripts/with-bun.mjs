@@ -58,20 +58,23 @@ function run(bin, args, options = {}) {
 }
 
 /**
- * The whisper and sdxl adapters build whisper.cpp and stable-diffusion.cpp on first use, which needs CMake and a C++ compiler. On a machine
+ * What the engine tests need from the system: CMake and a C++ compiler (the whisper and sdxl adapters build
+ * whisper.cpp and stable-diffusion.cpp once) and espeak-ng (the tts adapter's phonemizer). On a machine
  * without them where we may install system packages (root, apt), install them; else say what is missing.
  */
-function ensureBuildTools() {
+function ensureSystemPackages() {
   const has = (tool) => spawnSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }).status === 0
-  if (has('cmake') && (has('c++') || has('g++'))) return
+  const hasEspeak = spawnSync('sh', ['-c', 'ldconfig -p | grep -q libespeak-ng.so.1'], { stdio: 'ignore' }).status === 0
+  const missing = [...(has('cmake') ? [] : ['cmake']), ...(has('c++') || has('g++') ? [] : ['g++']), ...(hasEspeak ? [] : ['libespeak-ng1', 'espeak-ng-data'])]
+  if (missing.length === 0) return
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0
   if (process.platform === 'linux' && isRoot && has('apt-get')) {
-    console.error('[with-bun] installing cmake and g++ (apt-get), needed to build whisper.cpp and stable-diffusion.cpp once')
+    console.error(`[with-bun] installing ${missing.join(' ')} (apt-get): the engine tests build whisper.cpp and stable-diffusion.cpp once, and speak through espeak-ng`)
     const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }
     spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env })
-    spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'cmake', 'g++'], { stdio: 'inherit', env })
+    spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], { stdio: 'inherit', env })
   } else {
-    console.error('[with-bun] cmake and a C++ compiler are missing: the engine tests build whisper.cpp and stable-diffusion.cpp and need them')
+    console.error(`[with-bun] missing ${missing.join(', ')}: the engine tests need them (CMake and a C++ compiler to build the engines, espeak-ng to phonemize)`)
   }
 }
 
@@ -101,7 +104,7 @@ if (command === 'start') {
   const { code } = await run(bun, [join('apps', 'server', 'src', 'main.ts'), ...rest])
   process.exit(code)
 } else if (command === 'test') {
-  ensureBuildTools()
+  ensureSystemPackages()
   const typecheck = await run(bun, ['x', 'tsc', '-p', 'tsconfig.json', '--noEmit'])
   if (typecheck.code !== 0) {
     console.error('[with-bun] typecheck failed')
