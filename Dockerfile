@@ -98,9 +98,10 @@ RUN lib="$(CY_CACHE_DIR=/tmp/cy-cache bun run --cwd packages/adapter-sdxl engine
 
 FROM run-${VARIANT} AS runtime
 # ffmpeg converts audio formats; libgomp1 is whisper.cpp's OpenMP; libc6-dev has the C headers and libc.so
-# that bun:ffi's compiler (TinyCC) needs for the engines' small shims; tini reaps the engine processes.
+# that bun:ffi's compiler (TinyCC) needs for the engines' small shims; tini reaps the engine processes;
+# espeak-ng is the text-to-speech voices' phonemizer.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends ffmpeg libgomp1 libc6-dev tini \
+ && apt-get install -y --no-install-recommends ffmpeg libgomp1 libc6-dev tini libespeak-ng1 espeak-ng-data \
  && rm -rf /var/lib/apt/lists/*
 RUN useradd --system --uid 10001 --user-group --create-home --home-dir /home/cy --shell /usr/sbin/nologin cy \
  && mkdir -p /models /data \
