@@ -5,7 +5,8 @@ import { toFile } from 'openai'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { assertMatchesSchema } from '../support/openapi-validator.ts'
+import { decodeSpeech } from '../support/decode-speech.ts'
+import { assertMatchesEvent, assertMatchesSchema } from '../support/openapi-validator.ts'
 import { WEATHER_TOOL } from '../support/scripted-models.ts'
 import { recordingClient, sseFrames } from '../support/recording-client.ts'
 import { startTestServer } from '../support/test-server.ts'
@@ -25,6 +26,8 @@ export type ConformanceCase =
   | 'embedding'
   | 'asr'
   | 'asr-stream'
+  | 'speech'
+  | 'speech-stream'
   | 'image'
   | 'image-stream'
   | 'image-edit'
@@ -52,6 +55,8 @@ export interface ConformanceTarget {
   prompt?: string
   /** For speech-to-text: audio (a WAV file) long enough to take the engine a moment. */
   audio?: () => Uint8Array
+  /** For text-to-speech: a voice of the model, a short input, and request fields (a long input) that keep the model busy a while. */
+  speech?: { voice: string; input: string; long: Record<string, unknown> }
   /** For image models: fields that make a small, quick image (size, steps), and ones that keep the model busy a while. */
   image?: { quick: Record<string, unknown>; long: Record<string, unknown> }
   /** Request fields that make the model answer exactly `text` (llama.cpp: a GBNF grammar), for the tool bridge. */
@@ -98,12 +103,26 @@ export function runAdapterConformance(target: ConformanceTarget): void {
       if (!target.audio) throw new Error(`${target.name}: an asr adapter's conformance target needs 'audio'`)
       return new File([target.audio() as Uint8Array<ArrayBuffer>], 'clip.wav', { type: 'audio/wav' })
     }
+    const speechFields = () => {
+      if (!target.speech) throw new Error(`${target.name}: a tts adapter's conformance target needs 'speech'`)
+      return target.speech
+    }
     const imageFields = () => {
       if (!target.image) throw new Error(`${target.name}: an image adapter's conformance target needs 'image'`)
       return target.image
     }
-    /** A request that keeps the model busy for a while, streamed: chat when the adapter chats, an image when it draws, else a transcription. */
+    /** A request that keeps the model busy for a while, streamed: chat when the adapter chats, an image when it draws, speech when it speaks, else a transcription. */
     const longRequest = (signal?: AbortSignal): Promise<Response> => {
+      if (target.capabilities.includes('tts')) {
+        const { voice, long } = speechFields()
+        return fetch(`${server.url}/v1/audio/speech`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          // WAV is written in-process: its first bytes go out with the first audio (no encoder buffering them).
+          body: JSON.stringify({ model, voice, response_format: 'wav', ...long }),
+          ...(signal ? { signal } : {}),
+        })
+      }
       if (target.capabilities.includes('image')) {
         return fetch(`${server.url}/v1/images/generations`, {
           method: 'POST',
@@ -272,6 +291,51 @@ export function runAdapterConformance(target: ConformanceTarget): void {
         expect(text).toBe(whole.text)
       },
       'asr',
+      120_000,
+    )
+
+    caseTest(
+      'speech',
+      'text-to-speech: wav and mp3 through the SDK decode with ffmpeg to the same non-empty speech; an unknown voice is a 400 on voice',
+      async () => {
+        expect(has('tts')).toBe(true)
+        const { client } = recordingClient(server.url)
+        const { voice, input } = speechFields()
+        const speak = async (format: 'wav' | 'mp3') => decodeSpeech(new Uint8Array(await (await client.audio.speech.create({ model, voice, input, response_format: format })).arrayBuffer()), format)
+        const wav = await speak('wav')
+        expect(wav.seconds).toBeGreaterThan(0)
+        expect(wav.sampleRate).toBeGreaterThan(0)
+        const mp3 = await speak('mp3')
+        // mp3's encoder delay and last-frame padding: at most 1152 + 529 samples, under 0.15 s at 16 kHz and up.
+        expect(Math.abs(mp3.seconds - wav.seconds), `mp3 ${mp3.seconds} s, wav ${wav.seconds} s`).toBeLessThan(0.15)
+        const error = await failure(client.audio.speech.create({ model, voice: 'no-such-voice-anywhere', input }))
+        expect(error).toMatchObject({ status: 400, param: 'voice' })
+      },
+      'tts',
+      120_000,
+    )
+
+    caseTest(
+      'speech-stream',
+      'text-to-speech: stream_format sse sends speech.audio.delta events, then one speech.audio.done, valid against the spec, with the audio of the plain answer',
+      async () => {
+        const { client, last } = recordingClient(server.url)
+        const { voice, input } = speechFields()
+        const plain = new Uint8Array(await (await client.audio.speech.create({ model, voice, input, response_format: 'pcm' })).arrayBuffer())
+        const streamed = await client.audio.speech.create({ model, voice, input, response_format: 'pcm', stream_format: 'sse' })
+        expect(streamed.headers.get('content-type')).toContain('text/event-stream')
+        await streamed.arrayBuffer()
+        const frames = sseFrames((await last()).text) as Array<{ type: string; audio?: string }>
+        for (const frame of frames) assertMatchesEvent('CreateSpeechResponseStreamEvent', frame)
+        expect(frames.at(-1)!.type).toBe('speech.audio.done')
+        const deltas = frames.slice(0, -1)
+        expect(deltas.length).toBeGreaterThan(0)
+        expect(deltas.every((frame) => frame.type === 'speech.audio.delta')).toBe(true)
+        // The same speech either way: as many bytes of 16-bit PCM (a random-noise voice may differ in the samples).
+        const audio = Buffer.concat(deltas.map((frame) => Buffer.from(frame.audio!, 'base64')))
+        expect(audio.length).toBe(plain.length)
+      },
+      'tts',
       120_000,
     )
 

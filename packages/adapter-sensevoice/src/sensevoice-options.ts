@@ -1,6 +1,6 @@
 import { isolationOption, type Isolation } from '@cy/core'
 import { integerOption } from '@cy/native'
-import { ONNX_PROVIDERS, type OnnxProvider } from '@cy/onnx'
+import { providersOption, type OnnxProvider } from '@cy/onnx'
 
 /** Per-model options, from the model's `options` in the config (and the adapter's defaults). */
 export interface SenseVoiceOptions {
@@ -32,12 +32,7 @@ export function parseSenseVoiceOptions(raw: Record<string, unknown> = {}): Sense
   }
   const threads = integer(raw.threads, 'threads', 1)
   if (threads !== undefined) options.threads = threads
-  if (raw.providers !== undefined) {
-    const valid = (p: unknown): p is OnnxProvider => (ONNX_PROVIDERS as readonly unknown[]).includes(p)
-    if (!Array.isArray(raw.providers) || raw.providers.length === 0 || !raw.providers.every(valid)) {
-      throw new Error(`sensevoice option 'providers' must be a list of ${ONNX_PROVIDERS.join(', ')} (best first), not ${JSON.stringify(raw.providers)}`)
-    }
-    options.providers = raw.providers
-  }
+  const providers = providersOption(raw.providers, 'sensevoice')
+  if (providers) options.providers = providers
   return options
 }

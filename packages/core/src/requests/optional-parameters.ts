@@ -76,7 +76,15 @@ export const OPTIONAL_PARAMETERS: Partial<Record<Capability, Record<string, Opti
     include: declared(nonEmpty),
     text_norm: declared(given),
   },
-  tts: { speed: assumed((value) => given(value) && value !== 1), instructions: assumed(nonEmpty) },
+  tts: {
+    speed: assumed((value) => given(value) && value !== 1),
+    instructions: assumed(nonEmpty),
+    // Extensions (espeak voice override, VITS noise): refused unless a model declares them. `sample_rate`
+    // is not listed: the server resamples any model's audio to it.
+    language: declared(nonEmpty),
+    noise_scale: declared(given),
+    noise_w: declared(given),
+  },
   image: {
     n: assumed(above1),
     size: assumed((value) => given(value) && value !== 'auto'),

@@ -1,0 +1,7 @@
+export type { EngineInfo, SpeakArgs } from './engine/speak-args.ts'
+export { manifest } from './manifest.ts'
+export { TTS_SUPPORTS } from './request-args.ts'
+export { createTtsAdapter, createTtsAdapter as default } from './tts-adapter.ts'
+export { TtsModel } from './tts-model.ts'
+export { OPENAI_VOICES, parseTtsOptions, type TtsOptions } from './tts-options.ts'
+export { claimTts, parseVoiceMix, readNpy, readNpz, TtsModelError, type TtsFiles, type VoiceInfo } from './voices/index.ts'

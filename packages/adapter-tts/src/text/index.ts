@@ -1,0 +1,2 @@
+export * from './normalize-text.ts'
+export * from './split-text.ts'

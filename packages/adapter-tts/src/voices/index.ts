@@ -1,0 +1,8 @@
+export { readKokoroVocab } from './kokoro-vocab.ts'
+export { KOKORO_STYLE_DIM, KOKORO_STYLE_ROWS, readKokoroVoices, type KokoroVoice } from './kokoro-voices.ts'
+export { readNpy, readNpz, type NpyArray } from './numpy-file.ts'
+export { parsePiperConfig, type PiperConfig } from './piper-config.ts'
+export { aliasTarget, parseVoiceMix, selectVoice } from './select-voice.ts'
+export { claimTts, isKokoroGraph, ttsFiles, type TtsClaim, type TtsFiles } from './tts-files.ts'
+export { TtsModelError } from './tts-model-error.ts'
+export { kokoroVoiceLanguage, type VoiceChoice, type VoiceEntry, type VoiceInfo } from './voice-entry.ts'
