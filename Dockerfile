@@ -1,5 +1,5 @@
 # syntax=docker/dockerfile:1
-# cy's container image: the server app with the llama.cpp, whisper.cpp, stable-diffusion.cpp and SenseVoice (onnxruntime) adapters (docs/container.md).
+# cy's container image: the server app with the llama.cpp, whisper.cpp, stable-diffusion.cpp, SenseVoice and TTS (onnxruntime) adapters (docs/container.md).
 #
 #   docker build -t cy .                                   # CPU
 #   docker build --build-arg VARIANT=cuda -t cy:cuda .     # NVIDIA GPUs (CUDA 13; run with --gpus all)
@@ -34,6 +34,7 @@ COPY apps/server/package.json apps/server/
 COPY packages/adapter-llama/package.json packages/adapter-llama/
 COPY packages/adapter-sdxl/package.json packages/adapter-sdxl/
 COPY packages/adapter-sensevoice/package.json packages/adapter-sensevoice/
+COPY packages/adapter-tts/package.json packages/adapter-tts/
 COPY packages/adapter-whisper/package.json packages/adapter-whisper/
 COPY packages/audio/package.json packages/audio/
 COPY packages/cluster/package.json packages/cluster/
@@ -120,6 +121,7 @@ RUN mkdir -p node_modules/@cy \
  && ln -s ../../packages/adapter-llama node_modules/@cy/adapter-llama \
  && ln -s ../../packages/adapter-sdxl node_modules/@cy/adapter-sdxl \
  && ln -s ../../packages/adapter-sensevoice node_modules/@cy/adapter-sensevoice \
+ && ln -s ../../packages/adapter-tts node_modules/@cy/adapter-tts \
  && ln -s ../../packages/adapter-whisper node_modules/@cy/adapter-whisper
 
 ENV PORT=8080 \
