@@ -1,4 +1,4 @@
-import { ProviderError, WorkerHost, type OutputSink } from '@cy/core'
+import { ProviderError, WorkerHost, type OutputSink, disposeEngineHost } from '@cy/core'
 import type { EngineOptions, GenerateRequest } from './engine/generate-args.ts'
 
 const ENGINE_WORKER = new URL('./engine/engine-worker.ts', import.meta.url)
@@ -83,8 +83,7 @@ export class SdPool {
   async dispose(): Promise<void> {
     for (const member of this.members) for (const controller of member.running) controller.abort()
     for (const member of [...this.members].reverse()) {
-      await member.host.call('dispose', null).catch(() => {})
-      member.host.terminate()
+      await disposeEngineHost(member.host)
     }
   }
 }

@@ -1,4 +1,4 @@
-import { combineEngineStatus, SupervisedHost, withUploadFiles, WorkerHost, type ImageRequest, type LoadedModel, type ModelConfig, type OutputSink } from '@cy/core'
+import { combineEngineStatus, disposeEngineHost, SupervisedHost, withUploadFiles, WorkerHost, type ImageRequest, type LoadedModel, type ModelConfig, type OutputSink } from '@cy/core'
 import { existsSync } from 'node:fs'
 import { detectCheckpoint, type ClaimedCheckpoint } from './checkpoint/index.ts'
 import { generateArgs, type EngineOptions, type GenerateRequest, type UploadedGenerateRequest } from './engine/generate-args.ts'
@@ -186,11 +186,6 @@ export class SdxlModel {
     this.#disposed = true
     // Each relay cancels what runs and frees its context once its generation has stopped.
     const hosts = this.engine.kind === 'worker' ? [this.engine.host] : this.engine.hosts.map((member) => member.host)
-    await Promise.all(
-      hosts.map(async (host) => {
-        await host.call('dispose', null).catch(() => {})
-        host.terminate()
-      }),
-    )
+    await Promise.all(hosts.map(disposeEngineHost))
   }
 }

@@ -1,4 +1,4 @@
-import { SupervisedHost, withUploadFiles, type AsrRequest, type LoadedModel, type ModelConfig, type OutputSink } from '@cy/core'
+import { SupervisedHost, withUploadFiles, type AsrRequest, type LoadedModel, type ModelConfig, type OutputSink, disposeEngineHost } from '@cy/core'
 import { ONNX_RUNTIME_VERSION } from '@cy/onnx'
 import { existsSync } from 'node:fs'
 import type { EngineInfo, EngineOptions, TranscribeRequest, UploadedFile } from './engine/transcribe-args.ts'
@@ -93,7 +93,6 @@ export class SenseVoiceModel {
     if (this.#disposed) return
     this.#disposed = true
     if (this.engine.kind === 'worker') return this.engine.worker.dispose()
-    await this.engine.host.call('dispose', null).catch(() => {})
-    this.engine.host.terminate()
+    await disposeEngineHost(this.engine.host)
   }
 }

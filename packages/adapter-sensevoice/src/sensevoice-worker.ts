@@ -1,4 +1,4 @@
-import { WorkerHost, type OutputSink, type ProviderError } from '@cy/core'
+import { WorkerHost, type OutputSink, type ProviderError, disposeEngineHost } from '@cy/core'
 import type { EngineInfo, EngineOptions, TranscribeRequest } from './engine/transcribe-args.ts'
 
 const ENGINE_WORKER = new URL('./engine/engine-worker.ts', import.meta.url)
@@ -39,7 +39,6 @@ export class SenseVoiceWorker {
   }
 
   async dispose(): Promise<void> {
-    await this.host.call('dispose', null).catch(() => {})
-    this.host.terminate()
+    await disposeEngineHost(this.host)
   }
 }

@@ -1,4 +1,4 @@
-import { SupervisedHost, type LoadedModel, type ModelConfig, type OutputSink, type SpeechRequest } from '@cy/core'
+import { SupervisedHost, type LoadedModel, type ModelConfig, type OutputSink, type SpeechRequest, disposeEngineHost } from '@cy/core'
 import { ONNX_RUNTIME_VERSION } from '@cy/onnx'
 import { existsSync } from 'node:fs'
 import { basename } from 'node:path'
@@ -108,7 +108,6 @@ export class TtsModel {
     if (this.#disposed) return
     this.#disposed = true
     if (this.engine.kind === 'worker') return this.engine.worker.dispose()
-    await this.engine.host.call('dispose', null).catch(() => {})
-    this.engine.host.terminate()
+    await disposeEngineHost(this.engine.host)
   }
 }

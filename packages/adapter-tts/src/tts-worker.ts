@@ -1,4 +1,4 @@
-import { WorkerHost, type OutputSink, type ProviderError } from '@cy/core'
+import { WorkerHost, type OutputSink, type ProviderError, disposeEngineHost } from '@cy/core'
 import type { EngineInfo, EngineOptions, SpeakArgs } from './engine/speak-args.ts'
 import { PROCESS_ESPEAK_LOCK } from './espeak/espeak-lock.ts'
 
@@ -31,7 +31,6 @@ export class TtsWorker {
   }
 
   async dispose(): Promise<void> {
-    await this.host.call('dispose', null).catch(() => {})
-    this.host.terminate()
+    await disposeEngineHost(this.host)
   }
 }

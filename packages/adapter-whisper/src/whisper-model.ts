@@ -1,4 +1,4 @@
-import { SupervisedHost, withUploadFiles, type AsrRequest, type LoadedModel, type ModelConfig, type OutputSink } from '@cy/core'
+import { SupervisedHost, withUploadFiles, type AsrRequest, type LoadedModel, type ModelConfig, type OutputSink, disposeEngineHost } from '@cy/core'
 import { existsSync } from 'node:fs'
 import { promptTail } from './engine/prompt-tail.ts'
 import type { EngineOptions, TranscribeRequest, UploadedFile } from './engine/transcribe-args.ts'
@@ -103,7 +103,6 @@ export class WhisperModel {
     if (this.#disposed) return
     this.#disposed = true
     if (this.engine.kind === 'worker') return this.engine.pool.dispose()
-    await this.engine.host.call('dispose', null).catch(() => {})
-    this.engine.host.terminate()
+    await disposeEngineHost(this.engine.host)
   }
 }

@@ -1,4 +1,4 @@
-import { WorkerHost, type OutputSink, type ProviderError } from '@cy/core'
+import { WorkerHost, type OutputSink, type ProviderError, disposeEngineHost } from '@cy/core'
 import type { EngineOptions, TranscribeRequest } from './engine/transcribe-args.ts'
 
 const ENGINE_WORKER = new URL('./engine/engine-worker.ts', import.meta.url)
@@ -61,8 +61,7 @@ export class WhisperPool {
   async dispose(): Promise<void> {
     // The Workers that share the context go first; the one that owns it frees it last.
     for (const member of [...this.members].reverse()) {
-      await member.host.call('dispose', null).catch(() => {})
-      member.host.terminate()
+      await disposeEngineHost(member.host)
     }
   }
 }
