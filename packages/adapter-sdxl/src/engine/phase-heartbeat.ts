@@ -1,4 +1,4 @@
-import type { OutputChunk, OutputSink, ProgressChunk } from '@cy/core'
+import { interceptedSink, type OutputChunk, type OutputSink, type ProgressChunk } from '@cy/core'
 
 /** The phases stable-diffusion.cpp reports nothing in: the prompt's encoding before the first step, the VAE's decoding after the last. */
 export const SILENT_STAGES = new Set(['encoding', 'decoding'])
@@ -20,19 +20,10 @@ export function phaseHeartbeat(out: OutputSink, everyMs = HEARTBEAT_MS): OutputS
       out.push(last)
     }
   }, Math.max(1, Math.floor(everyMs / 4)))
-  return {
-    signal: out.signal,
-    get closed() {
-      return out.closed
-    },
-    ready: () => out.ready(),
-    end: () => out.end(),
-    fail: (error) => out.fail(error),
-    push(chunk: OutputChunk) {
-      quietSince = performance.now()
-      if (chunk.type === 'progress') last = chunk
-      return out.push(chunk)
-    },
-    stop: () => clearInterval(timer),
-  }
+  const sink = interceptedSink(out, (chunk: OutputChunk) => {
+    quietSince = performance.now()
+    if (chunk.type === 'progress') last = chunk
+    return out.push(chunk)
+  })
+  return Object.assign(sink, { stop: () => clearInterval(timer) })
 }

@@ -1,4 +1,4 @@
-import type { OutputChunk, OutputSink, PartialImageChunk } from '@cy/core'
+import { interceptedSink, type OutputChunk, type OutputSink, type PartialImageChunk } from '@cy/core'
 import { encodeImage, type ImageFormat } from '@cy/image'
 import type { NativeImage } from '../native/sd-native.ts'
 
@@ -39,26 +39,17 @@ const isRawPreview = (chunk: OutputChunk): chunk is RawPreviewChunk => chunk.typ
 export function encodePreviews(out: OutputSink, format: ImageFormat, compression: number): OutputSink & { flush(): Promise<void> } {
   let chain: Promise<unknown> = Promise.resolve()
   let inOrder = true
-  return {
-    signal: out.signal,
-    get closed() {
-      return out.closed
-    },
-    ready: () => out.ready(),
-    end: () => out.end(),
-    fail: (error) => out.fail(error),
-    push(chunk) {
-      if (!isRawPreview(chunk) && inOrder) return out.push(chunk)
-      // From the first preview on, everything waits its turn behind the encodings.
-      inOrder = false
-      chain = chain.then(async () => {
-        if (!isRawPreview(chunk)) return out.push(chunk)
-        const { width, height, channels, data, index, partialIndex } = chunk
-        const encoded = await encodeImage({ width, height, channels, data }, format, compression)
-        return out.push({ type: 'image-partial', ...(index === undefined ? {} : { index }), partialIndex, data: encoded.data, mimeType: encoded.mimeType })
-      })
-      return true
-    },
-    flush: () => chain.then(() => {}),
-  }
+  const sink = interceptedSink(out, (chunk) => {
+    if (!isRawPreview(chunk) && inOrder) return out.push(chunk)
+    // From the first preview on, everything waits its turn behind the encodings.
+    inOrder = false
+    chain = chain.then(async () => {
+      if (!isRawPreview(chunk)) return out.push(chunk)
+      const { width, height, channels, data, index, partialIndex } = chunk
+      const encoded = await encodeImage({ width, height, channels, data }, format, compression)
+      return out.push({ type: 'image-partial', ...(index === undefined ? {} : { index }), partialIndex, data: encoded.data, mimeType: encoded.mimeType })
+    })
+    return true
+  })
+  return Object.assign(sink, { flush: () => chain.then(() => {}) })
 }

@@ -1,1 +1,2 @@
 export * from "./output-channel.ts"
+export * from "./intercepted-sink.ts"
