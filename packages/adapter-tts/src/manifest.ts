@@ -5,7 +5,7 @@ export const manifest: AdapterManifest = {
   name: 'tts',
   packageName: '@cy/adapter-tts',
   capabilities: ['tts'],
-  // Phonemes come from the system's espeak-ng (its version is read when a model loads).
-  engine: { name: 'onnxruntime + espeak-ng', version: ONNX_RUNTIME_VERSION },
+  // Phonemes come from the system's espeak-ng, whose version is read when a model loads (its metadata says it).
+  engine: { name: 'onnxruntime', version: `${ONNX_RUNTIME_VERSION}, phonemes by espeak-ng` },
   fileExtensions: ['.onnx'],
 }
