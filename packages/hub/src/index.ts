@@ -1,0 +1,7 @@
+export * from './disk-space-error.ts'
+export * from './download-checksum-error.ts'
+export * from './download-file.ts'
+export * from './hf-cache.ts'
+export * from './hub-auth-error.ts'
+export * from './hub-http-error.ts'
+export * from './hub-not-found-error.ts'
