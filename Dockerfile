@@ -41,6 +41,7 @@ COPY packages/cluster/package.json packages/cluster/
 COPY packages/core/package.json packages/core/
 COPY packages/gateway/package.json packages/gateway/
 COPY packages/http/package.json packages/http/
+COPY packages/hub/package.json packages/hub/
 COPY packages/image/package.json packages/image/
 COPY packages/native/package.json packages/native/
 COPY packages/onnx/package.json packages/onnx/
