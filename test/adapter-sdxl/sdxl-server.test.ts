@@ -3,16 +3,16 @@ import { encodeImage } from '@cy/image'
 import { toFile } from 'openai'
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { tinySd15Fixture } from '../fixtures/sd/sd-fixtures.ts'
 import { assertMatchesSchema } from '../support/openapi-validator.ts'
 import { recordingClient, sseFrames } from '../support/recording-client.ts'
-import { readUntil } from '../support/server-process.ts'
+import { probeHealth } from '../support/health-probe.ts'
+import { readUntil, startServerProcess, type ServerProcess } from '../support/server-process.ts'
 
 // `bun run apps/server` as a user starts it, on the real stable-diffusion.cpp (its engine process, one thread):
 // the tiny SD 1.5 checkpoint sits in the models folder, where the sdxl adapter claims it, and the config file's
 // `adapters.sdxl` gives its TAESD and LoRA folder, relative to the config file (which is not in the working folder).
-const MAIN = resolve(import.meta.dir, '../../apps/server/src/main.ts')
 const KEY = 'sd-secret'
 const MODEL = 'tiny-sd'
 const QUICK = { size: '64x64', steps: 2 } as const
@@ -21,27 +21,7 @@ const LONG = { size: '64x64', steps: 40, stream: true, partial_images: 3 } as co
 
 let workdir: string
 let url: string
-let child: ReturnType<typeof Bun.spawn> & { stderr: ReadableStream<Uint8Array> }
-let log = ''
-const logWaiters: Array<() => void> = []
-
-/** Resolves once the server's log (stdout and stderr) has said `text`; throws once it says `failure`. */
-async function logged(text: string, failure: string): Promise<void> {
-  while (!log.includes(text)) {
-    if (child.exitCode !== null || log.includes(failure)) throw new Error(`The server did not say '${text}':\n${log}`)
-    await new Promise<void>((resolve) => logWaiters.push(resolve))
-  }
-}
-
-async function follow(stream: ReadableStream<Uint8Array>): Promise<void> {
-  const decoder = new TextDecoder()
-  const reader = stream.getReader()
-  for (let read = await reader.read(); !read.done; read = await reader.read()) {
-    log += decoder.decode(read.value)
-    for (const wake of logWaiters.splice(0)) wake()
-  }
-  for (const wake of logWaiters.splice(0)) wake()
-}
+let server: ServerProcess
 
 const auth = { authorization: `Bearer ${KEY}` }
 const post = (path: string, body?: object, signal?: AbortSignal) =>
@@ -76,21 +56,13 @@ beforeAll(async () => {
     join(workdir, 'config', 'cy.yaml'),
     ['server:', '  modelsDir: ../models', 'adapters:', '  sdxl:', '    taesd: ../sd/taesd.gguf', '    lorasDir: ../sd/loras', '    threads: 1', '    maxSize: 512'].join('\n'),
   )
-  child = Bun.spawn([process.execPath, MAIN, '--port', '0', '--host', '127.0.0.1', '--config', 'config/cy.yaml', '--api-key', KEY, '--responses-db', ':memory:'], {
-    cwd: workdir,
-    env: { ...process.env, CY_LOG_LEVEL: 'warn' },
-    stdout: 'pipe',
-    stderr: 'pipe',
-  }) as typeof child
-  void follow(child.stdout as ReadableStream<Uint8Array>)
-  void follow(child.stderr)
-  await logged(`model '${MODEL}' ready`, `model '${MODEL}' was not loaded`)
-  url = /API\s+(http:\/\/[^\s/]+)\/v1/.exec(log)![1]!
+  server = await startServerProcess(workdir, ['--config', 'config/cy.yaml', '--api-key', KEY, '--responses-db', ':memory:'])
+  url = server.url
+  await server.logged(`model '${MODEL}' ready`, `model '${MODEL}' was not loaded`)
 }, 120_000)
 
 afterAll(async () => {
-  child?.kill('SIGTERM')
-  await child?.exited
+  await server?.stop()
   await rm(workdir, { recursive: true, force: true })
 })
 
@@ -164,13 +136,7 @@ describe('the server app with a discovered stable-diffusion checkpoint, through 
     const reader = response.body!.getReader()
     // The first preview: the sampler is at step 10 of 40.
     await readUntil(reader, (text) => text.includes(PARTIAL))
-    const times: number[] = []
-    let active = 0
-    for (let i = 0; i < 10; i++) {
-      const started = performance.now()
-      active = Math.max(active, (await health()).requests.active)
-      times.push(performance.now() - started)
-    }
+    const { times, active } = await probeHealth(url)
     const rest = await readUntil(reader, (text) => text.includes('image_generation.completed'))
     fullLongMs = performance.now() - started
     // Every poll happened while the image was still being made.
@@ -221,7 +187,7 @@ describe('the server app with a discovered stable-diffusion checkpoint, through 
     assertMatchesSchema('ErrorResponse', error)
     expect(error.error?.message).toContain('unloaded')
     expect(rest).not.toContain('image_generation.completed')
-    expect(child.exitCode).toBeNull()
+    expect(server.running()).toBe(true)
     expect((await fetch(`${url}/health`)).status).toBe(200)
     // Unloaded this way, it stays unloaded until loaded again.
     const gone = await generate(QUICK)

@@ -8,6 +8,7 @@ import { tinySenseVoiceFixture } from '../fixtures/sensevoice/sensevoice-fixture
 import { writeTinyWhisper } from '../fixtures/whisper/tiny-whisper.ts'
 import { assertMatchesSchema } from '../support/openapi-validator.ts'
 import { recordingClient, sseFrames } from '../support/recording-client.ts'
+import { probeHealth } from '../support/health-probe.ts'
 import { readUntil, startServerProcess, type ServerProcess } from '../support/server-process.ts'
 import { scriptedText, tonesAndPauses } from './sensevoice-test-audio.ts'
 
@@ -30,7 +31,6 @@ const long = () => {
   for (let i = 0; i < 8; i++) samples.set(piece, i * piece.length)
   return wav(samples, 16_000, 1, 's16')
 }
-const health = async () => (await (await fetch(`${url}/health`)).json()) as { requests: { active: number } }
 const streamLong = (signal?: AbortSignal) => {
   const form = new FormData()
   form.append('model', SENSEVOICE)
@@ -165,13 +165,7 @@ describe('whisper-1 and sensevoice served side by side by one server app, throug
     const response = await streamLong()
     const reader = response.body!.getReader()
     await readUntil(reader, (text) => text.includes('transcript.text.delta'))
-    const times: number[] = []
-    let active = 0
-    for (let i = 0; i < 10; i++) {
-      const started = performance.now()
-      active = Math.max(active, (await health()).requests.active)
-      times.push(performance.now() - started)
-    }
+    const { times, active } = await probeHealth(url)
     const rest = await readUntil(reader, (text) => text.includes('transcript.text.done'))
     expect(active).toBe(1)
     expect(rest).toContain('transcript.text.done')

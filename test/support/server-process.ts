@@ -10,6 +10,8 @@ export interface ServerProcess {
   log(): string
   /** Resolves once the log has said `text`; throws once it says `failure` or the process exits. */
   logged(text: string, failure: string): Promise<void>
+  /** Whether the process is still running. */
+  running(): boolean
   stop(): Promise<void>
 }
 
@@ -45,6 +47,7 @@ export async function startServerProcess(cwd: string, args: string[], env: Recor
     url: '',
     log: () => log,
     logged: (text, failure) => until(() => log.includes(text), text, failure),
+    running: () => child.exitCode === null,
     async stop() {
       child.kill('SIGTERM')
       await child.exited
