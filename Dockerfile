@@ -98,6 +98,23 @@ RUN lib="$(CY_CACHE_DIR=/tmp/cy-cache bun run --cwd packages/adapter-sdxl engine
  && cp -a "$lib" "$lib/../include" "$lib/../share" /opt/cy/sd/ \
  && rm -rf /tmp/cy-cache
 
+# libmtmd (vision: llama.cpp's multimodal library), compiled once from the llama.cpp sources node-llama-cpp
+# ships (its npm tarball's git bundle) against the prebuilt libllama, into /opt/cy/mtmd (CY_MTMD_LIB below).
+FROM deps AS mtmd
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends ca-certificates curl g++ git \
+ && rm -rf /var/lib/apt/lists/*
+COPY packages/native packages/native
+COPY packages/adapter-llama packages/adapter-llama
+COPY packages/core packages/core
+COPY packages/image packages/image
+SHELL ["/bin/bash", "-o", "pipefail", "-c"]
+RUN curl -fsSL https://registry.npmjs.org/node-llama-cpp/-/node-llama-cpp-3.22.1.tgz | tar xz -C /tmp package/llama/gitRelease.bundle \
+ && git clone --quiet /tmp/package/llama/gitRelease.bundle /src/llama.cpp \
+ && lib="$(CY_CACHE_DIR=/tmp/cy-cache bun run --cwd packages/adapter-llama engines:build mtmd --src /src/llama.cpp | tail -n 1)" \
+ && mkdir -p /opt/cy && cp -a "$lib" /opt/cy/mtmd \
+ && rm -rf /tmp/cy-cache /tmp/package /src/llama.cpp
+
 FROM run-${VARIANT} AS runtime
 # ffmpeg converts audio formats; libgomp1 is whisper.cpp's OpenMP; libc6-dev has the C headers and libc.so
 # that bun:ffi's compiler (TinyCC) needs for the engines' small shims; tini reaps the engine processes;
@@ -113,6 +130,7 @@ WORKDIR /app
 COPY --from=deps /app ./
 COPY --from=whisper /opt/cy/whisper /opt/cy/whisper
 COPY --from=sd /opt/cy/sd /opt/cy/sd
+COPY --from=mtmd /opt/cy/mtmd /opt/cy/mtmd
 COPY package.json tsconfig.json ./
 COPY packages packages
 COPY apps apps
@@ -130,7 +148,10 @@ ENV PORT=8080 \
     CY_RESPONSES_DB=/data/responses.sqlite \
     CY_WHISPER_LIB=/opt/cy/whisper/lib \
     CY_SD_LIB=/opt/cy/sd/lib \
-    CY_CACHE_DIR=/home/cy/.cache/cy
+    CY_MTMD_LIB=/opt/cy/mtmd \
+    CY_CACHE_DIR=/home/cy/.cache/cy \
+    HF_HUB_CACHE=/data/huggingface/hub \
+    CY_PULLED_MODELS=/data/pulled-models.json
 VOLUME ["/models", "/data"]
 EXPOSE 8080 9080
 USER cy:cy

@@ -65,11 +65,11 @@ function run(bin, args, options = {}) {
 function ensureSystemPackages() {
   const has = (tool) => spawnSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }).status === 0
   const hasEspeak = spawnSync('sh', ['-c', 'ldconfig -p | grep -q libespeak-ng.so.1'], { stdio: 'ignore' }).status === 0
-  const missing = [...(has('cmake') ? [] : ['cmake']), ...(has('c++') || has('g++') ? [] : ['g++']), ...(hasEspeak ? [] : ['libespeak-ng1', 'espeak-ng-data'])]
+  const missing = [...(has('cmake') ? [] : ['cmake']), ...(has('c++') || has('g++') ? [] : ['g++']), ...(has('git') ? [] : ['git']), ...(hasEspeak ? [] : ['libespeak-ng1', 'espeak-ng-data'])]
   if (missing.length === 0) return
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0
   if (process.platform === 'linux' && isRoot && has('apt-get')) {
-    console.error(`[with-bun] installing ${missing.join(' ')} (apt-get): the engine tests build whisper.cpp and stable-diffusion.cpp once, and speak through espeak-ng`)
+    console.error(`[with-bun] installing ${missing.join(' ')} (apt-get): the engine tests build whisper.cpp, stable-diffusion.cpp and llama-server (from a git bundle) once, and speak through espeak-ng`)
     const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }
     spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env })
     spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], { stdio: 'inherit', env })

@@ -11,7 +11,7 @@ import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { writeTinyLlama, type TinyLlamaOptions } from '../../test/fixtures/llama/tiny-llama.ts'
-import { llamaServer, missingTools } from './build-llama-server.ts'
+import { llamaServer, missingTools } from '../../test/fixtures/llama/build-llama-server.ts'
 
 const SIZES: Record<string, TinyLlamaOptions> = {
   // The tests' 2-layer model, in q8_0: llama.cpp spends about 0.3 ms a token on it, so what is left is overhead.

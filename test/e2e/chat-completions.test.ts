@@ -6,6 +6,8 @@ import { recordingClient, sseFrames } from '../support/recording-client.ts'
 import { startTestServer } from '../support/test-server.ts'
 
 const WORDS = ['The', ' quick', ' brown', ' fox', ' — ', '🦊', ' jumps']
+/** A 1×1 PNG: image parts must hold an image (the server checks data URIs before a handler sees them). */
+const TINY_PNG = 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=='
 let server: Server
 let seen: ChatRequest | undefined
 
@@ -140,7 +142,7 @@ describe('POST /v1/chat/completions', () => {
       response_format: { type: 'json_object' },
       messages: [
         { role: 'system', content: 'be brief' },
-        { role: 'user', content: [{ type: 'text', text: 'what is this?' }, { type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA' } }] },
+        { role: 'user', content: [{ type: 'text', text: 'what is this?' }, { type: 'image_url', image_url: { url: TINY_PNG } }] },
       ],
     })
     expect(seen).toMatchObject({
@@ -158,7 +160,7 @@ describe('POST /v1/chat/completions', () => {
     expect(seen!.tools![0]!.function.name).toBe('f')
     expect(seen!.messages[1]!.content).toEqual([
       { type: 'text', text: 'what is this?' },
-      { type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA' } },
+      { type: 'image_url', image_url: { url: TINY_PNG } },
     ])
   })
 

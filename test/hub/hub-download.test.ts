@@ -10,83 +10,9 @@ import { afterAll, beforeEach, describe, expect, test } from 'bun:test'
 import { mkdtemp, readFile, readlink, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { FAKE_HUB_COMMIT, FakeHub } from '../support/fake-hub.ts'
 
-const COMMIT = 'c0ffee'.padEnd(40, '0')
-
-interface Hosted {
-  bytes: Uint8Array
-  /** Serve this many bytes and then end the body early, once. */
-  cutAt?: number
-  /** Serve these bytes instead of the announced ones (a corrupt transfer). */
-  corrupt?: Uint8Array
-  /** Hold the body after this many bytes until `release` resolves. */
-  holdAt?: number
-  release?: Promise<void>
-}
-
-/**
- * TEST DOUBLE at the network boundary: a fake Hugging Face hub (the internet is unreachable here).
- * It serves `/{repo}/resolve/{revision}/{file}` with the hub's headers and honours `Range`.
- */
-class FakeHub {
-  readonly files = new Map<string, Hosted>()
-  readonly requests: { method: string; path: string; range: string | null; auth: string | null }[] = []
-  readonly server = Bun.serve({ port: 0, fetch: (req) => this.answer(req) })
-  readonly endpoint = `http://127.0.0.1:${this.server.port}`
-
-  host(repo: string, file: string, hosted: Hosted): string {
-    this.files.set(`/${repo}/resolve/main/${file}`, hosted)
-    return new Bun.CryptoHasher('sha256').update(hosted.bytes).digest('hex')
-  }
-
-  gets = () => this.requests.filter((r) => r.method === 'GET')
-
-  private answer(req: Request): Response {
-    const url = new URL(req.url)
-    this.requests.push({
-      method: req.method,
-      path: url.pathname,
-      range: req.headers.get('range'),
-      auth: req.headers.get('authorization'),
-    })
-    if (url.pathname.includes('/gated/')) return new Response('gated', { status: 401 })
-    const hosted = this.files.get(url.pathname)
-    if (!hosted) return new Response('missing', { status: 404 })
-    const sha = new Bun.CryptoHasher('sha256').update(hosted.bytes).digest('hex')
-    const headers: Record<string, string> = {
-      'X-Repo-Commit': COMMIT,
-      ETag: `"${sha}"`,
-      'X-Linked-Etag': `"${sha}"`,
-      'X-Linked-Size': String(hosted.bytes.length),
-      'Accept-Ranges': 'bytes',
-    }
-    if (req.method === 'HEAD') return new Response(null, { headers })
-    const range = /^bytes=(\d+)-$/.exec(req.headers.get('range') ?? '')
-    const from = range ? Number(range[1]) : 0
-    const body = (hosted.corrupt ?? hosted.bytes).subarray(from)
-    if (range) headers['Content-Range'] = `bytes ${from}-${hosted.bytes.length - 1}/${hosted.bytes.length}`
-    headers['Content-Length'] = String(body.length)
-    const { cutAt, holdAt, release } = hosted
-    hosted.cutAt = undefined
-    const stream = new ReadableStream<Uint8Array>({
-      async start(controller) {
-        const split = cutAt ?? holdAt
-        if (split === undefined) {
-          controller.enqueue(body)
-          controller.close()
-          return
-        }
-        controller.enqueue(body.subarray(0, split))
-        // The connection ends early: the client gets fewer bytes than the announced size.
-        if (cutAt !== undefined) return controller.close()
-        await release
-        controller.enqueue(body.subarray(split))
-        controller.close()
-      },
-    })
-    return new Response(stream, { status: range ? 206 : 200, headers })
-  }
-}
+const COMMIT = FAKE_HUB_COMMIT
 
 const bytes = (n: number, seed = 1) => Uint8Array.from({ length: n }, (_, i) => (i * 31 + seed) & 0xff)
 
@@ -101,7 +27,7 @@ beforeEach(async () => {
   hub.requests.length = 0
 })
 afterAll(async () => {
-  hub.server.stop(true)
+  hub.stop()
   if (previous === undefined) delete process.env.HF_HUB_CACHE
   else process.env.HF_HUB_CACHE = previous
   await Promise.all(caches.map((dir) => rm(dir, { recursive: true, force: true })))

@@ -24,6 +24,10 @@ export interface AppOptions extends CliSettings {
   maxLoadedModels?: number
   /** Bytes of model files loaded at once at most, the same way. */
   maxMemoryBytes?: number
+  /** The model catalog YAML (default: the one shipped in apps/server/catalog/models.yaml). */
+  catalogPath?: string
+  /** Catalog ids or `org/repo[:file or quant]` to download before serving (`--pull`). */
+  pull?: string[]
   /** Cluster mode: a master, a worker of one, or whichever `--port` calls for. */
   cluster?: ClusterAppOptions
 }

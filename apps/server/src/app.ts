@@ -2,7 +2,8 @@ import { ClusterServer } from '@cy/cluster'
 import { createLogger, Server, type ModelRegistrar, type ServerOptions } from '@cy/http'
 import { findAdapterPackages, loadAdapters } from './adapter-discovery.ts'
 import type { AppOptions, ClusterAppOptions } from './app-options.ts'
-import { banner } from './banner.ts'
+import { banner, pullHint } from './banner.ts'
+import { serveCatalog } from './catalog/serve-catalog.ts'
 import { loadConfigFile, type ConfigFile } from './config-file.ts'
 import { followLoads } from './load-progress.ts'
 import { ModelManager } from './model-manager.ts'
@@ -72,6 +73,15 @@ export async function startApp(cli: AppOptions, log: (line: string) => void = co
   for (const [alias, target] of Object.entries(config.aliases)) {
     if (!models.alias(alias, target)) log(`alias '${alias}' points at '${target}', which is not configured`)
   }
+  // The catalog's downloaded models (and `--pull`'s) join the configured and found ones; the rest answer model_not_downloaded.
+  const { defaultId } = await serveCatalog({
+    ...(cli.catalogPath ? { catalogPath: cli.catalogPath } : {}),
+    ...(cli.pull?.length ? { pull: cli.pull } : {}),
+    server,
+    models,
+    log,
+    tty: process.stderr.isTTY === true && !cli.quiet,
+  })
   server.setModelControl(models)
   // The port opens (a worker joins its master) first and the models load behind it: a worker registers each
   // with its state and reports the changes, and the adapters' manifests give the tool settings up front.
@@ -93,7 +103,7 @@ export async function startApp(cli: AppOptions, log: (line: string) => void = co
     if (cut > 0) log(`${cut} request(s) still running after ${drainMs} ms were ended`)
     return cut
   }
-  const text = banner({ url, adapters, models: models.models(), unclaimed: folder.unclaimed, apiKey: Boolean(settings.apiKey), host: settings.host, ...(role ? { cluster: role } : {}) })
+  const text = banner({ url, adapters, models: models.models(), unclaimed: folder.unclaimed, apiKey: Boolean(settings.apiKey), host: settings.host, ...(role ? { cluster: role } : {}), ...(defaultId ? { pullHint: pullHint(defaultId) } : {}) })
   return {
     server,
     ...(cluster ? { cluster } : {}),

@@ -12,6 +12,13 @@ export interface BannerFacts {
   host: string
   /** The cluster role, in cluster mode. */
   cluster?: string
+  /** The command that fetches the default chat model, shown when no model is served. */
+  pullHint?: string
+}
+
+/** The one command that fetches `id`, as the user started the server: `npm start -- pull` under npm, else `bun run apps/server pull`. */
+export function pullHint(id: string, env: Record<string, string | undefined> = process.env): string {
+  return env.npm_lifecycle_event === 'start' ? `npm start -- pull ${id}` : `bun run apps/server pull ${id}`
 }
 
 export function banner(facts: BannerFacts): string {
@@ -27,7 +34,11 @@ export function banner(facts: BannerFacts): string {
     const why = status.reason ? ` (${status.reason})` : ''
     lines.push(`  ${config.name.padEnd(20)} ${config.adapter.padEnd(10)} ${state.padEnd(9)} [${capabilities.join(', ')}]${config.path ? `  ${config.path}` : ''}${why}`)
   }
-  if (facts.unclaimed.length) lines.push(`unclaimed ${facts.unclaimed.join(', ')} (no installed adapter loads these files)`)
+  if (!facts.models.length && facts.pullHint) lines.push(`get one   ${facts.pullHint}   (the default chat model; served from the next start)`)
+  // Each with its reason; a bare name is a file no installed adapter loads.
+  for (const [i, entry] of facts.unclaimed.entries()) {
+    lines.push(`${i === 0 ? 'unclaimed ' : '          '}${entry.includes(' (') ? entry : `${entry} (no installed adapter loads it)`}`)
+  }
   lines.push('')
   if (facts.cluster) lines.push(`cluster   ${facts.cluster}`)
   if (!facts.apiKey && !isLoopbackName(facts.host)) {

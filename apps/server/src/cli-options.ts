@@ -4,6 +4,8 @@ import type { AppOptions } from './app-options.ts'
 
 export const USAGE = `Usage: bun run apps/server [options]
 
+       bun run apps/server pull <id | org/repo[:file or quant]>   download a model into the Hugging Face cache
+
 Options (flags win over environment variables, which win over the config file's server section):
   --port <n>              PORT             port to listen on (default 8080; 0 picks a free one)
   --host <addr>           HOST             address to bind (default 127.0.0.1: this machine only; 0.0.0.0 for every interface)
@@ -24,6 +26,15 @@ Options (flags win over environment variables, which win over the config file's 
   --max-body-bytes <n>    CY_MAX_BODY_BYTES   largest JSON body (default 33554432, 32 MiB)
   --max-upload-bytes <n>  CY_MAX_UPLOAD_BYTES largest audio upload (default 104857600, 100 MiB; a model declaring more raises it)
   --adapter-path <dir>    CY_ADAPTER_PATHS extra folders holding adapter packages (repeatable; ':'-separated in env)
+  --catalog <file>        CY_CATALOG       the model catalog YAML (default: apps/server/catalog/models.yaml)
+  --pull <id>                              download a catalog model (or org/repo[:file or quant]) before serving (repeatable)
+  --allowed-media-dir <dir> CY_ALLOWED_MEDIA_DIRS a folder whose images chat requests may name by path (/abs/x.png or
+                                           file://; repeatable; ':'-separated in env; default none: paths are refused)
+  --allow-private-media-urls CY_ALLOW_PRIVATE_MEDIA_URLS=1 let image URLs reach loopback, private and link-local
+                                           addresses (default: refused, against SSRF)
+  --no-media-urls         CY_NO_MEDIA_URLS=1 refuse http(s) image URLs (data URIs and allowed paths only)
+  --max-media-bytes <n>   CY_MAX_MEDIA_BYTES largest image a request may send or name (default 20971520, 20 MiB)
+  --media-timeout <ms>    CY_MEDIA_TIMEOUT how long fetching an image URL may take (default 15000; 0 for none)
   --responses-db <file>   CY_RESPONSES_DB  SQLite file for stored responses (default ./data/responses.sqlite; :memory: for none)
   --responses-retention <days> CY_RESPONSES_RETENTION days a stored response is kept after its conversation's last turn (default 30)
   --tool-validation <m>   CY_TOOL_VALIDATION   none, relaxed or strict: how tool calls are checked (default relaxed)
@@ -121,6 +132,13 @@ export function parseCliOptions(argv: string[], env: Record<string, string | und
         'max-body-bytes': { type: 'string' },
         'max-upload-bytes': { type: 'string' },
         'adapter-path': { type: 'string', multiple: true },
+        catalog: { type: 'string' },
+        pull: { type: 'string', multiple: true },
+        'allowed-media-dir': { type: 'string', multiple: true },
+        'allow-private-media-urls': { type: 'boolean' },
+        'no-media-urls': { type: 'boolean' },
+        'max-media-bytes': { type: 'string' },
+        'media-timeout': { type: 'string' },
         quiet: { type: 'boolean' },
         'log-level': { type: 'string' },
         'metrics-public': { type: 'boolean' },
@@ -174,7 +192,19 @@ export function parseCliOptions(argv: string[], env: Record<string, string | und
   const concurrency = choice('--session-concurrency', values['session-concurrency'] ?? env.CY_SESSION_CONCURRENCY, ['off', 'reject', 'cancel_previous'] as const)
   if (concurrency) gateway.sessionConcurrency = concurrency
   if (Object.keys(gateway).length > 0) options.gateway = gateway
+  const media: NonNullable<AppOptions['media']> = {}
+  const mediaDirs = [...(values['allowed-media-dir'] ?? []), ...(env.CY_ALLOWED_MEDIA_DIRS?.split(':').filter(Boolean) ?? [])]
+  if (mediaDirs.length > 0) media.allowedDirs = mediaDirs
+  if (values['allow-private-media-urls'] || ['1', 'true'].includes(env.CY_ALLOW_PRIVATE_MEDIA_URLS ?? '')) media.allowPrivateUrls = true
+  if (values['no-media-urls'] || ['1', 'true'].includes(env.CY_NO_MEDIA_URLS ?? '')) media.remote = false
+  const maxMediaBytes = integer('--max-media-bytes', values['max-media-bytes'] ?? env.CY_MAX_MEDIA_BYTES)
+  if (maxMediaBytes !== undefined) media.maxBytes = maxMediaBytes
+  const mediaTimeout = integer('--media-timeout', values['media-timeout'] ?? env.CY_MEDIA_TIMEOUT)
+  if (mediaTimeout !== undefined) media.timeoutMs = mediaTimeout
+  if (Object.keys(media).length > 0) options.media = media
   set('configPath', values.config ?? env.CY_CONFIG)
+  set('catalogPath', values.catalog ?? env.CY_CATALOG)
+  if (values.pull?.length) options.pull = values.pull
   set('apiKey', values['api-key'] ?? env.CY_API_KEY)
   set('maxConcurrency', integer('--max-concurrency', values['max-concurrency'] ?? env.CY_MAX_CONCURRENCY))
   set('maxQueue', integer('--max-queue', values['max-queue'] ?? env.CY_MAX_QUEUE))

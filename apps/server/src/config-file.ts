@@ -16,7 +16,7 @@ export interface ConfigFile {
    * Server settings, checked when merged (resolveSettings): the keys of `ServerSettings` in server-settings.ts,
    * and `gateway` (its settings are checked there too).
    */
-  server: Record<string, unknown> & { modelsDir?: string; responsesDb?: string; gateway?: GatewayOptions }
+  server: Record<string, unknown> & { modelsDir?: string; responsesDb?: string; gateway?: GatewayOptions; media?: Record<string, unknown> }
 }
 
 export { ConfigError } from './config-error.ts'
@@ -62,6 +62,13 @@ export async function loadConfigFile(path: string): Promise<ConfigFile> {
         model.options = entry.options
         model.configDir = base
       }
+      // A multimodal projector, `mmproj:` beside `path` or in `options`: a path relative to the file, like `path`.
+      const mmproj = entry.mmproj ?? entry.options?.mmproj
+      if (mmproj !== undefined) {
+        if (typeof mmproj !== 'string' || !mmproj) throw new ConfigError(`models[${index}].mmproj in ${path} must be the path of a projector GGUF`)
+        model.options = { ...model.options, mmproj: isAbsolute(mmproj) ? mmproj : resolve(base, mmproj) }
+        model.configDir = base
+      }
       if (entry.load !== undefined) {
         if (entry.load !== 'eager' && entry.load !== 'lazy') throw new ConfigError(`models[${index}].load in ${path} must be eager or lazy`)
         model.load = entry.load
@@ -81,5 +88,7 @@ export async function loadConfigFile(path: string): Promise<ConfigFile> {
   if (typeof config.server.responsesDb === 'string' && config.server.responsesDb !== ':memory:' && !isAbsolute(config.server.responsesDb)) {
     config.server.responsesDb = resolve(base, config.server.responsesDb)
   }
+  const mediaDirs = isObject(config.server.media) ? config.server.media.allowedDirs : undefined
+  if (Array.isArray(mediaDirs)) config.server.media = { ...config.server.media, allowedDirs: mediaDirs.map((dir) => (typeof dir === 'string' && dir ? resolve(base, dir) : dir)) }
   return config
 }

@@ -1,10 +1,12 @@
 #!/usr/bin/env bun
 import { startApp } from './app.ts'
+import { pullCommand } from './catalog/pull-command.ts'
 import { ConfigError } from './config-file.ts'
 import { DEFAULT_DRAIN_TIMEOUT_MS, DEFAULT_SHUTDOWN_TIMEOUT_MS, parseCliOptions, USAGE, UsageError } from './cli-options.ts'
 import { StartupError } from './startup-error.ts'
 
 async function main(): Promise<number> {
+  if (Bun.argv[2] === 'pull') return pullCommand(Bun.argv.slice(3), process.env)
   let options
   try {
     options = parseCliOptions(Bun.argv.slice(2), process.env)

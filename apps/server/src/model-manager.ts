@@ -1,6 +1,7 @@
 import {
   BadRequestError,
   ConcurrencyLimiter,
+  ConflictError,
   ServiceUnavailableError,
   type Capability,
   type EngineStatus,
@@ -90,18 +91,36 @@ export class ModelManager implements ModelControl {
     this.#hook(model, config.name)
   }
 
-  /** Another name for a model (`gpt-4o-mini: qwen`); false when the target is unknown. */
-  alias(alias: string, target: string): boolean {
+  /**
+   * Another name for a model (`gpt-4o-mini: qwen`); false when the target is unknown. An unlisted alias (a
+   * catalog model's Hugging Face id) answers requests but `/v1/models` shows it only in the model's `cy.aliases`.
+   */
+  alias(alias: string, target: string, options: { listed?: boolean } = {}): boolean {
     const model = this.#byName.get(target)
     if (!model) return false
     const info = this.#registry.info(target)!
     const tools = this.#options.server.modelToolSettings(target)
-    this.#options.registrar.registerModel(alias, this.#forwarders(model, info.capabilities), { ...tools, ownedBy: info.ownedBy, metadata: { ...info.metadata, aliasOf: target }, status: info.status })
+    const { aliases: _aliases, ...facts } = info.metadata
+    const metadata = { ...facts, aliasOf: target, ...(options.listed === false ? { unlisted: true } : {}) }
+    this.#options.registrar.registerModel(alias, this.#forwarders(model, info.capabilities), { ...tools, ownedBy: info.ownedBy, metadata, status: info.status })
+    this.#registry.update(target, { metadata: { aliases: [...model.names.slice(1), alias] } })
     model.names.push(alias)
     this.#byName.set(alias, model)
     this.#hook(model, alias)
     if (model.loaded) this.#declare(model, model.loaded)
     return true
+  }
+
+  /** Forgets a model that holds no engine (its files were deleted): every name of it is unregistered. */
+  remove(name: string): void {
+    const model = this.#find(name)
+    if (model.loaded || model.loading || model.unloading) throw new ConflictError(`Model '${name}' is loaded: unload it first`, { param: 'model', code: 'model_loaded' })
+    clearTimeout(model.idleTimer)
+    for (const alias of model.names) {
+      this.#options.registrar.unregisterModel(alias)
+      this.#byName.delete(alias)
+    }
+    this.#models.splice(this.#models.indexOf(model), 1)
   }
 
   /** Starts the eager models' loads; resolves when they have all ended, loaded or not. */

@@ -1,5 +1,5 @@
 import type { GatewayOptions } from '@cy/gateway'
-import type { ServerOptions } from '@cy/http'
+import type { MediaOptions, ServerOptions } from '@cy/http'
 import { ConfigError } from './config-error.ts'
 
 /** The library server's options the app passes on as they are (documented on `ServerOptions`). */
@@ -28,6 +28,8 @@ export interface ServerSettings extends PassedOn {
   /** Browser origins allowed besides loopback pages: `'*'` or a list. */
   corsOrigins?: '*' | string[]
   gateway: GatewayOptions
+  /** Chat images: allow-listed folders, size limit, fetch timeout, private addresses, remote URLs at all. */
+  media?: MediaOptions
 }
 
 /** What flags and environment set (flags already won over the environment); unset keys are absent. */
@@ -78,9 +80,36 @@ function checkGateway(raw: unknown, source: string): GatewayOptions {
   return raw as GatewayOptions
 }
 
+/** Each `server.media` setting: what it must be, and how to say so. */
+const MEDIA_CHECKS: Record<keyof MediaOptions & string, { valid: (value: unknown) => boolean; expected: string } | undefined> = {
+  allowedDirs: { valid: (value) => Array.isArray(value) && value.every((dir) => typeof dir === 'string' && dir), expected: 'a list of folders' },
+  maxBytes: { valid: (value) => Number.isInteger(value) && (value as number) > 0, expected: 'a positive integer' },
+  maxTotalBytes: { valid: (value) => Number.isInteger(value) && (value as number) > 0, expected: 'a positive integer' },
+  timeoutMs: { valid: (value) => Number.isInteger(value) && (value as number) >= 0, expected: 'a non-negative integer (0 for none)' },
+  allowPrivateUrls: { valid: (value) => typeof value === 'boolean', expected: 'true or false' },
+  remote: { valid: (value) => typeof value === 'boolean', expected: 'true or false' },
+  maxRedirects: { valid: (value) => Number.isInteger(value) && (value as number) >= 0, expected: 'a non-negative integer' },
+  // A resolver is code, not configuration.
+  lookup: undefined,
+}
+
+/** The config file's `server.media`, checked key by key (its folders were made absolute by loadConfigFile). */
+function checkMedia(raw: unknown, source: string): MediaOptions | undefined {
+  if (raw === undefined) return undefined
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError(`server.media in ${source} must be a mapping`)
+  for (const [key, value] of Object.entries(raw)) {
+    const check = MEDIA_CHECKS[key as keyof MediaOptions]
+    if (!check) throw new ConfigError(`server.media.${key} in ${source} is not a media setting (${Object.keys(MEDIA_CHECKS).filter((name) => MEDIA_CHECKS[name as keyof MediaOptions]).join(', ')})`)
+    if (!check.valid(value)) throw new ConfigError(`server.media.${key} in ${source} must be ${check.expected}`)
+  }
+  return raw as MediaOptions
+}
+
 /** The config file's `server` section, checked: a wrong type is an error naming the key, not a silent default. */
 function checkFileSettings(raw: Record<string, unknown>, source: string): CliSettings {
   const settings: Record<string, unknown> = { gateway: checkGateway(raw.gateway, source) }
+  const media = checkMedia(raw.media, source)
+  if (media) settings.media = media
   for (const key of INTEGER_KEYS) {
     const value = raw[key]
     if (value === undefined) continue
@@ -118,6 +147,8 @@ export function resolveSettings(cli: CliSettings, file: Record<string, unknown> 
     responsesDb: pick('responsesDb') ?? DEFAULT_SETTINGS.responsesDb,
     gateway: { ...fromFile.gateway, ...cli.gateway },
   }
+  // Each media setting on its own: a flag for one does not drop the file's others.
+  if (fromFile.media || cli.media) settings.media = { ...fromFile.media, ...cli.media }
   for (const key of ['apiKey', 'corsOrigins', 'allowedHosts', ...OPTIONAL_INTEGER_KEYS] as const) {
     const value = pick(key)
     if (value !== undefined) (settings as unknown as Record<string, unknown>)[key] = value

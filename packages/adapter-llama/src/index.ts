@@ -2,4 +2,5 @@ export { createLlamaAdapter, createLlamaAdapter as default } from './llama-adapt
 export { LlamaModel } from './llama-model.ts'
 export { isPinnedVersion, LLAMA_CPP_VERSION } from './library/llama-version.ts'
 export { NoLibraryFoundError, resolveLlamaLibrary } from './library/resolve-library.ts'
+export { resolveMtmdLibrary } from './library/resolve-mtmd.ts'
 export { manifest } from './manifest.ts'

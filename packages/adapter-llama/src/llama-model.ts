@@ -10,12 +10,13 @@ import {
   type OutputSink,
 } from '@cy/core'
 import { existsSync } from 'node:fs'
-import { ChatTemplate, templateMessages } from './chat/chat-template.ts'
+import { ChatTemplate, templateMessages, type TemplateImage } from './chat/chat-template.ts'
 import type { EngineOptions } from './engine/llama-engine.ts'
 import { requestedLogprobs, type EngineInfo, type GenerateArgs } from './engine/generate-args.ts'
 import { requestGrammar } from './grammar/request-grammar.ts'
 import type { SamplerGrammar } from './grammar/tool-call-grammar.ts'
 import { resolveLlamaLibrary } from './library/resolve-library.ts'
+import { resolveMtmdLibrary } from './library/resolve-mtmd.ts'
 import { parseLlamaOptions } from './llama-options.ts'
 import { completionPrompts, PromptSink, UsageTotal } from './prompt-choices.ts'
 import { checkMessagesFit, checkTextFits } from './prompt-limits.ts'
@@ -26,7 +27,7 @@ type SamplingRequest = Pick<
   'max_tokens' | 'temperature' | 'top_p' | 'top_k' | 'min_p' | 'repeat_penalty' | 'presence_penalty' | 'frequency_penalty' | 'seed' | 'stop' | 'logit_bias' | 'n'
 > & { logprobs?: unknown; top_logprobs?: unknown }
 
-function generateArgs(prompt: string | number[], promptParam: GenerateArgs['promptParam'], request: SamplingRequest, grammar?: SamplerGrammar): GenerateArgs {
+function generateArgs(prompt: string | number[], promptParam: GenerateArgs['promptParam'], request: SamplingRequest, grammar?: SamplerGrammar, images?: TemplateImage[]): GenerateArgs {
   const stop = request.stop == null ? [] : typeof request.stop === 'string' ? [request.stop] : request.stop
   return {
     prompt,
@@ -47,6 +48,7 @@ function generateArgs(prompt: string | number[], promptParam: GenerateArgs['prom
     n: request.n ?? 1,
     logprobs: requestedLogprobs(request),
     ...(grammar?.triggers ? { grammarTriggers: grammar.triggers } : {}),
+    ...(images?.length ? { images } : {}),
   }
 }
 
@@ -73,7 +75,10 @@ export class LlamaModel {
     if (!path) throw new Error(`Model '${config.name}': the llama adapter needs a GGUF file path`)
     if (!existsSync(path)) throw new Error(`Model '${config.name}': no such file ${path}`)
     const options = parseLlamaOptions({ ...defaults, ...config.options })
+    if (options.mmproj && !existsSync(options.mmproj)) throw new Error(`Model '${config.name}': no such projector file ${options.mmproj}`)
     const library = await resolveLlamaLibrary(options.libDir, log)
+    // Vision: libmtmd, ABI-matched with the libllama just resolved (built once when there is none).
+    const mtmdDir = options.mmproj ? await resolveMtmdLibrary(library.dir, options.mtmdLib, log) : undefined
     const hasGpu = library.devices.some((device) => device !== 'CPU' && !device.startsWith('CPU'))
     const engineOptions: EngineOptions = {
       libDir: library.dir,
@@ -86,6 +91,7 @@ export class LlamaModel {
       flashAttention: options.flashAttention,
       embeddings: options.embeddings,
       pooling: options.pooling,
+      ...(options.mmproj ? { mmproj: options.mmproj, mtmdDir } : {}),
     }
     let host: SupervisedHost
     let info: EngineInfo
@@ -109,9 +115,17 @@ export class LlamaModel {
     return new LlamaModel(config, info, host, template, options.embeddings, options.parallel, options.disposeTimeout)
   }
 
-  /** The prompt for a chat: the model's Jinja template, else llama.cpp's built-in template matching. */
-  async chatPrompt(request: ChatRequest): Promise<string> {
-    const messages = templateMessages(request.messages)
+  /** Whether the model reads images (it has a projector). */
+  get vision(): boolean {
+    return this.info.mediaMarker !== undefined
+  }
+
+  /**
+   * The prompt for a chat: the model's Jinja template, else llama.cpp's built-in template matching. Image
+   * parts become the engine's media marker and are added to `images`, in order.
+   */
+  async chatPrompt(request: ChatRequest, images: TemplateImage[] = []): Promise<string> {
+    const messages = templateMessages(request.messages, this.info.mediaMarker, images)
     checkMessagesFit(messages, this.info.contextSize)
     const prompt = this.template
       ? this.template.render(messages, request.tools)
@@ -121,10 +135,10 @@ export class LlamaModel {
   }
 
   /** Generates from one prompt into `out`, leaving `out` open. */
-  async #generate(prompt: string | number[], param: GenerateArgs['promptParam'], request: SamplingRequest, out: OutputSink, grammar?: SamplerGrammar): Promise<void> {
+  async #generate(prompt: string | number[], param: GenerateArgs['promptParam'], request: SamplingRequest, out: OutputSink, grammar?: SamplerGrammar, images?: TemplateImage[]): Promise<void> {
     if (this.#disposed) throw new Error(`Model '${this.config.name}' was unloaded`)
     if (typeof prompt === 'string') checkTextFits(prompt, this.info.contextSize, param!)
-    await this.host.call('generate', generateArgs(prompt, param, request, grammar), out)
+    await this.host.call('generate', generateArgs(prompt, param, request, grammar, images), out)
   }
 
   /** A completion's prompts side by side, one choice (or `n`) each, as OpenAI answers a list of prompts. */
@@ -160,7 +174,8 @@ export class LlamaModel {
   loaded(): LoadedModel {
     const providers: LoadedModel['providers'] = {
       chat: async (request: ChatRequest, out) => {
-        await this.#generate(await this.chatPrompt(request), 'messages', request, out, requestGrammar(request))
+        const images: TemplateImage[] = []
+        await this.#generate(await this.chatPrompt(request, images), 'messages', request, out, requestGrammar(request), images)
         out.end()
       },
       completion: (request: CompletionRequest, out) => {
@@ -194,6 +209,9 @@ export class LlamaModel {
         parameters: this.info.parameters,
         devices: this.info.devices,
         library: this.info.libDir,
+        // Image parts in chat: the HTTP layer fetches their URLs only for models that read them.
+        vision: this.vision,
+        ...(this.vision ? { projector: (this.config.options as { mmproj?: string } | undefined)?.mmproj } : {}),
       },
       dispose: () => this.dispose(),
     }

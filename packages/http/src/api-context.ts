@@ -1,9 +1,11 @@
 import type { Dispatcher, ModelRegistry } from '@cy/core'
 import type { Gateway } from '@cy/gateway'
 import type { ApiKeyGuard } from './guards/api-key-guard.ts'
+import type { BuiltinModelControl } from './builtin-model-control.ts'
 import type { OriginPolicy } from './guards/cors.ts'
 import type { AllowedHosts } from './guards/host-check.ts'
 import type { ImageStore } from './images/image-store.ts'
+import type { ImageUrlResolver } from './media/image-url-resolver.ts'
 import type { RequestObserver } from './observability/request-observer.ts'
 import type { ModelControl } from './model-control.ts'
 import type { ResponseStore } from './responses/response-store.ts'
@@ -41,6 +43,10 @@ export interface ApiContext {
   observer: RequestObserver
   /** GET paths open without the key besides the always-public ones (`/metrics` with `metricsPublic`). */
   openPaths: ReadonlySet<string>
+  /** Turns chat `image_url` parts into data URIs before they reach a model (`ServerOptions.media`). */
+  media: ImageUrlResolver
   /** Loads and unloads models on request, and names those `/ready` waits for (set by the server app). */
   models?: ModelControl
+  /** The model catalog and its downloads (`/models/builtin`; set by the server app). */
+  builtin?: BuiltinModelControl
 }

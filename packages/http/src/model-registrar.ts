@@ -11,6 +11,9 @@ export interface ModelOptions extends RegisterOptions, ModelToolSettings {}
 export abstract class ModelRegistrar {
   abstract registerModel(name: string, providers: Providers, options?: ModelOptions): this
 
+  /** Removes a name; false when it was not registered. */
+  abstract unregisterModel(name: string): boolean
+
   registerChat(name: string, handler: ChatHandler, options?: ModelOptions): this {
     return this.registerModel(name, { chat: handler }, options)
   }

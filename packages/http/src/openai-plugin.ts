@@ -7,6 +7,7 @@ import { applyCors, preflightResponse } from './guards/cors.ts'
 import { checkHost } from './guards/host-check.ts'
 import { checkRequest, routedPath } from './guards/request-checks.ts'
 import { audioTranscriptionsRoute } from './routes/audio-transcriptions.ts'
+import { builtinModelsRoute } from './routes/builtin-models.ts'
 import { healthRoute } from './routes/health.ts'
 import { audioVoicesRoute } from './routes/audio-voices.ts'
 import { imageEditsRoute } from './routes/image-edits.ts'
@@ -59,7 +60,7 @@ export const openaiPlugin = (ctx: ApiContext, options: OpenAIPluginOptions = {})
     .onError({ as: 'global' }, ({ code, error, request }) => applyCors(request, errorResponse(fromElysiaError(code, error) ?? error), ctx.origins))
     .mapResponse({ as: 'global' }, ({ request, response }) => (response instanceof Response ? applyCors(request, response, ctx.origins) : undefined))
   if (options.docs !== false) app.use(openapiDocs(options.version ?? '0.1.0', jsonRouteDocs(JSON_ROUTES)))
-  app.use(healthRoute(ctx)).use(modelsRoute(ctx)).use(audioTranscriptionsRoute(ctx)).use(audioVoicesRoute(ctx)).use(imageEditsRoute(ctx)).use(imageFilesRoute(ctx)).use(responsesResourcesRoute(ctx))
+  app.use(healthRoute(ctx)).use(modelsRoute(ctx)).use(builtinModelsRoute(ctx)).use(audioTranscriptionsRoute(ctx)).use(audioVoicesRoute(ctx)).use(imageEditsRoute(ctx)).use(imageFilesRoute(ctx)).use(responsesResourcesRoute(ctx))
   app.use(metricsRoute(ctx))
   for (const route of JSON_ROUTES) app.use(elysiaJsonRoute(ctx, route))
   return app

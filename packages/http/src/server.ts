@@ -14,10 +14,13 @@ import { ApiKeyGuard } from './guards/api-key-guard.ts'
 import type { CorsOrigins } from './guards/cors.ts'
 import { isLoopbackName, LOOPBACK_HOSTS, type AllowedHosts } from './guards/host-check.ts'
 import { ImageStore } from './images/image-store.ts'
+import { ImageUrlResolver } from './media/image-url-resolver.ts'
+import type { MediaOptions } from './media/media-options.ts'
 import { ResponseStore } from './responses/response-store.ts'
 import type { Logger } from './observability/logger.ts'
 import { RequestObserver } from './observability/request-observer.ts'
 import { METRICS_PATH } from './routes/metrics.ts'
+import type { BuiltinModelControl } from './builtin-model-control.ts'
 import type { ModelControl } from './model-control.ts'
 import { ModelRegistrar, type ModelOptions } from './model-registrar.ts'
 import { openaiPlugin } from './openai-plugin.ts'
@@ -99,6 +102,11 @@ export interface ServerOptions {
   logger?: Logger
   /** Serve `GET /metrics` without the API key (default: it needs the key when one is set). */
   metricsPublic?: boolean
+  /**
+   * Chat images (`image_url` parts): which folders a path may name (default none), the size limit (20 MiB),
+   * the fetch timeout (15 s), whether URLs may reach private addresses (no) and be fetched at all (yes).
+   */
+  media?: MediaOptions
 }
 
 const DEFAULT_MAX_BODY = 32 * 1024 * 1024
@@ -160,6 +168,7 @@ export class Server extends ModelRegistrar {
       dispatcher: this.dispatcher,
       apiKeys: this.#apiKeys,
       images: new ImageStore(opts.imageUrlTtlMs),
+      media: new ImageUrlResolver(opts.media),
       // An upload never stops short of what a loaded model says it takes.
       bodyLimit: (path) => (UPLOAD_PATHS.has(path) ? Math.max(maxUploadBytes, ...this.#declaredUploadLimits()) : maxBodyBytes),
       origins: { origins: corsOriginsFrom(opts), sameOrigin: false },
@@ -207,6 +216,12 @@ export class Server extends ModelRegistrar {
   /** Who loads and unloads models on request (`POST /v1/models/{id}/load`, `/unload`) and names what `/ready` waits for. */
   setModelControl(control: ModelControl | undefined): this {
     this.#ctx.models = control
+    return this
+  }
+
+  /** Who serves the model catalog and its downloads (`/models/builtin`). */
+  setBuiltinModels(control: BuiltinModelControl | undefined): this {
+    this.#ctx.builtin = control
     return this
   }
 

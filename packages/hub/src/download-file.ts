@@ -5,6 +5,7 @@ import { DiskSpaceError } from './disk-space-error.ts'
 import { DownloadChecksumError } from './download-checksum-error.ts'
 import { blobPath, checkRepoFile, findCached, hubCacheDir, linkSnapshot } from './hf-cache.ts'
 import { HubAuthError } from './hub-auth-error.ts'
+import { auth, checkStatus, hubEndpoint } from './hub-request.ts'
 import { HubHttpError } from './hub-http-error.ts'
 import { HubNotFoundError } from './hub-not-found-error.ts'
 
@@ -101,7 +102,7 @@ async function fetchToCache(
   progress: (done: number, total: number) => void,
 ): Promise<string> {
   const { repo, file, revision = 'main' } = options
-  const endpoint = (options.endpoint ?? process.env.HF_ENDPOINT ?? 'https://huggingface.co').replace(/\/+$/, '')
+  const endpoint = hubEndpoint(options.endpoint)
   const token = options.token ?? process.env.HF_TOKEN
   const path = file.split('/').map(encodeURIComponent).join('/')
   const url = `${endpoint}/${repo}/resolve/${encodeURIComponent(revision)}/${path}`
@@ -233,16 +234,3 @@ function safeRedirect(location: string, base: string): string {
     throw new HubHttpError(`refusing a redirect to ${next.protocol} from ${base}`)
   return next.href
 }
-
-function checkStatus(res: Response, what: string): void {
-  if (res.status === 401 || res.status === 403)
-    throw new HubAuthError(
-      `${what}: the hub answered ${res.status}; the repository is gated or private: set HF_TOKEN to a token with access`,
-      res.status,
-    )
-  if (res.status === 404) throw new HubNotFoundError(`${what}: not found on the hub (check the repository, revision and file)`)
-  if (res.status >= 400) throw new HubHttpError(`${what}: the hub answered ${res.status}`, res.status)
-}
-
-const auth = (token: string | undefined): Record<string, string> =>
-  token ? { Authorization: `Bearer ${token}` } : {}

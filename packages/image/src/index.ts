@@ -1,6 +1,7 @@
 export * from './decode-image.ts'
 export * from './encode-image.ts'
 export * from './image-limits.ts'
+export * from './image-header.ts'
 export * from './mask-from-alpha.ts'
 export * from './raw-image.ts'
 export * from './resize-image.ts'

@@ -10,17 +10,41 @@ export interface TemplateMessage {
   name?: string
 }
 
-/** Flattens OpenAI message content to the text a text-only model reads; images are refused, not dropped. */
-export function templateMessages(messages: ChatMessage[]): TemplateMessage[] {
+/** An image part of the messages, in prompt order. */
+export interface TemplateImage {
+  url: string
+  /** The request part it came from ("messages[0].content[1].image_url.url"). */
+  param: string
+}
+
+/**
+ * Flattens OpenAI message content to the text a model's template reads. Each image part becomes
+ * `mediaMarker` (and is listed in `images`) for a model with a projector; for a text-only model it is
+ * refused, not dropped. A message with images joins its parts as llama-server does (a line break
+ * between text parts, none beside an image); text-only parts are joined as they are.
+ */
+export function templateMessages(messages: ChatMessage[], mediaMarker?: string, images: TemplateImage[] = []): TemplateMessage[] {
   return messages.map((message, index) => {
     let content = ''
     if (typeof message.content === 'string') content = message.content
     else if (Array.isArray(message.content)) {
-      for (const part of message.content) {
-        if (part.type === 'text') content += part.text
-        else if (part.type === 'refusal') content += part.refusal
-        else throw new BadRequestError(`This model reads text only: messages[${index}] has a ${part.type} part`, { param: `messages[${index}].content` })
-      }
+      const withMedia = message.content.some((part) => part.type === 'image_url')
+      let afterMedia = false
+      message.content.forEach((part, at) => {
+        if (part.type === 'image_url' && mediaMarker) {
+          content += mediaMarker
+          images.push({ url: part.image_url.url, param: `messages[${index}].content[${at}].image_url.url` })
+          afterMedia = true
+          return
+        }
+        if (part.type !== 'text' && part.type !== 'refusal') {
+          const why = part.type === 'image_url' ? 'it has no projector (mmproj) for images' : `it reads no ${part.type} parts`
+          throw new BadRequestError(`This model reads text only (${why}): messages[${index}] has a ${part.type} part`, { param: `messages[${index}].content`, code: 'unsupported_content' })
+        }
+        if (withMedia && content && !afterMedia) content += '\n'
+        content += part.type === 'text' ? part.text : part.refusal
+        afterMedia = false
+      })
     }
     const out: TemplateMessage = { role: message.role === 'developer' ? 'system' : message.role, content }
     if (message.tool_calls) out.tool_calls = message.tool_calls

@@ -2,6 +2,7 @@ import { ProviderError, batchOutput } from '@cy/core'
 import { contextLengthExceeded, tooManyChoices } from '../prompt-limits.ts'
 import { toArrayBuffer, type Pointer } from 'bun:ffi'
 import type { LlamaNative } from '../native/llama-native.ts'
+import type { VisionProjector } from '../vision/vision-projector.ts'
 import type { Sequence } from './sequence.ts'
 import { LogitsRow } from './token-logprobs.ts'
 import { yieldToEventLoop } from './yield-to-event-loop.ts'
@@ -48,6 +49,8 @@ export class BatchScheduler {
     readonly slots: number,
     readonly batchSize: number,
     readonly contextSize: number,
+    /** Puts prompts' images into the cache, for a model with a projector. */
+    readonly projector?: VisionProjector,
   ) {
     this.#freeSlots = Array.from({ length: slots }, (_, i) => slots - 1 - i)
     this.#slotTokens = Array.from({ length: slots }, () => [])
@@ -105,7 +108,9 @@ export class BatchScheduler {
           this.#admit()
           const sampled = this.#fillBatch()
           if (this.#batchSize > 0) this.#step(sampled)
-          return this.#batchSize > 0
+          // Images come after the text before them is in the cache: their embeddings attend to it.
+          const imaged = this.#evalImages()
+          return this.#batchSize > 0 || imaged
         })
         // Nothing to compute while every active sequence waits for its client: sleep until something changes
         // (a submit, a close, a client that catches up or leaves), unless a waiting request can be admitted now.
@@ -227,13 +232,16 @@ export class BatchScheduler {
     }
     const slot = this.#freeSlots.splice(best, 1)[0]!
     // At least the prompt's last token is decoded again: its output row gives the first sampled token.
-    const reused = Math.min(bestShared, sequence.prompt.length - 1)
-    this.native.calls.llama_memory_seq_rm(this.#memory, slot, reused, -1)
+    // An image is reused whole or not at all.
+    let reused = Math.min(bestShared, sequence.prompt.length - 1)
+    if (sequence.media) reused = sequence.media.reusable(reused)
+    const position = sequence.media ? sequence.media.positionOf(reused) : reused
+    this.native.calls.llama_memory_seq_rm(this.#memory, slot, position, -1)
     sequence.slot = slot
     sequence.consumed = reused
     sequence.cached = reused
     sequence.group.cached = reused
-    sequence.position = reused
+    sequence.position = position
     for (let i = 0; i < reused; i++) sequence.fed.push(sequence.prompt[i]!)
   }
 
@@ -286,12 +294,41 @@ export class BatchScheduler {
     for (const sequence of this.#active) {
       if (sequence.done || !sequence.prefilling) continue
       while (sequence.prefilling && count < this.batchSize) {
+        // An image next: `#evalImages` puts it in after this batch.
+        if (sequence.media?.images.has(sequence.consumed)) break
         const token = sequence.prompt[sequence.consumed++]!
         add(sequence, token, !sequence.prefilling)
       }
     }
     this.#batchSize = count
     return sampled
+  }
+
+  /**
+   * Each sequence whose prompt has an image next gets its embeddings put in its cache (libmtmd encodes
+   * the image, then decodes the embeddings: a llama_decode of its own). Returns whether any was.
+   */
+  #evalImages(): boolean {
+    if (!this.projector) return false
+    let any = false
+    for (const sequence of this.#active) {
+      if (sequence.done || sequence.out.aborted || !sequence.media) continue
+      const image = sequence.media.images.get(sequence.consumed)
+      if (!image) continue
+      any = true
+      try {
+        sequence.position = this.projector.evalImage(this.context, image.chunk, sequence.position, sequence.slot, this.batchSize)
+      } catch (error) {
+        // What the failed decode left in its cache is unknown: `#release` clears it.
+        sequence.fed.length = 0
+        sequence.fail(error)
+        continue
+      }
+      for (let i = 0; i < image.nTokens; i++) sequence.fed.push(sequence.prompt[image.start + i]!)
+      sequence.consumed += image.nTokens
+    }
+    if (any) this.#release()
+    return any
   }
 
   #step(sampled: Array<{ sequence: Sequence; row: number }>): void {

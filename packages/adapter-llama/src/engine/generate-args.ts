@@ -23,6 +23,16 @@ export interface GenerateArgs {
   n?: number
   /** Log-probabilities of the generated tokens with this many alternatives each (0: the token's own only); none when undefined. */
   logprobs?: number
+  /** The prompt's images, in the order of their markers in it: `data:` URIs, and the request part each came from. */
+  images?: PromptImagePart[]
+}
+
+/** An image of a prompt as the engine gets it: decoded there, never on the server's event loop. */
+export interface PromptImagePart {
+  /** A `data:` URI (the HTTP layer has fetched URLs and read allowed files into these). */
+  url: string
+  /** The request part, for errors ("messages[0].content[1].image_url.url"). */
+  param: string
 }
 
 export interface GenerateResult {
@@ -42,6 +52,8 @@ export interface EngineInfo {
   parameters: number
   devices: string[]
   libDir: string
+  /** The text standing for an image in a prompt, when a projector is loaded (random per load, so a client's text cannot forge one). */
+  mediaMarker?: string
 }
 
 /** How many alternatives a request's logprobs ask for: chat's `logprobs: true` with `top_logprobs`, or completions' `logprobs: <int>`. */

@@ -1,4 +1,4 @@
-import { CancelledError, OutputChunk, ProviderError, type WorkerSink } from '@cy/core'
+import { BadRequestError, CancelledError, OutputChunk, ProviderError, type WorkerSink } from '@cy/core'
 import type { Pointer } from 'bun:ffi'
 import { LlamaNative, type ContextOptions, type Pooling } from '../native/llama-native.ts'
 import { checkTextFits, contextLengthExceeded, tooManyChoices } from '../prompt-limits.ts'
@@ -9,6 +9,10 @@ import { samplerChain } from './sampler-chain.ts'
 import { Sequence } from './sequence.ts'
 import { checkLogitBias, checkTokenIds } from './vocabulary-checks.ts'
 import { yieldToEventLoop } from './yield-to-event-loop.ts'
+import { randomUUID } from 'node:crypto'
+import type { MediaPrompt } from '../vision/media-prompt.ts'
+import { VisionProjector } from '../vision/vision-projector.ts'
+import { dataUriBytes } from '../vision/data-uri.ts'
 
 export interface EngineOptions {
   libDir: string
@@ -22,6 +26,9 @@ export interface EngineOptions {
   flashAttention: ContextOptions['flashAttention']
   embeddings: boolean
   pooling: Pooling
+  /** The multimodal projector GGUF (`mmproj`), with the libmtmd folder that reads it. */
+  mmproj?: string
+  mtmdDir?: string
 }
 
 /** One loaded model inside the engine Worker: its context, its batch scheduler, and (when it embeds) an embeddings context. */
@@ -36,6 +43,8 @@ export class LlamaEngine {
   readonly contextSize: number
   readonly #tokenizer: PromptTokenizer
   #embeddingContext: Pointer | undefined
+  /** The vision path, when the model has a projector. */
+  readonly projector: VisionProjector | undefined
 
   constructor(readonly options: EngineOptions) {
     this.native = new LlamaNative(options.libDir)
@@ -61,7 +70,14 @@ export class LlamaEngine {
     this.vocab = this.native.vocab(model)
     this.vocabSize = this.native.calls.llama_vocab_n_tokens(this.vocab)
     this.#tokenizer = new PromptTokenizer(this.native, model, this.vocab)
-    this.scheduler = new BatchScheduler(this.native, context, this.vocab, options.parallel, this.native.calls.llama_n_batch(context), this.contextSize)
+    try {
+      this.projector = options.mmproj ? this.#projector(options.mmproj) : undefined
+    } catch (error) {
+      this.native.freeContext(context)
+      this.native.calls.llama_model_free(model)
+      throw error
+    }
+    this.scheduler = new BatchScheduler(this.native, context, this.vocab, options.parallel, this.native.calls.llama_n_batch(context), this.contextSize, this.projector)
     // The embeddings context is made at load: its memory is taken up front and a failure shows now, not
     // on some later request.
     if (options.embeddings) {
@@ -73,6 +89,16 @@ export class LlamaEngine {
         throw error
       }
     }
+  }
+
+  #projector(path: string): VisionProjector {
+    if (!this.options.mtmdDir) throw new ProviderError('A projector needs libmtmd: no folder was given')
+    return new VisionProjector(this.options.mtmdDir, path, this.model, {
+      useGpu: this.options.gpuLayers > 0,
+      threads: this.options.threads,
+      marker: `<__media_${randomUUID()}__>`,
+      flashAttention: this.options.flashAttention === 'on' ? 1 : this.options.flashAttention === 'off' ? 0 : -1,
+    })
   }
 
   info(): EngineInfo {
@@ -89,6 +115,7 @@ export class LlamaEngine {
       parameters: Number(s.llama_model_n_params(this.model)),
       devices: this.native.devices,
       libDir: this.options.libDir,
+      ...(this.projector ? { mediaMarker: this.projector.options.marker } : {}),
     }
   }
 
@@ -112,12 +139,34 @@ export class LlamaEngine {
     // Refused before the prompt is tokenized, which may take long; the scheduler checks the prompt's length.
     const n = Math.max(1, args.n ?? 1)
     if (n > this.options.parallel) throw tooManyChoices(n, this.options.parallel)
+    if (args.images?.length) return this.#generateWithImages(args, out)
     const prompt = await this.promptTokens(args.prompt, param, out)
     if (!prompt) return { promptTokens: 0, completionTokens: 0, finishReason: 'cancelled' }
+    return this.#submit(prompt, args, out)
+  }
+
+  #submit(prompt: Int32Array, args: GenerateArgs, out: WorkerSink, media?: MediaPrompt): Promise<GenerateResult> {
     // One sequence per choice (`n`), each with its own sampler; the first carries the rest.
-    const sequence = Sequence.choices(prompt, args, out, (choiceArgs) => samplerChain(this.native, this.vocab, this.vocabSize, choiceArgs))
+    const sequence = Sequence.choices(prompt, args, out, (choiceArgs) => samplerChain(this.native, this.vocab, this.vocabSize, choiceArgs), media)
     this.scheduler.submit(sequence)
     return sequence.settled
+  }
+
+  /** A prompt with images: split into text and image chunks by libmtmd; the scheduler puts each image's embeddings in the cache. */
+  async #generateWithImages(args: GenerateArgs, out: WorkerSink): Promise<GenerateResult> {
+    if (!this.projector) throw new BadRequestError('This model reads text only: it has no projector (mmproj) for images', { param: args.images![0]!.param })
+    if (typeof args.prompt !== 'string') throw new ProviderError('A prompt with images must be text')
+    const images = args.images!.map((image) => ({ bytes: dataUriBytes(image.url, image.param), param: image.param }))
+    // A template that writes bos_token itself: libmtmd adds BOS too, so the template's goes.
+    const bos = new TextDecoder().decode(this.native.tokenBytes(this.vocab, this.native.calls.llama_vocab_bos(this.vocab), true))
+    const text = this.native.calls.llama_vocab_get_add_bos(this.vocab) && bos && args.prompt.startsWith(bos) ? args.prompt.slice(bos.length) : args.prompt
+    const media = await this.projector.prompt(text, images, true)
+    try {
+      if (out.aborted) return { promptTokens: 0, completionTokens: 0, finishReason: 'cancelled' }
+      return await this.#submit(media.keys, args, out, media)
+    } finally {
+      media.dispose()
+    }
   }
 
   /**
@@ -177,6 +226,7 @@ export class LlamaEngine {
     await this.scheduler.close(new ProviderError('The model was unloaded'))
     const s = this.native.calls
     if (this.#embeddingContext) this.native.freeContext(this.#embeddingContext)
+    this.projector?.dispose()
     this.native.freeContext(this.context)
     s.llama_model_free(this.model)
   }

@@ -1,5 +1,6 @@
 import { OutputChunk, type TokenLogprob, type WorkerSink } from '@cy/core'
 import type { Pointer } from 'bun:ffi'
+import type { MediaPrompt } from '../vision/media-prompt.ts'
 import type { GenerateArgs, GenerateResult } from './generate-args.ts'
 import { StopMatcher } from './stop-matcher.ts'
 
@@ -57,6 +58,8 @@ export class Sequence {
     /** The choice this sequence generates (`choices[].index`). */
     readonly index = 0,
     readonly group = new ChoiceGroup(1),
+    /** The images of its prompt (whose entries for them are image keys, not tokens). */
+    readonly media?: MediaPrompt,
   ) {
     this.#stop = new StopMatcher(args.stop)
     this.#finished = new Promise((resolve, reject) => {
@@ -69,13 +72,13 @@ export class Sequence {
    * A request's `n` choices: the first carries the others. Choice i samples with `seed + i`, so seeded
    * choices differ from each other and are the same on every run.
    */
-  static choices(prompt: Int32Array, args: GenerateArgs, out: WorkerSink, sampler: (args: GenerateArgs) => Pointer): Sequence {
+  static choices(prompt: Int32Array, args: GenerateArgs, out: WorkerSink, sampler: (args: GenerateArgs) => Pointer, media?: MediaPrompt): Sequence {
     const n = Math.max(1, args.n ?? 1)
     const group = new ChoiceGroup(n)
-    const leader = new Sequence(prompt, args, out, () => sampler(args), 0, group)
+    const leader = new Sequence(prompt, args, out, () => sampler(args), 0, group, media)
     for (let i = 1; i < n; i++) {
       const choiceArgs = args.seed === undefined ? args : { ...args, seed: (args.seed + i) >>> 0 }
-      leader.followers.push(new Sequence(prompt, choiceArgs, out, () => sampler(choiceArgs), i, group))
+      leader.followers.push(new Sequence(prompt, choiceArgs, out, () => sampler(choiceArgs), i, group, media))
     }
     return leader
   }

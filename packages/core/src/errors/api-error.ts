@@ -4,6 +4,8 @@ export type ApiErrorType =
   | 'authentication_error'
   | 'permission_error'
   | 'not_found_error'
+  /** Seed 002's type of `model_not_downloaded`. */
+  | 'model_not_found'
   | 'conflict_error'
   | 'rate_limit_error'
   | 'request_cancelled'

@@ -70,6 +70,15 @@ export class ModelRegistry {
   readonly #limiters = new WeakMap<ModelLimits, ConcurrencyLimiter>()
   readonly #idle = new Set<() => void>()
   readonly #statusListeners = new Set<(name: string, status: ModelStatus) => void>()
+  #explainMissing: ((model: string) => Error | undefined) | undefined
+
+  /**
+   * Gives names that no model is registered under, but that the application knows (a catalog model not
+   * downloaded yet), their own error instead of the generic "not available" one.
+   */
+  setMissingModelExplainer(explain: ((model: string) => Error | undefined) | undefined): void {
+    this.#explainMissing = explain
+  }
 
   register(name: string, providers: Providers, options: RegisterOptions = {}): void {
     if (!name) throw new ConflictError('A model needs a non-empty name', { param: 'model', code: 'invalid_model_name' })
@@ -260,10 +269,11 @@ export class ModelRegistry {
     checkSupportedParameters(capability, request.model, request, this.#entries.get(request.model)?.supports?.[capability])
   }
 
-  /** The handler for `model` and `capability`, or the seed's "not available" error. */
+  /** The handler for `model` and `capability`, or the explainer's error for a known missing name, or the seed's "not available" error. */
   resolve<K extends Capability>(capability: K, model: string): Handler<CapabilityRequests[K]> {
     const handler = this.#entries.get(model)?.providers[capability]
     if (handler) return handler as Handler<CapabilityRequests[K]>
-    throw new ModelNotFoundError(model, this.list(capability))
+    const explained = this.#entries.has(model) ? undefined : this.#explainMissing?.(model)
+    throw explained ?? new ModelNotFoundError(model, this.list(capability))
   }
 }

@@ -1,6 +1,8 @@
 import type { ChatMessage, ContentPart, MessageToolCall, ResponseInputItem, ResponseInputPart, ResponsesRequest } from '@cy/core'
 import { newId } from '../ids.ts'
 
+const IMAGE_DETAILS = ['auto', 'low', 'high'] as const
+
 /** An item as the Responses API shows it (input items list, `output`): always with an id and a status. */
 export type ItemResource = Record<string, unknown> & { id: string; type: string }
 
@@ -39,7 +41,10 @@ function messageContent(content: unknown[]): string | ContentPart[] {
   for (const part of content as Array<Record<string, unknown>>) {
     if (part.type === 'input_text' || part.type === 'output_text') parts.push({ type: 'text', text: String(part.text ?? '') })
     else if (part.type === 'refusal') parts.push({ type: 'text', text: String(part.refusal ?? '') })
-    else if (part.type === 'input_image' && typeof part.image_url === 'string') parts.push({ type: 'image_url', image_url: { url: part.image_url } })
+    else if (part.type === 'input_image' && typeof part.image_url === 'string') {
+      const detail = IMAGE_DETAILS.find((value) => value === part.detail)
+      parts.push({ type: 'image_url', image_url: { url: part.image_url, ...(detail ? { detail } : {}) } })
+    }
   }
   return parts.every((part) => part.type === 'text') ? parts.map((part) => (part as { text: string }).text).join('') : parts
 }

@@ -3,6 +3,8 @@ import { UNGATED, type GenerationPipeline } from '@cy/gateway'
 import type { ApiContext } from '../api-context.ts'
 import { callerId } from '../caller-id.ts'
 import { rawJsonResponse } from '../json-response.ts'
+import type { ImageParamNamer } from '../media/image-url-resolver.ts'
+import { resolveChatImages } from '../media/resolve-chat-images.ts'
 import { collectEvents } from '../sinks/collect-events.ts'
 import { EventStreamEncoder } from '../sinks/event-stream-encoder.ts'
 import type { ResponseSink } from '../sinks/response-sink.ts'
@@ -19,9 +21,17 @@ export interface StartedGeneration {
  * Starts a chat-shaped generation through the gateway: the session and its gate (released when the output
  * closes, or at once if the request never starts), the tool bridge, and the events pipeline. The gate's
  * signal goes to the dispatcher with the client's, so a takeover (`cancel_previous`) cancels this request
- * whether it runs or still waits in a queue.
+ * whether it runs or still waits in a queue. Image URLs become data URIs first, before the request takes a
+ * session or a slot (`imageParam` names a part in the client's own request for errors).
  */
-export async function startGeneration(ctx: ApiContext, chat: ChatRequest, request: Request, meta: { id: string; created: number }): Promise<StartedGeneration> {
+export async function startGeneration(
+  ctx: ApiContext,
+  original: ChatRequest,
+  request: Request,
+  meta: { id: string; created: number },
+  imageParam?: ImageParamNamer,
+): Promise<StartedGeneration> {
+  const chat = await resolveChatImages(ctx.media, ctx.registry, original, request.signal, imageParam)
   const prepared = ctx.gateway.prepare(chat, { responseId: meta.id, created: meta.created }, () => callerId(ctx, request))
   const { ticket, pipeline } = prepared
   const gateSignal = ticket.signal

@@ -8,7 +8,8 @@ import { knownModel, modelControlRoute } from './model-control.ts'
 
 export const modelsRoute = (ctx: ApiContext) =>
   new Elysia()
-    .get('/v1/models', () => jsonResponse({ object: 'list', data: ctx.registry.infos().map(modelObject) }), {
+    // Names registered unlisted (a catalog model's Hugging Face id) answer requests but are shown once, as the model's `cy.aliases`.
+    .get('/v1/models', () => jsonResponse({ object: 'list', data: ctx.registry.infos().filter((info) => info.metadata.unlisted !== true).map(modelObject) }), {
       response: { 200: ModelList },
       detail: { tags: ['Models'], summary: 'List models', description: 'Each with cy\'s `cy` object: its state, adapter, file, size and when it was loaded and last used.' },
     })

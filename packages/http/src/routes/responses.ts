@@ -1,5 +1,6 @@
 import { BadRequestError, ResponsesRequestSchema, type ResponsesRequest } from '@cy/core'
 import { callerId } from '../caller-id.ts'
+import { responseImageParam } from '../media/response-image-param.ts'
 import { ResponseBuilder } from '../responses/response-builder.ts'
 import { inputItems, type ItemResource } from '../responses/response-items.ts'
 import { responsesToChat } from '../responses/responses-to-chat.ts'
@@ -38,7 +39,7 @@ export const responsesRoute: JsonRoute<ResponsesRequest> = {
       ctx.responses.save({ owner, parentId, response: builder.body(), inputItems: input })
     }
     const chat = responsesToChat(body, [...history, ...input])
-    const started = await startGeneration(ctx, chat, request, { id: builder.id, created: builder.createdAt })
+    const started = await startGeneration(ctx, chat, request, { id: builder.id, created: builder.createdAt }, responseImageParam(history, input))
     return generationResponse(ctx, started, body.stream === true, body.stream ? new ResponsesSseSink(builder) : new ResponsesJsonSink(builder), save)
   },
 }

@@ -24,6 +24,9 @@ export function modelObject(info: ModelInfo) {
       size_bytes: integer(metadata.sizeBytes),
       loaded_at: seconds(status.loadedAt),
       last_used_at: seconds(info.lastUsedAt),
+      // Other names of the same model (a catalog model's Hugging Face id), and on an alias, the name it stands for.
+      ...(Array.isArray(metadata.aliases) && metadata.aliases.length ? { aliases: metadata.aliases.filter((name): name is string => typeof name === 'string') } : {}),
+      ...(typeof metadata.aliasOf === 'string' ? { alias_of: metadata.aliasOf } : {}),
       ...(info.capabilities.includes('tts') ? { voices: modelVoices(info) } : {}),
     },
   }

@@ -17,6 +17,10 @@ export const ModelExtension = t.Object({
   /** Unix seconds. */
   loaded_at: nullable(t.Integer()),
   last_used_at: nullable(t.Integer()),
+  /** Other names that reach this model (a catalog model's Hugging Face id). */
+  aliases: t.Optional(t.Array(t.String())),
+  /** On an alias: the model it names. */
+  alias_of: t.Optional(t.String()),
   /** A text-to-speech model's voices. */
   voices: t.Optional(t.Array(t.Object({ id: t.String(), name: t.String(), language: t.Optional(t.String()) }))),
 })

@@ -1,0 +1,22 @@
+// bun run engines:build mtmd [--llama-dir DIR] [--src DIR]: builds libmtmd (vision) for the libllama in
+// DIR (default: the one the adapter resolves) and prints its folder on the last line. libllama itself is
+// prebuilt (the @node-llama-cpp packages); only its multimodal library is compiled here.
+import { resolve } from 'node:path'
+import { parseArgs } from 'node:util'
+import { buildMtmd } from '../src/library/build-mtmd.ts'
+import { resolveLlamaLibrary } from '../src/library/resolve-library.ts'
+
+const { values, positionals } = parseArgs({
+  args: Bun.argv.slice(2),
+  options: { 'llama-dir': { type: 'string' }, src: { type: 'string' } },
+  allowPositionals: true,
+})
+if (positionals.length > 0 && !['mtmd', 'llama'].includes(positionals[0]!)) throw new Error(`This package builds mtmd, not ${positionals[0]}`)
+try {
+  if (values.src) process.env.CY_LLAMA_SRC = resolve(values.src)
+  const llamaDir = values['llama-dir'] ? resolve(values['llama-dir']) : (await resolveLlamaLibrary(undefined)).dir
+  console.log(await buildMtmd(llamaDir, (line) => console.error(`[mtmd] ${line}`)))
+} catch (error) {
+  console.error(`[mtmd] ${(error as Error).message}`)
+  process.exit(1)
+}

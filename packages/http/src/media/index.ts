@@ -1,0 +1,5 @@
+export * from './image-too-large-error.ts'
+export * from './image-url-resolver.ts'
+export * from './invalid-image-url-error.ts'
+export * from './media-options.ts'
+export * from './private-address.ts'
