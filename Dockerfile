@@ -40,6 +40,7 @@ COPY packages/audio/package.json packages/audio/
 COPY packages/cluster/package.json packages/cluster/
 COPY packages/core/package.json packages/core/
 COPY packages/gateway/package.json packages/gateway/
+COPY packages/grpc/package.json packages/grpc/
 COPY packages/http/package.json packages/http/
 COPY packages/hub/package.json packages/hub/
 COPY packages/image/package.json packages/image/

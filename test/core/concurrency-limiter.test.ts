@@ -51,6 +51,53 @@ describe('ConcurrencyLimiter', () => {
     expect(order).toEqual([1, 2, 3, 4])
   })
 
+  test('a higher priority is granted first; equal priorities keep FIFO order; the default is 0', async () => {
+    const limiter = new ConcurrencyLimiter({ maxConcurrency: 1 })
+    const holder = await limiter.acquire()
+    const order: string[] = []
+    const releases = new Map<string, () => void>()
+    const wait = (id: string, priority?: number) =>
+      limiter.acquire(undefined, Infinity, priority).then((release) => {
+        order.push(id)
+        releases.set(id, release)
+      })
+    // Queued in this order while the only slot is held.
+    void wait('low-a', -1)
+    void wait('default-a')
+    void wait('high-a', 5)
+    void wait('default-b', 0)
+    void wait('high-b', 5)
+    void wait('mid', 2)
+    void wait('low-b', -1)
+    expect(limiter.queued).toBe(7)
+    holder()
+    for (let granted = 0; granted < 7; granted++) {
+      await flush()
+      releases.get(order.at(-1)!)!()
+    }
+    await flush()
+    expect(order).toEqual(['high-a', 'high-b', 'mid', 'default-a', 'default-b', 'low-a', 'low-b'])
+  })
+
+  test('an aborted high-priority waiter leaves the queue without disturbing the order of the rest', async () => {
+    const limiter = new ConcurrencyLimiter({ maxConcurrency: 1 })
+    const holder = await limiter.acquire()
+    const controller = new AbortController()
+    const order: string[] = []
+    const gone = limiter.acquire(controller.signal, Infinity, 9)
+    const rest = [
+      limiter.acquire(undefined, Infinity, 1).then((release) => (order.push('one'), release)),
+      limiter.acquire(undefined, Infinity, 3).then((release) => (order.push('three'), release)),
+    ]
+    controller.abort(new CancelledError('left'))
+    await expect(gone).rejects.toBeInstanceOf(CancelledError)
+    holder()
+    ;(await rest[1]!)()
+    ;(await rest[0]!)()
+    expect(order).toEqual(['three', 'one'])
+    expect(limiter.active).toBe(0)
+  })
+
   test('0 and Infinity mean no limit', async () => {
     for (const maxConcurrency of [0, Infinity]) {
       const limiter = new ConcurrencyLimiter({ maxConcurrency })

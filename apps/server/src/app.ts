@@ -1,4 +1,5 @@
 import { ClusterServer } from '@cy/cluster'
+import { grpcAddress, GrpcServer } from '@cy/grpc'
 import { createLogger, Server, type ModelRegistrar, type ServerOptions } from '@cy/http'
 import { findAdapterPackages, loadAdapters } from './adapter-discovery.ts'
 import type { AppOptions, ClusterAppOptions } from './app-options.ts'
@@ -15,12 +16,14 @@ import { dirname, resolve } from 'node:path'
 
 /** The library server's options for the merged settings. */
 export function serverOptions(settings: ServerSettings): ServerOptions {
-  const { host, port: _port, modelsDir: _modelsDir, ...rest } = settings
+  const { host, port: _port, grpcPort: _grpcPort, modelsDir: _modelsDir, ...rest } = settings
   return { hostname: host, ...rest }
 }
 
 export interface RunningApp {
   server: Server
+  /** The gRPC server, when `--grpc-port` is set (its `port` is the bound one). */
+  grpc?: GrpcServer
   /** Set in cluster mode. */
   cluster?: ClusterServer
   url: string
@@ -90,23 +93,31 @@ export async function startApp(cli: AppOptions, log: (line: string) => void = co
 
   let url: string
   let role: string | undefined
+  // On the same models, dispatcher and key as HTTP, bound to the same host.
+  const grpc = settings.grpcPort === undefined ? undefined : new GrpcServer(server.context)
   try {
+    if (grpc) await grpc.start(settings.grpcPort!, settings.host).catch((error: Error) => Promise.reject(new StartupError(`gRPC port ${settings.grpcPort}: ${error.message}`)))
     if (!cluster || !cli.cluster) url = (await server.start(settings.port)).url
     else ({ url, role } = await startCluster(cluster, cli.cluster, settings))
   } catch (error) {
     stopProgress()
+    await grpc?.stop(0)
     await models.dispose()
     throw error
   }
   const drain = async (drainMs: number) => {
+    // gRPC takes no new calls from now on; those in flight run on the registry, so the drain below waits for them (and ends the rest).
+    const grpcStopped = grpc?.stop(drainMs + 1000)
     const cut = await server.drain(drainMs)
+    await grpcStopped
     if (cut > 0) log(`${cut} request(s) still running after ${drainMs} ms were ended`)
     return cut
   }
-  const text = banner({ url, adapters, models: models.models(), unclaimed: folder.unclaimed, apiKey: Boolean(settings.apiKey), host: settings.host, ...(role ? { cluster: role } : {}), ...(defaultId ? { pullHint: pullHint(defaultId) } : {}) })
+  const text = banner({ url, adapters, models: models.models(), unclaimed: folder.unclaimed, apiKey: Boolean(settings.apiKey), host: settings.host, ...(role ? { cluster: role } : {}), ...(defaultId ? { pullHint: pullHint(defaultId) } : {}), ...(grpc?.port !== undefined ? { grpc: grpcAddress(settings.host, grpc.port) } : {}) })
   return {
     server,
     ...(cluster ? { cluster } : {}),
+    ...(grpc ? { grpc } : {}),
     url,
     banner: text,
     models,

@@ -14,6 +14,8 @@ export interface BannerFacts {
   cluster?: string
   /** The command that fetches the default chat model, shown when no model is served. */
   pullHint?: string
+  /** The gRPC service's address (`host:port`), when `--grpc-port` is set. */
+  grpc?: string
 }
 
 /** The one command that fetches `id`, as the user started the server: `npm start -- pull` under npm, else `bun run apps/server pull`. */
@@ -47,6 +49,7 @@ export function banner(facts: BannerFacts): string {
   lines.push(`API       ${facts.url}/v1${facts.apiKey ? '  (API key required)' : ''}`)
   lines.push(`docs      ${facts.url}/docs`)
   lines.push(`OpenAPI   ${facts.url}/openapi.json`)
+  if (facts.grpc) lines.push(`gRPC      ${facts.grpc}  (cy.engine.v1.AIService${facts.apiKey ? ', API key in x-api-key' : ''}; grpc.health.v1, reflection)`)
   lines.push(`health    ${facts.url}/health  (ready: ${facts.url}/ready)`)
   return lines.join('\n')
 }

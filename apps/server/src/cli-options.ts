@@ -9,9 +9,14 @@ export const USAGE = `Usage: bun run apps/server [options]
 Options (flags win over environment variables, which win over the config file's server section):
   --port <n>              PORT             port to listen on (default 8080; 0 picks a free one)
   --host <addr>           HOST             address to bind (default 127.0.0.1: this machine only; 0.0.0.0 for every interface)
+  --grpc-port <n>         CY_GRPC_PORT     also serve the gRPC API (AIService.StreamPredict, health, reflection) on this port
+                                           of the same host (default: off; 0 picks a free one)
   --config <file>         CY_CONFIG        JSON or YAML file naming models, adapters and options
   --models <dir>          CY_MODELS_DIR    folder of model files for installed adapters (default ./models)
-  --api-key <key>         CY_API_KEY       require this key (Authorization: Bearer, or X-API-Key)
+  --api-key <key>         CY_API_KEY       require this key (Authorization: Bearer, or X-API-Key) on /v1 and /api/v1 alike;
+                                           CY_LLM_API_KEY, then GATEWAY_API_TOKEN (the seed's names) when CY_API_KEY is unset
+  --default-model <name>  CY_DEFAULT_MODEL the model a /v1/chat/completions request without model (or with "default")
+                                           goes to (default: the only chat model, if there is one)
   --max-concurrency <n>   CY_MAX_CONCURRENCY  requests that run at once (default: no limit)
   --max-queue <n>         CY_MAX_QUEUE     requests that may wait before 429 (default 1024; 0: none wait, 429 at once when all slots are busy)
   --timeout <ms>          CY_TIMEOUT       each phase's limit (queue, first output, silence between outputs) unless set below
@@ -59,7 +64,7 @@ Cluster mode (clients talk to the master only; workers register their models the
   --auto                                   master if --port is free, else a worker of the master holding it
   --master-host <addr>    CY_MASTER_HOST   a worker's master (default 127.0.0.1)
   --master-port <n>       CY_MASTER_PORT   its API port or cluster port (default 8080)
-  --cluster-secret <s>    CY_CLUSTER_SECRET shared by the master and its workers
+  --cluster-secret <s>    CY_CLUSTER_SECRET shared by the master and its workers (CY_LLM_INTERNAL_TOKEN when unset)
   --worker-id <id>        CY_WORKER_ID     this worker's name (default: generated)
   --worker-host <addr>    CY_WORKER_HOST   where this worker listens for the master (default 127.0.0.1; another address needs a secret)
   --worker-port <n>       CY_WORKER_PORT   its port (default 0: a free one)
@@ -112,9 +117,11 @@ export function parseCliOptions(argv: string[], env: Record<string, string | und
       options: {
         port: { type: 'string' },
         host: { type: 'string' },
+        'grpc-port': { type: 'string' },
         config: { type: 'string' },
         models: { type: 'string' },
         'api-key': { type: 'string' },
+        'default-model': { type: 'string' },
         'max-concurrency': { type: 'string' },
         'max-queue': { type: 'string' },
         timeout: { type: 'string' },
@@ -175,6 +182,7 @@ export function parseCliOptions(argv: string[], env: Record<string, string | und
   }
   set('port', integer('--port', values.port ?? env.PORT))
   set('host', values.host ?? env.HOST)
+  set('grpcPort', integer('--grpc-port', values['grpc-port'] ?? env.CY_GRPC_PORT))
   set('modelsDir', values.models ?? env.CY_MODELS_DIR)
   set('responsesDb', values['responses-db'] ?? env.CY_RESPONSES_DB)
   set('corsOrigins', list(values['cors-origins'] ?? env.CY_CORS_ORIGINS))
@@ -205,7 +213,9 @@ export function parseCliOptions(argv: string[], env: Record<string, string | und
   set('configPath', values.config ?? env.CY_CONFIG)
   set('catalogPath', values.catalog ?? env.CY_CATALOG)
   if (values.pull?.length) options.pull = values.pull
-  set('apiKey', values['api-key'] ?? env.CY_API_KEY)
+  // The seed's names of the key: CY_LLM_API_KEY (its engine API), GATEWAY_API_TOKEN (its Lite mode); one key here.
+  set('apiKey', values['api-key'] ?? env.CY_API_KEY ?? env.CY_LLM_API_KEY ?? env.GATEWAY_API_TOKEN)
+  set('defaultModel', values['default-model'] ?? env.CY_DEFAULT_MODEL)
   set('maxConcurrency', integer('--max-concurrency', values['max-concurrency'] ?? env.CY_MAX_CONCURRENCY))
   set('maxQueue', integer('--max-queue', values['max-queue'] ?? env.CY_MAX_QUEUE))
   set('timeoutMs', integer('--timeout', values.timeout ?? env.CY_TIMEOUT))
@@ -222,7 +232,7 @@ export function parseCliOptions(argv: string[], env: Record<string, string | und
   const modes = (['master', 'worker', 'auto'] as const).filter((mode) => values[mode])
   if (modes.length > 1) throw new UsageError(`--${modes.join(' and --')} cannot be combined`)
   if (modes[0]) {
-    const secret = values['cluster-secret'] ?? env.CY_CLUSTER_SECRET
+    const secret = values['cluster-secret'] ?? env.CY_CLUSTER_SECRET ?? env.CY_LLM_INTERNAL_TOKEN
     const workerId = values['worker-id'] ?? env.CY_WORKER_ID
     options.cluster = {
       mode: modes[0],

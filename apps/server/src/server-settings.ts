@@ -16,12 +16,16 @@ type PassedOn = Pick<
   | 'readTimeoutSeconds'
   | 'maxBodyBytes'
   | 'maxUploadBytes'
+  | 'defaultModel'
+  | 'tenants'
 >
 
 /** The server's settings, each from a flag, else its environment variable, else the config file, else a default. */
 export interface ServerSettings extends PassedOn {
   port: number
   host: string
+  /** The gRPC service's port (`--grpc-port`), on the same host; unset: no gRPC server. */
+  grpcPort?: number
   modelsDir: string
   responsesDb: string
   apiKey?: string
@@ -44,6 +48,7 @@ export const DEFAULT_SETTINGS = {
 } as const
 
 const OPTIONAL_INTEGER_KEYS = [
+  'grpcPort',
   'maxConcurrency',
   'maxQueue',
   'timeoutMs',
@@ -56,7 +61,7 @@ const OPTIONAL_INTEGER_KEYS = [
   'maxUploadBytes',
 ] as const
 const INTEGER_KEYS = ['port', ...OPTIONAL_INTEGER_KEYS] as const
-const STRING_KEYS = ['host', 'modelsDir', 'responsesDb', 'apiKey'] as const
+const STRING_KEYS = ['host', 'modelsDir', 'responsesDb', 'apiKey', 'defaultModel'] as const
 const LIST_KEYS = ['corsOrigins', 'allowedHosts'] as const
 
 /** The values each gateway setting takes. */
@@ -105,11 +110,27 @@ function checkMedia(raw: unknown, source: string): MediaOptions | undefined {
   return raw as MediaOptions
 }
 
+/** The config file's `server.tenants` (the engine API's): each a mapping with an optional `maxConcurrency` and `maxQueue`. */
+function checkTenants(raw: unknown, source: string): ServerSettings['tenants'] {
+  if (raw === undefined) return undefined
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError(`server.tenants in ${source} must be a mapping of tenant names`)
+  for (const [name, tenant] of Object.entries(raw)) {
+    if (typeof tenant !== 'object' || tenant === null || Array.isArray(tenant)) throw new ConfigError(`server.tenants.${name} in ${source} must be a mapping`)
+    for (const [key, value] of Object.entries(tenant)) {
+      if (key !== 'maxConcurrency' && key !== 'maxQueue') throw new ConfigError(`server.tenants.${name}.${key} in ${source} is not a tenant setting (maxConcurrency, maxQueue)`)
+      if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) throw new ConfigError(`server.tenants.${name}.${key} in ${source} must be a non-negative integer`)
+    }
+  }
+  return raw as ServerSettings['tenants']
+}
+
 /** The config file's `server` section, checked: a wrong type is an error naming the key, not a silent default. */
 function checkFileSettings(raw: Record<string, unknown>, source: string): CliSettings {
   const settings: Record<string, unknown> = { gateway: checkGateway(raw.gateway, source) }
   const media = checkMedia(raw.media, source)
   if (media) settings.media = media
+  const tenants = checkTenants(raw.tenants, source)
+  if (tenants) settings.tenants = tenants
   for (const key of INTEGER_KEYS) {
     const value = raw[key]
     if (value === undefined) continue
@@ -149,7 +170,7 @@ export function resolveSettings(cli: CliSettings, file: Record<string, unknown> 
   }
   // Each media setting on its own: a flag for one does not drop the file's others.
   if (fromFile.media || cli.media) settings.media = { ...fromFile.media, ...cli.media }
-  for (const key of ['apiKey', 'corsOrigins', 'allowedHosts', ...OPTIONAL_INTEGER_KEYS] as const) {
+  for (const key of ['apiKey', 'defaultModel', 'tenants', 'corsOrigins', 'allowedHosts', ...OPTIONAL_INTEGER_KEYS] as const) {
     const value = pick(key)
     if (value !== undefined) (settings as unknown as Record<string, unknown>)[key] = value
   }

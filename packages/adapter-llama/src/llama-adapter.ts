@@ -10,13 +10,19 @@ const IMAGE_ARCHITECTURES = new Set(['sd1', 'sd2', 'sdxl', 'sd3', 'flux', 'aura'
 /** A GGUF is llama.cpp's when it names a language-model architecture; image models in GGUF name none or their own. */
 async function claimGguf(path: string): Promise<Claim> {
   let architecture: string | undefined
+  let type: string | undefined
   try {
-    architecture = (await withFile(path, readGguf)).metadata['general.architecture']
+    const metadata = (await withFile(path, readGguf)).metadata
+    architecture = metadata['general.architecture']
+    type = metadata['general.type']
   } catch (error) {
     return { claim: false, reason: `an unreadable GGUF header: ${(error as Error).message}` }
   }
   if (!architecture) return { claim: false, reason: 'a GGUF without general.architecture (an image model?), not a llama.cpp model' }
   if (IMAGE_ARCHITECTURES.has(architecture)) return { claim: false, reason: `an image model (general.architecture ${architecture})` }
+  // Parts of a model, not models: they are named in its options (mmproj, loraDir).
+  if (architecture === 'clip') return { claim: false, reason: "a multimodal projector: it goes with its model (the model's mmproj option)" }
+  if (type === 'adapter') return { claim: false, reason: "a LoRA adapter: put it in its model's adapters folder (the loraDir option)" }
   return { claim: true }
 }
 

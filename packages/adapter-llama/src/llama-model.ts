@@ -1,4 +1,5 @@
 import {
+  BadRequestError,
   OutputChunk,
   SupervisedHost,
   UnsupportedParameterError,
@@ -9,7 +10,7 @@ import {
   type ModelConfig,
   type OutputSink,
 } from '@cy/core'
-import { existsSync } from 'node:fs'
+import { existsSync, readdirSync } from 'node:fs'
 import { ChatTemplate, templateMessages, type TemplateImage } from './chat/chat-template.ts'
 import type { EngineOptions } from './engine/llama-engine.ts'
 import { requestedLogprobs, type EngineInfo, type GenerateArgs } from './engine/generate-args.ts'
@@ -22,12 +23,16 @@ import { completionPrompts, PromptSink, UsageTotal } from './prompt-choices.ts'
 import { checkMessagesFit, checkTextFits } from './prompt-limits.ts'
 import { LLAMA_SUPPORTS } from './llama-supports.ts'
 
+/** An adapter's name: a file name of the adapters folder without `.gguf`, never a path. */
+const ADAPTER_NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,199}$/
+
 type SamplingRequest = Pick<
   ChatRequest,
   'max_tokens' | 'temperature' | 'top_p' | 'top_k' | 'min_p' | 'repeat_penalty' | 'presence_penalty' | 'frequency_penalty' | 'seed' | 'stop' | 'logit_bias' | 'n'
 > & { logprobs?: unknown; top_logprobs?: unknown }
 
 function generateArgs(prompt: string | number[], promptParam: GenerateArgs['promptParam'], request: SamplingRequest, grammar?: SamplerGrammar, images?: TemplateImage[]): GenerateArgs {
+  const adapter = (request as { adapter?: string }).adapter
   const stop = request.stop == null ? [] : typeof request.stop === 'string' ? [request.stop] : request.stop
   return {
     prompt,
@@ -49,6 +54,7 @@ function generateArgs(prompt: string | number[], promptParam: GenerateArgs['prom
     logprobs: requestedLogprobs(request),
     ...(grammar?.triggers ? { grammarTriggers: grammar.triggers } : {}),
     ...(images?.length ? { images } : {}),
+    ...(adapter ? { adapter } : {}),
   }
 }
 
@@ -68,7 +74,32 @@ export class LlamaModel {
     readonly parallel: number,
     /** How long unloading waits for the engine Worker before stopping it. */
     readonly disposeTimeout: number,
+    /** The folder of its LoRA adapters. */
+    readonly loraDir?: string,
   ) {}
+
+  /** The LoRA adapters a request may name: the `.gguf` files of the adapters folder, by name, read now (one added later counts). */
+  loraAdapters(): string[] {
+    if (!this.loraDir) return []
+    try {
+      return readdirSync(this.loraDir)
+        .filter((file) => file.endsWith('.gguf') && ADAPTER_NAME.test(file.slice(0, -5)))
+        .map((file) => file.slice(0, -5))
+        .sort()
+    } catch {
+      return []
+    }
+  }
+
+  /** A request's `adapter`, checked: a name of the adapters folder (never a path), else the client's 400. */
+  #checkAdapter(request: SamplingRequest): void {
+    const name = (request as { adapter?: string }).adapter
+    if (name === undefined) return
+    const available = this.loraAdapters()
+    if (!ADAPTER_NAME.test(name) || !available.includes(name)) {
+      throw new BadRequestError(`Unknown adapter '${name}' for model '${this.config.name}'. Available: ${available.join(', ') || 'none'}`, { param: 'adapter', code: 'adapter_not_found' })
+    }
+  }
 
   static async load(config: ModelConfig, defaults: Record<string, unknown> = {}, log: (line: string) => void = () => {}): Promise<LlamaModel> {
     const path = config.path
@@ -92,6 +123,7 @@ export class LlamaModel {
       embeddings: options.embeddings,
       pooling: options.pooling,
       ...(options.mmproj ? { mmproj: options.mmproj, mtmdDir } : {}),
+      ...(options.loraDir ? { loraDir: options.loraDir } : {}),
     }
     let host: SupervisedHost
     let info: EngineInfo
@@ -112,7 +144,7 @@ export class LlamaModel {
         log(`model '${config.name}': its chat template does not parse (${(error as Error).message}); using llama.cpp's built-in templates`)
       }
     }
-    return new LlamaModel(config, info, host, template, options.embeddings, options.parallel, options.disposeTimeout)
+    return new LlamaModel(config, info, host, template, options.embeddings, options.parallel, options.disposeTimeout, options.loraDir)
   }
 
   /** Whether the model reads images (it has a projector). */
@@ -138,6 +170,7 @@ export class LlamaModel {
   async #generate(prompt: string | number[], param: GenerateArgs['promptParam'], request: SamplingRequest, out: OutputSink, grammar?: SamplerGrammar, images?: TemplateImage[]): Promise<void> {
     if (this.#disposed) throw new Error(`Model '${this.config.name}' was unloaded`)
     if (typeof prompt === 'string') checkTextFits(prompt, this.info.contextSize, param!)
+    this.#checkAdapter(request)
     await this.host.call('generate', generateArgs(prompt, param, request, grammar, images), out)
   }
 
@@ -211,6 +244,7 @@ export class LlamaModel {
         library: this.info.libDir,
         // Image parts in chat: the HTTP layer fetches their URLs only for models that read them.
         vision: this.vision,
+        loraAdapters: this.loraAdapters(),
         ...(this.vision ? { projector: (this.config.options as { mmproj?: string } | undefined)?.mmproj } : {}),
       },
       dispose: () => this.dispose(),

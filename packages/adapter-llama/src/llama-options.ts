@@ -32,6 +32,8 @@ export interface LlamaOptions {
   isolation: Isolation
   /** Milliseconds unloading waits for the engine to finish its step before stopping its Worker (default 10000). */
   disposeTimeout: number
+  /** The folder of the model's LoRA adapters: a request's `adapter` names one of its `<name>.gguf` files, nothing else. */
+  loraDir?: string
   /** The multimodal projector (`mmproj-*.gguf`) that lets the model read images in chat. */
   mmproj?: string
   /** A libmtmd (file or folder) to read it with (else CY_MTMD_LIB, else one built once from llama.cpp's sources). */
@@ -62,7 +64,7 @@ export function parseLlamaOptions(raw: Record<string, unknown> = {}): LlamaOptio
   const gpuLayers = integer(raw.gpuLayers, 'gpuLayers', 0)
   if (gpuLayers !== undefined) options.gpuLayers = gpuLayers
   if (typeof raw.libDir === 'string') options.libDir = raw.libDir
-  for (const key of ['mmproj', 'mtmdLib'] as const) {
+  for (const key of ['mmproj', 'mtmdLib', 'loraDir'] as const) {
     if (raw[key] === undefined || raw[key] === null) continue
     if (typeof raw[key] !== 'string' || raw[key] === '') throw new Error(`llama option '${key}' must be a file path`)
     options[key] = raw[key]

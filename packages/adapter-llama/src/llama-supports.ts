@@ -1,6 +1,6 @@
 import type { SupportedParameters } from '@cy/core'
 
-const SAMPLING = ['temperature', 'top_p', 'max_tokens', 'stop', 'seed', 'presence_penalty', 'frequency_penalty', 'logit_bias', 'top_k', 'min_p', 'repeat_penalty', 'n']
+const SAMPLING = ['temperature', 'top_p', 'max_tokens', 'stop', 'seed', 'presence_penalty', 'frequency_penalty', 'logit_bias', 'top_k', 'min_p', 'repeat_penalty', 'n', 'adapter']
 
 /**
  * The optional request fields llama.cpp models honour. Left out, so refused with 400: chat's `audio`,

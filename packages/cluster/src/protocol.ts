@@ -64,4 +64,6 @@ export interface StatusReport {
 export interface RunRequest {
   capability: Capability
   request: unknown
+  /** Its place in the worker's queue (higher first; absent: 0), as the client asked the master. */
+  priority?: number
 }

@@ -98,11 +98,11 @@ export function remoteProviders(replicas: ReplicaSet): Providers {
   const providers: Providers = {}
   for (const capability of replicas.capabilities) {
     const handler: Handler<unknown> = async (request, out) => {
-      const body: RunRequest = { capability, request }
+      const body: RunRequest = { capability, request, ...(out.priority ? { priority: out.priority } : {}) }
       const tried = new Set<RemoteWorker>()
       let last: Error = new ProviderError(`No worker serves '${replicas.model}' right now`)
       try {
-        for (let worker = replicas.pick(tried); worker; worker = replicas.pick(tried)) {
+        for (let worker = replicas.pick(tried, out.workerHint); worker; worker = replicas.pick(tried, out.workerHint)) {
           tried.add(worker)
           worker.inFlight++
           try {

@@ -56,8 +56,13 @@ export class ReplicaSet {
     return this.workers.length
   }
 
-  /** The best worker not in `tried`, or undefined when every one was tried. */
-  pick(tried: ReadonlySet<RemoteWorker>): RemoteWorker | undefined {
+  /**
+   * The best worker not in `tried`, or undefined when every one was tried. `hint` (a worker id the client
+   * asked for) wins when that worker is ready and has not just failed; otherwise it is the usual choice.
+   */
+  pick(tried: ReadonlySet<RemoteWorker>, hint?: string): RemoteWorker | undefined {
+    const hinted = hint === undefined ? undefined : this.workers.find((worker) => worker.id === hint)
+    if (hinted && !tried.has(hinted) && hinted.failedAt === 0 && this.#states.get(hinted)?.state === 'ready') return hinted
     let best: RemoteWorker | undefined
     for (const worker of this.workers) {
       if (tried.has(worker) || this.#states.get(worker)?.state !== 'ready') continue

@@ -33,7 +33,7 @@ const SCHEMAS: Record<Capability, TSchema> = {
 }
 
 const envelope = TypeCompiler.Compile(
-  Type.Object({ capability: Type.Union(CAPABILITIES.map((capability) => Type.Literal(capability))), request: Type.Object({}) }),
+  Type.Object({ capability: Type.Union(CAPABILITIES.map((capability) => Type.Literal(capability))), request: Type.Object({}), priority: Type.Optional(Type.Integer()) }),
 )
 const checks = new Map<Capability, TypeCheck<TSchema>>(CAPABILITIES.map((capability) => [capability, TypeCompiler.Compile(SCHEMAS[capability])]))
 

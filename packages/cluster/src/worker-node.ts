@@ -194,11 +194,11 @@ export class WorkerNode {
     } catch (error) {
       throw parseError(error)
     }
-    const { capability, request: body } = checkRunRequest(decoded)
+    const { capability, request: body, priority } = checkRunRequest(decoded)
     const line = (message: RunLine) => `${encodeWire(message)}\n`
     let channel
     try {
-      channel = await this.server.dispatcher.dispatch(capability, body as CapabilityRequests[typeof capability], { signal: request.signal })
+      channel = await this.server.dispatcher.dispatch(capability, body as CapabilityRequests[typeof capability], { signal: request.signal, ...(priority ? { priority } : {}) })
     } catch (error) {
       return new Response(line({ error: errorToWire(toApiError(error)) }), { headers: { 'content-type': 'application/x-ndjson' } })
     }

@@ -4,6 +4,7 @@ import type { ApiKeyGuard } from './guards/api-key-guard.ts'
 import type { BuiltinModelControl } from './builtin-model-control.ts'
 import type { OriginPolicy } from './guards/cors.ts'
 import type { AllowedHosts } from './guards/host-check.ts'
+import type { TenantLimits } from './engine-api/tenant-limits.ts'
 import type { ImageStore } from './images/image-store.ts'
 import type { ImageUrlResolver } from './media/image-url-resolver.ts'
 import type { RequestObserver } from './observability/request-observer.ts'
@@ -49,4 +50,8 @@ export interface ApiContext {
   models?: ModelControl
   /** The model catalog and its downloads (`/models/builtin`; set by the server app). */
   builtin?: BuiltinModelControl
+  /** The model a chat request without `model` (or with `default`) means (`ServerOptions.defaultModel`). */
+  defaultModel?: string
+  /** The engine API's tenants (`metadata.tenant`): their metrics labels and concurrency limits. */
+  tenants: TenantLimits
 }

@@ -13,6 +13,7 @@ import { errorResponse } from './errors/error-response.ts'
 import { ApiKeyGuard } from './guards/api-key-guard.ts'
 import type { CorsOrigins } from './guards/cors.ts'
 import { isLoopbackName, LOOPBACK_HOSTS, type AllowedHosts } from './guards/host-check.ts'
+import { TenantLimits, type TenantOptions } from './engine-api/tenant-limits.ts'
 import { ImageStore } from './images/image-store.ts'
 import { ImageUrlResolver } from './media/image-url-resolver.ts'
 import type { MediaOptions } from './media/media-options.ts'
@@ -107,6 +108,16 @@ export interface ServerOptions {
    * the fetch timeout (15 s), whether URLs may reach private addresses (no) and be fetched at all (yes).
    */
   media?: MediaOptions
+  /**
+   * The engine API's tenants (`/api/v1` `metadata.tenant`) by name: each named one is a metrics label of
+   * its own (others count as `other`), and may have its own concurrency limit.
+   */
+  tenants?: Record<string, TenantOptions>
+  /**
+   * The model a `/v1/chat/completions` request without `model` (or with `default`, the seed's Lite mode)
+   * goes to; unset: the only chat model registered, else such a request is a 400 naming `model`.
+   */
+  defaultModel?: string
 }
 
 const DEFAULT_MAX_BODY = 32 * 1024 * 1024
@@ -181,6 +192,8 @@ export class Server extends ModelRegistrar {
       responses: new ResponseStore(opts.responsesDb, { retentionDays: opts.responsesRetentionDays }),
       observer: new RequestObserver(this.registry, opts.logger),
       openPaths: new Set(opts.metricsPublic ? [METRICS_PATH] : []),
+      tenants: new TenantLimits(opts.tenants),
+      ...(opts.defaultModel ? { defaultModel: opts.defaultModel } : {}),
       ...(opts.publicUrl ? { publicUrl: opts.publicUrl.replace(/\/$/, '') } : {}),
     }
     // Pages of the server's own origin may call it when that origin is a checked name.
@@ -210,6 +223,13 @@ export class Server extends ModelRegistrar {
   /** Changes how a registered model takes tools (a model registered before its engine loaded and said). */
   setModelToolSettings(name: string, settings: ModelToolSettings): this {
     if (this.registry.has(name)) this.#ctx.gateway.setModel(name, settings)
+    return this
+  }
+
+  /** The model a chat request without `model` goes to (null: the only chat model, if there is one). */
+  setDefaultModel(name: string | null): this {
+    if (name) this.#ctx.defaultModel = name
+    else delete this.#ctx.defaultModel
     return this
   }
 
@@ -268,6 +288,11 @@ export class Server extends ModelRegistrar {
   setGateway(options: GatewayOptions): this {
     this.#ctx.gateway.set(options)
     return this
+  }
+
+  /** What the routes share (registry, dispatcher, keys, gateway): for a service beside HTTP on the same models (gRPC). */
+  get context(): ApiContext {
+    return this.#ctx
   }
 
   /** The logger of the access lines (and of whatever the application writes through it). */

@@ -8,6 +8,9 @@ import { LogitsRow } from './token-logprobs.ts'
 import { yieldToEventLoop } from './yield-to-event-loop.ts'
 
 
+/** The LoRA adapter a sequence runs under ('' none). */
+const adapterOf = (sequence: Sequence): string => sequence.args.adapter ?? ''
+
 /** How many leading tokens two token lists share. */
 function commonPrefix(a: ArrayLike<number>, b: ArrayLike<number>): number {
   const limit = Math.min(a.length, b.length)
@@ -29,6 +32,10 @@ export class BatchScheduler {
   readonly #freeSlots: number[]
   /** What each slot's cache holds, token by token. */
   readonly #slotTokens: number[][]
+  /** The LoRA adapter each slot's cache was computed with ('' none): a cache is reused only under the same one. */
+  readonly #slotAdapter: string[]
+  /** The adapter set on the context now. */
+  #applied = ''
   readonly #memory: Pointer
   readonly #tokens: Int32Array
   readonly #positions: Int32Array
@@ -51,9 +58,12 @@ export class BatchScheduler {
     readonly contextSize: number,
     /** Puts prompts' images into the cache, for a model with a projector. */
     readonly projector?: VisionProjector,
+    /** A loaded LoRA adapter by name. */
+    readonly lora?: (name: string) => Pointer,
   ) {
     this.#freeSlots = Array.from({ length: slots }, (_, i) => slots - 1 - i)
     this.#slotTokens = Array.from({ length: slots }, () => [])
+    this.#slotAdapter = Array.from({ length: slots }, () => '')
     this.#memory = native.calls.llama_get_memory(context)!
     this.#tokens = new Int32Array(batchSize)
     this.#positions = new Int32Array(batchSize)
@@ -179,6 +189,7 @@ export class BatchScheduler {
   #placeFollower(follower: Sequence): void {
     const slot = this.#freeSlots.pop()!
     this.native.calls.llama_memory_seq_rm(this.#memory, slot, -1, -1)
+    this.#slotAdapter[slot] = adapterOf(follower)
     follower.slot = slot
     // Not prefilling and nothing pending: the batch skips it until `#fork`.
     follower.consumed = follower.prompt.length
@@ -223,14 +234,18 @@ export class BatchScheduler {
   #place(sequence: Sequence): void {
     let best = this.#freeSlots.length - 1
     let bestShared = -1
+    const adapter = adapterOf(sequence)
     for (let i = this.#freeSlots.length - 1; i >= 0; i--) {
-      const shared = commonPrefix(this.#slotTokens[this.#freeSlots[i]!]!, sequence.prompt)
+      const slotIndex = this.#freeSlots[i]!
+      // A cache computed under another adapter holds other keys and values: nothing of it is reused.
+      const shared = this.#slotAdapter[slotIndex] === adapter ? commonPrefix(this.#slotTokens[slotIndex]!, sequence.prompt) : 0
       if (shared > bestShared) {
         best = i
         bestShared = shared
       }
     }
     const slot = this.#freeSlots.splice(best, 1)[0]!
+    this.#slotAdapter[slot] = adapter
     // At least the prompt's last token is decoded again: its output row gives the first sampled token.
     // An image is reused whole or not at all.
     let reused = Math.min(bestShared, sequence.prompt.length - 1)
@@ -266,8 +281,34 @@ export class BatchScheduler {
     }
   }
 
+  /**
+   * The adapter this step runs under. llama.cpp applies adapters per context, so one decode serves one
+   * adapter set: with several among the sequences that have work, steps take them in turn (each group
+   * advances every k-th step for k groups; one group, or none, changes nothing).
+   */
+  #stepAdapter(): string {
+    const waiting = new Set<string>()
+    for (const sequence of this.#active) {
+      if (sequence.done || sequence.paused || sequence.waitsForPrompt) continue
+      if (sequence.prefilling || sequence.pending !== undefined) waiting.add(adapterOf(sequence))
+    }
+    if (waiting.size === 0 || (waiting.size === 1 && waiting.has(this.#applied))) return this.#applied
+    const sorted = [...waiting].sort()
+    return sorted.find((adapter) => adapter > this.#applied) ?? sorted[0]!
+  }
+
+  /** Sets `adapter` on the context, if it is not what it runs under now. */
+  #apply(adapter: string): void {
+    if (adapter === this.#applied) return
+    const code = this.native.setLoras(this.context, adapter ? [{ adapter: this.lora!(adapter), scale: 1 }] : [])
+    if (code !== 0) throw new ProviderError(`llama.cpp could not set the LoRA adapter '${adapter}' (${code})`)
+    this.#applied = adapter
+  }
+
   /** Lays out this step's batch; returns, per sequence that wants a token sampled, its output row. */
   #fillBatch(): Array<{ sequence: Sequence; row: number }> {
+    const adapter = this.#stepAdapter()
+    this.#apply(adapter)
     let count = 0
     const sampled: Array<{ sequence: Sequence; row: number }> = []
     const add = (sequence: Sequence, token: number, wantsOutput: boolean) => {
@@ -282,7 +323,7 @@ export class BatchScheduler {
     // Generating sequences first (one token each), so a long prompt never stalls them.
     for (const sequence of this.#active) {
       if (count >= this.batchSize) break
-      if (sequence.done || sequence.paused || sequence.prefilling || sequence.pending === undefined) continue
+      if (sequence.done || sequence.paused || sequence.prefilling || sequence.pending === undefined || adapterOf(sequence) !== adapter) continue
       if (sequence.position >= this.contextSize) {
         sequence.finish('length')
         continue
@@ -292,7 +333,7 @@ export class BatchScheduler {
       add(sequence, token, true)
     }
     for (const sequence of this.#active) {
-      if (sequence.done || !sequence.prefilling) continue
+      if (sequence.done || !sequence.prefilling || adapterOf(sequence) !== adapter) continue
       while (sequence.prefilling && count < this.batchSize) {
         // An image next: `#evalImages` puts it in after this batch.
         if (sequence.media?.images.has(sequence.consumed)) break
@@ -317,6 +358,8 @@ export class BatchScheduler {
       if (!image) continue
       any = true
       try {
+        // The image's embeddings go through the layers under the sequence's own adapter.
+        this.#apply(adapterOf(sequence))
         sequence.position = this.projector.evalImage(this.context, image.chunk, sequence.position, sequence.slot, this.batchSize)
       } catch (error) {
         // What the failed decode left in its cache is unknown: `#release` clears it.

@@ -23,6 +23,8 @@ export interface GenerateArgs {
   n?: number
   /** Log-probabilities of the generated tokens with this many alternatives each (0: the token's own only); none when undefined. */
   logprobs?: number
+  /** A LoRA adapter of the model's adapters folder, by name (checked by the model before it gets here). */
+  adapter?: string
   /** The prompt's images, in the order of their markers in it: `data:` URIs, and the request part each came from. */
   images?: PromptImagePart[]
 }

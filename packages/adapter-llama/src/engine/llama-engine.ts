@@ -10,6 +10,7 @@ import { Sequence } from './sequence.ts'
 import { checkLogitBias, checkTokenIds } from './vocabulary-checks.ts'
 import { yieldToEventLoop } from './yield-to-event-loop.ts'
 import { randomUUID } from 'node:crypto'
+import { join } from 'node:path'
 import type { MediaPrompt } from '../vision/media-prompt.ts'
 import { VisionProjector } from '../vision/vision-projector.ts'
 import { dataUriBytes } from '../vision/data-uri.ts'
@@ -26,6 +27,8 @@ export interface EngineOptions {
   flashAttention: ContextOptions['flashAttention']
   embeddings: boolean
   pooling: Pooling
+  /** The folder of the model's LoRA adapters (`<name>.gguf`), loaded on first use. */
+  loraDir?: string
   /** The multimodal projector GGUF (`mmproj`), with the libmtmd folder that reads it. */
   mmproj?: string
   mtmdDir?: string
@@ -77,7 +80,7 @@ export class LlamaEngine {
       this.native.calls.llama_model_free(model)
       throw error
     }
-    this.scheduler = new BatchScheduler(this.native, context, this.vocab, options.parallel, this.native.calls.llama_n_batch(context), this.contextSize, this.projector)
+    this.scheduler = new BatchScheduler(this.native, context, this.vocab, options.parallel, this.native.calls.llama_n_batch(context), this.contextSize, this.projector, this.#lora)
     // The embeddings context is made at load: its memory is taken up front and a failure shows now, not
     // on some later request.
     if (options.embeddings) {
@@ -89,6 +92,19 @@ export class LlamaEngine {
         throw error
       }
     }
+  }
+
+  readonly #loras = new Map<string, Pointer>()
+
+  /** A LoRA adapter by name, loaded once (llama.cpp checks it against the model) and kept until unload. */
+  readonly #lora = (name: string): Pointer => {
+    let adapter = this.#loras.get(name)
+    if (adapter) return adapter
+    if (!this.options.loraDir) throw new BadRequestError('This model has no adapters folder (loraDir)', { param: 'adapter', code: 'adapter_not_found' })
+    adapter = this.native.loadLora(this.model, join(this.options.loraDir, `${name}.gguf`)) ?? undefined
+    if (!adapter) throw new BadRequestError(`The adapter '${name}' does not fit this model (llama.cpp refused it: another architecture or shape?)`, { param: 'adapter', code: 'invalid_adapter' })
+    this.#loras.set(name, adapter)
+    return adapter
   }
 
   #projector(path: string): VisionProjector {
@@ -139,6 +155,8 @@ export class LlamaEngine {
     // Refused before the prompt is tokenized, which may take long; the scheduler checks the prompt's length.
     const n = Math.max(1, args.n ?? 1)
     if (n > this.options.parallel) throw tooManyChoices(n, this.options.parallel)
+    // Loaded before the prompt is queued: an adapter llama.cpp refuses is the request's 400, not a step's failure.
+    if (args.adapter) this.#lora(args.adapter)
     if (args.images?.length) return this.#generateWithImages(args, out)
     const prompt = await this.promptTokens(args.prompt, param, out)
     if (!prompt) return { promptTokens: 0, completionTokens: 0, finishReason: 'cancelled' }
@@ -227,6 +245,8 @@ export class LlamaEngine {
     const s = this.native.calls
     if (this.#embeddingContext) this.native.freeContext(this.#embeddingContext)
     this.projector?.dispose()
+    for (const adapter of this.#loras.values()) this.native.freeLora(adapter)
+    this.#loras.clear()
     this.native.freeContext(this.context)
     s.llama_model_free(this.model)
   }

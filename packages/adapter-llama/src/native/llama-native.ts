@@ -196,6 +196,26 @@ export class LlamaNative {
     return new Float32Array(toArrayBuffer(pointer, 0, count * 4).slice(0))
   }
 
+  /** A LoRA adapter GGUF for `model` (checked against its architecture and shapes), or null when llama.cpp refuses it. */
+  loadLora(model: Pointer, path: string): Pointer | null {
+    return this.calls.llama_adapter_lora_init(model, cstr(path))
+  }
+
+  freeLora(adapter: Pointer): void {
+    this.lib.symbols.llama_adapter_lora_free(adapter)
+  }
+
+  /** The context's adapters from now on (none: an empty list); llama.cpp changes nothing when they are the same. */
+  setLoras(context: Pointer, adapters: Array<{ adapter: Pointer; scale: number }>): number {
+    const table = new BigUint64Array(Math.max(1, adapters.length))
+    const scales = new Float32Array(Math.max(1, adapters.length))
+    adapters.forEach(({ adapter, scale }, i) => {
+      table[i] = BigInt(adapter)
+      scales[i] = scale
+    })
+    return this.lib.symbols.llama_set_adapters_lora(context, adapters.length ? ptr(table) : null, adapters.length, adapters.length ? ptr(scales) : null)
+  }
+
   /** A sampler chain from its parts, in order; the chain owns them. */
   samplerChain(parts: Array<Pointer | null>): Pointer {
     const chain = this.shim.symbols.cy_sampler_chain_new(fn(this.lib.symbols.llama_sampler_chain_init))!

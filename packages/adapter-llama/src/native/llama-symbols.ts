@@ -51,6 +51,9 @@ export const LLAMA_SYMBOLS = {
   llama_sampler_accept: { args: ['ptr', 'i32'], returns: 'void' },
   llama_sampler_free: { args: ['ptr'], returns: 'void' },
   llama_attach_threadpool: { args: ['ptr', 'ptr', 'ptr'], returns: 'void' },
+  llama_adapter_lora_init: { args: ['ptr', 'cstring'], returns: 'ptr' },
+  llama_adapter_lora_free: { args: ['ptr'], returns: 'void' },
+  llama_set_adapters_lora: { args: ['ptr', 'ptr', 'usize', 'ptr'], returns: 'i32' },
   llama_detach_threadpool: { args: ['ptr'], returns: 'void' },
   // Resolved only for their addresses: the shim calls them with structs by value.
   llama_model_default_params: { args: [], returns: 'void' },

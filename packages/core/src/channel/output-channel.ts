@@ -17,6 +17,10 @@ export interface OutputSink {
   fail(error: unknown): void
   /** True once ended, failed or aborted: further pushes are dropped. */
   readonly closed: boolean
+  /** The worker the client would rather run on (`DispatchOptions.workerHint`): a cluster master prefers it when it can. */
+  readonly workerHint?: string
+  /** The request's queue priority (`DispatchOptions.priority`), when not 0: a cluster master passes it to the worker's queue. */
+  readonly priority?: number
 }
 
 export interface OutputChannelOptions {
@@ -34,6 +38,8 @@ export class OutputChannel implements OutputSink, AsyncIterable<OutputChunk> {
   // Made on first use: most light requests never need a signal, and an AbortController is not free.
   #controller: AbortController | undefined
   readonly #highWaterMark: number
+  workerHint?: string
+  priority?: number
   #buffer: OutputChunk[] = []
   #ended = false
   #error: unknown = undefined

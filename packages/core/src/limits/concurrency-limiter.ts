@@ -10,9 +10,9 @@ export interface ConcurrencyLimits {
 /** What a refused client is told to wait: short, since a slot frees whenever any request ends. */
 export const RETRY_AFTER_SECONDS = 1
 
-type Ticket = { grant: () => void; reject: (reason: unknown) => void }
+type Ticket = { grant: () => void; reject: (reason: unknown) => void; priority: number }
 
-/** A counting semaphore with a bounded FIFO queue. */
+/** A counting semaphore with a bounded priority queue: higher priority first, first come first within a priority. */
 export class ConcurrencyLimiter {
   #limits: ConcurrencyLimits
   #active = 0
@@ -47,9 +47,10 @@ export class ConcurrencyLimiter {
   /**
    * Waits for a slot and returns the function that gives it back (idempotent).
    * Rejects at once with 429 when the queue is full (its own bound, or `maxQueue` if smaller), or with
-   * the signal's reason if it aborts while waiting.
+   * the signal's reason if it aborts while waiting. A waiter with a higher `priority` (default 0) is
+   * granted before those of lower ones, whenever they came.
    */
-  acquire(signal?: AbortSignal, maxQueue = Infinity): Promise<() => void> {
+  acquire(signal?: AbortSignal, maxQueue = Infinity, priority = 0): Promise<() => void> {
     if (signal?.aborted) return Promise.reject(signal.reason)
     if (this.#hasFreeSlot()) return Promise.resolve(this.#take())
     if (this.#queue.length >= Math.min(this.#limits.maxQueue, maxQueue)) {
@@ -71,10 +72,18 @@ export class ConcurrencyLimiter {
           resolve(this.#take())
         },
         reject,
+        priority,
       }
       signal?.addEventListener('abort', onAbort, { once: true })
-      this.#queue.push(ticket)
+      this.#enqueue(ticket)
     })
+  }
+
+  /** Behind every waiter of its priority or higher; scanning from the back keeps the usual all-equal case O(1). */
+  #enqueue(ticket: Ticket): void {
+    let index = this.#queue.length
+    while (index > 0 && this.#queue[index - 1]!.priority < ticket.priority) index--
+    this.#queue.splice(index, 0, ticket)
   }
 
   #hasFreeSlot(): boolean {

@@ -41,6 +41,8 @@ const SAMPLING: Record<string, OptionalParameter> = {
   repeat_penalty: assumed(given),
   // Several choices need the model to run them: never assumed.
   n: declared(above1),
+  // A LoRA adapter: only models that load them.
+  adapter: declared(nonEmpty),
 }
 
 export const OPTIONAL_PARAMETERS: Partial<Record<Capability, Record<string, OptionalParameter>>> = {

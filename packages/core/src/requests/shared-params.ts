@@ -30,6 +30,9 @@ export const SamplingParams = {
   top_k: Type.Optional(Type.Integer({ minimum: 0, description: 'Extension: sample from the k most likely tokens.' })),
   min_p: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'Extension: minimum probability relative to the top token.' })),
   repeat_penalty: Type.Optional(Type.Number({ minimum: 0, description: 'Extension: penalty for repeated tokens.' })),
+  adapter: Type.Optional(
+    Type.String({ minLength: 1, maxLength: 200, description: "Extension: a LoRA adapter of the model's adapters folder, by name (the file without .gguf; the model's loraAdapters list them)." }),
+  ),
 }
 
 export const ModelParam = Type.String({ minLength: 1, description: 'The model to route the request to.' })

@@ -26,6 +26,10 @@ export interface DispatchOptions {
   signal?: AbortSignal | (() => AbortSignal)
   /** Filled in as the request goes (model, queue wait, first output, usage, failure): for metrics and logs. */
   trace?: DispatchTrace
+  /** Its place in the queues while it waits for a slot: higher first, first come first within one (default 0). */
+  priority?: number
+  /** A cluster worker's id to prefer when it serves the model and is ready (set on the handler's sink). */
+  workerHint?: string
 }
 
 type Release = () => void
@@ -88,6 +92,8 @@ export class Dispatcher {
     this.registry.checkParameters(capability, request)
     if (typeof options.signal === 'object' && options.signal.aborted) throw clientAbortReason(options.signal)
     const channel = new WatchedChannel({ highWaterMark: this.#highWaterMark })
+    if (options.workerHint) channel.workerHint = options.workerHint
+    if (options.priority) channel.priority = options.priority
     this.registry.track(request.model, channel)
     if (trace) {
       trace.channel = channel
@@ -111,6 +117,7 @@ export class Dispatcher {
     modelRelease: Release | undefined,
     signal: DispatchOptions['signal'],
   ): Promise<OutputChannel> {
+    const priority = channel.priority ?? 0
     const watch = new RequestWatch(channel, this.#timeouts, signal)
     watch.queued()
     const queuedAt = channel.trace ? performance.now() : 0
@@ -118,8 +125,8 @@ export class Dispatcher {
     this.#waiting++
     try {
       // The model's slot first: waiting for a busy model must not hold a server-wide slot.
-      if (modelLimiter && !modelRelease) modelRelease = await modelLimiter.acquire(channel.signal, this.limiter.limits.maxQueue)
-      const serverRelease = await this.limiter.acquire(channel.signal)
+      if (modelLimiter && !modelRelease) modelRelease = await modelLimiter.acquire(channel.signal, this.limiter.limits.maxQueue, priority)
+      const serverRelease = await this.limiter.acquire(channel.signal, Infinity, priority)
       release = modelRelease ? both(serverRelease, modelRelease) : serverRelease
     } catch (error) {
       modelRelease?.()

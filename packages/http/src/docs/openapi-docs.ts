@@ -29,7 +29,8 @@ export const openapiDocs = (version: string, references: Record<string, Record<s
           info: {
             title: 'cy: self-hosted AI models behind the OpenAI API',
             version,
-            description: 'OpenAI-compatible routes. Every error is `{ "error": { "message", "type", "param", "code" } }`.',
+            description:
+              'OpenAI-compatible routes under `/v1`, where every error is `{ "error": { "message", "type", "param", "code" } }`; the engine API under `/api/v1`, where every error is `{ "error": { "code", "message", "details": [{ "type", "field", "description" }] } }`.',
           },
           components: {
             securitySchemes: {

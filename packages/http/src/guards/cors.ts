@@ -1,6 +1,7 @@
 import { PermissionDeniedError } from '@cy/core'
 import { errorResponse } from '../errors/error-response.ts'
 import { isLoopbackName } from './host-check.ts'
+import { routedPath } from './request-checks.ts'
 
 const ALLOWED_METHODS = 'GET, POST, DELETE, OPTIONS'
 const DEFAULT_HEADERS = 'authorization, content-type, x-api-key'
@@ -59,7 +60,7 @@ export function preflightResponse(request: Request, policy: OriginPolicy): Respo
   const origin = request.headers.get('origin')
   if (!origin || !request.headers.get('access-control-request-method')) return undefined
   if (!allowsOrigin(policy, origin, request.headers.get('host'))) {
-    const refused = errorResponse(new PermissionDeniedError(`Requests from the origin '${origin}' are not allowed`, { code: 'origin_not_allowed' }))
+    const refused = errorResponse(new PermissionDeniedError(`Requests from the origin '${origin}' are not allowed`, { code: 'origin_not_allowed' }), routedPath(request.url))
     refused.headers.set('vary', 'Origin')
     return refused
   }

@@ -12,11 +12,16 @@ export class AccessRecord {
   route: string | undefined
   /** `performance.now()` when the request came in. */
   readonly start = performance.now()
+  /** The engine API's metadata (`/api/v1`): the tenant's metrics label, and the player and locale for the log. */
+  tenant: string | undefined
+  playerId: string | undefined
+  locale: string | undefined
 
   readonly #request: Request
 
   constructor(
-    readonly id: string,
+    /** The request's id (`x-request-id`); an engine API request's `metadata.traceId` replaces it. */
+    public id: string,
     request: Request,
     readonly client: string | undefined,
     route: string | undefined,

@@ -45,7 +45,7 @@ export class RequestObserver {
     try {
       response = await handle(request)
     } catch (error) {
-      response = errorResponse(error)
+      response = errorResponse(error, route ?? routedPath(request.url))
     }
     return this.answered(record, response)
   }
@@ -121,6 +121,9 @@ export class RequestObserver {
         ttft_ms: record.firstOutputAt === undefined || record.startedAt === undefined ? undefined : ms(record.firstOutputAt - record.startedAt),
         duration_ms: ms(now - record.start),
         client: record.client,
+        tenant: record.tenant,
+        player_id: record.playerId,
+        locale: record.locale,
         error: record.error?.code ?? undefined,
       },
       'request',

@@ -27,6 +27,8 @@ export class ServerMetrics {
   readonly #completionTokens: LabelledCounter
   readonly #tokensPerSecond: LabelledHistogram
   readonly #restarts: LabelledCounter
+  readonly #tenantRequests: LabelledCounter
+  readonly #tenantTokens: LabelledCounter
 
   constructor(sources: MetricsSources) {
     const registry = this.registry
@@ -51,6 +53,9 @@ export class ServerMetrics {
       registry,
     )
     this.#restarts = new LabelledCounter('cy_engine_restarts_total', "Restarts of a model's engine host after it died", ['model'], registry)
+    // The engine API's tenants: a configured tenant's name, else `other`, so a client cannot make up labels.
+    this.#tenantRequests = new LabelledCounter('cy_tenant_requests_total', 'Engine API requests by tenant, model and status', ['tenant', 'model', 'status'], registry)
+    this.#tenantTokens = new LabelledCounter('cy_tenant_completion_tokens_total', 'Completion tokens the models reported, by tenant', ['tenant'], registry)
     const perModel = (name: string, help: string, count: (record: AccessRecord) => boolean) =>
       new Gauge({
         name,
@@ -88,6 +93,10 @@ export class ServerMetrics {
   finished(record: AccessRecord, route: string, status: number, now: number): void {
     const model = record.model ?? ''
     this.#requests.child(route, model, status).value++
+    if (record.tenant !== undefined) {
+      this.#tenantRequests.child(record.tenant, model, status).value++
+      if (record.completionTokens) this.#tenantTokens.child(record.tenant).value += record.completionTokens
+    }
     this.#duration.child(route, model).observe((now - record.start) / 1000)
     if (record.model === undefined || record.startedAt === undefined) return
     this.#queueWait.child(model).observe(record.queuedMs! / 1000)

@@ -38,7 +38,7 @@ export function jsonRouteHandler<Body>(ctx: ApiContext, route: JsonRoute<Body>):
       if (!validator.Check(body)) throw validationError([...validator.Errors(body)])
       return applyCors(request, await route.serve(ctx, body as Body, request), ctx.origins)
     } catch (error) {
-      return applyCors(request, errorResponse(error), ctx.origins)
+      return applyCors(request, errorResponse(error, route.path), ctx.origins)
     }
   }
 }

@@ -1,3 +1,4 @@
+import { ENGINE_JSON_ROUTES } from '../engine-api/inference-routes.ts'
 import { audioSpeechRoute } from './audio-speech.ts'
 import { chatCompletionsRoute } from './chat-completions.ts'
 import { completionsRoute } from './completions.ts'
@@ -7,4 +8,12 @@ import type { JsonRoute } from './json-route.ts'
 import { responsesRoute } from './responses.ts'
 
 /** Every route that takes a JSON body. */
-export const JSON_ROUTES: readonly JsonRoute<any>[] = [chatCompletionsRoute, completionsRoute, embeddingsRoute, audioSpeechRoute, imageGenerationsRoute, responsesRoute]
+export const JSON_ROUTES: readonly JsonRoute<any>[] = [
+  chatCompletionsRoute,
+  completionsRoute,
+  embeddingsRoute,
+  audioSpeechRoute,
+  imageGenerationsRoute,
+  responsesRoute,
+  ...ENGINE_JSON_ROUTES,
+]

@@ -1,0 +1,31 @@
+import { Metadata, status, type ServiceError } from '@grpc/grpc-js'
+import { inferenceError } from '@cy/http'
+
+/** The one error model's HTTP statuses as gRPC codes; any other is INTERNAL. */
+const BY_STATUS: Record<number, status> = {
+  400: status.INVALID_ARGUMENT,
+  401: status.UNAUTHENTICATED,
+  403: status.PERMISSION_DENIED,
+  404: status.NOT_FOUND,
+  409: status.FAILED_PRECONDITION,
+  413: status.INVALID_ARGUMENT,
+  429: status.RESOURCE_EXHAUSTED,
+  499: status.CANCELLED,
+  501: status.UNIMPLEMENTED,
+  503: status.UNAVAILABLE,
+  504: status.DEADLINE_EXCEEDED,
+}
+
+/**
+ * Anything thrown as a gRPC error: the code from the one error model's status, its message as the
+ * details (never a stack: unknown errors are "Internal server error"), and the engine API's error code
+ * and field in the trailers (`error-code: MODEL_NOT_FOUND`, `error-field: modelId`).
+ */
+export function grpcError(thrown: unknown): Partial<ServiceError> & { code: status; details: string; metadata: Metadata } {
+  const { status: httpStatus, body } = inferenceError(thrown)
+  const metadata = new Metadata()
+  metadata.set('error-code', body.error.code)
+  const field = body.error.details[0]?.field
+  if (field) metadata.set('error-field', field)
+  return { code: BY_STATUS[httpStatus] ?? status.INTERNAL, details: body.error.message, metadata }
+}

@@ -1,0 +1,7 @@
+export * from './call-guard.ts'
+export * from './call-record.ts'
+export * from './grpc-server.ts'
+export * from './grpc-status.ts'
+export * from './predict-request.ts'
+export * from './service-definitions.ts'
+export * from './stream-predict.ts'
