@@ -2,7 +2,7 @@
  * Vision chat, cy against llama.cpp's own `llama-server --mmproj`, side by side on the same model, projector,
  * images, threads and one slot: the latency of a greedy 8-token answer about an image, (a) a different image
  * each request (encoded every time) and (b) the same image again (its embeddings reused from the cache).
- * Rounds alternate between the two servers; medians. Usage: bun bench/llama/vision-compare.ts [--rounds N]
+ * Rounds alternate between the two servers; medians. Usage: bun bench/llama/vision-compare.ts [--rounds N] [--threads N] [--isolation process|worker]
  */
 import createLlamaAdapter from '@cy/adapter-llama'
 import { Server } from '@cy/http'
@@ -11,7 +11,7 @@ import { startMtmdReference } from '../../test/fixtures/llama/reference-mtmd.ts'
 import { tinyImageDataUri, TINY_IMAGE_NAMES } from '../../test/fixtures/llama/tiny-images.ts'
 import { tinyVisionFixture } from '../../test/fixtures/llama/tiny-vision.ts'
 
-const { values } = parseArgs({ args: Bun.argv.slice(2), options: { rounds: { type: 'string', default: '15' }, threads: { type: 'string', default: '2' } } })
+const { values } = parseArgs({ args: Bun.argv.slice(2), options: { rounds: { type: 'string', default: '15' }, threads: { type: 'string', default: '2' }, isolation: { type: 'string', default: 'process' } } })
 const rounds = Number(values.rounds)
 const threads = Number(values.threads)
 const fixture = tinyVisionFixture()
@@ -21,7 +21,7 @@ const loaded = await createLlamaAdapter({ quiet: true }).load({
   name: 'vision',
   adapter: 'llama',
   path: fixture.model,
-  options: { mmproj: fixture.mmproj, threads, parallel: 1, contextSize: 2048, embeddings: false, ...(process.env.CY_ISO ? { isolation: process.env.CY_ISO } : {}) },
+  options: { mmproj: fixture.mmproj, threads, parallel: 1, contextSize: 2048, embeddings: false, isolation: values.isolation },
 })
 const cy = new Server({ port: 0, hostname: '127.0.0.1' })
 cy.registerModel('vision', loaded.providers, { metadata: loaded.metadata })

@@ -19,8 +19,9 @@ void * cy_mtmd_init(void * defaults, void * init, const char * path, void * mode
   if (n_threads > 0) params.n_threads = n_threads;
   params.media_marker = marker;
   params.flash_attn_type = (enum llama_flash_attn_type)flash_attn;
-  // No warm-up encode at load: the first image pays it, and a load stays as fast as the text model's.
-  params.warmup = false;
+  // The warm-up encode at load (llama-server's default): it reserves the compute buffers for the largest
+  // image and settles flash attention's auto choice, so no request pays for either.
+  params.warmup = true;
   return ((init_fn)init)(path, (const struct llama_model *)model, params);
 }
 
