@@ -1,4 +1,5 @@
 export * from './file-window.ts'
+export * from './gguf-writer.ts'
 export * from './model-file-error.ts'
 export * from './read-gguf.ts'
 export * from './sequential-reader.ts'

@@ -1,5 +1,6 @@
 import { ModelFileError } from './model-file-error.ts'
 import type { FileWindow } from './file-window.ts'
+import { GgufValueType as ValueType } from './gguf-value-type.ts'
 import { SequentialReader } from './sequential-reader.ts'
 import type { TensorIndex, TensorInfo } from './tensor-index.ts'
 
@@ -12,22 +13,7 @@ const MAX_NAME_BYTES = 4096
 const MAX_ARRAY_ITEMS = 100_000_000
 const MAX_DIMS = 8
 const MAX_DIMENSION = Number.MAX_SAFE_INTEGER
-
-enum ValueType {
-  UINT8 = 0,
-  INT8 = 1,
-  UINT16 = 2,
-  INT16 = 3,
-  UINT32 = 4,
-  INT32 = 5,
-  FLOAT32 = 6,
-  BOOL = 7,
-  STRING = 8,
-  ARRAY = 9,
-  UINT64 = 10,
-  INT64 = 11,
-  FLOAT64 = 12,
-}
+const DEFAULT_ALIGNMENT = 32
 
 const FIXED_SIZE: Partial<Record<ValueType, number>> = {
   [ValueType.UINT8]: 1,
@@ -54,13 +40,18 @@ export async function readGguf(file: FileWindow): Promise<TensorIndex> {
   const tensorCount = await reader.u64('GGUF tensor count', MAX_TENSORS)
   const keyCount = await reader.u64('GGUF metadata key count', MAX_KEYS)
   const metadata: Record<string, string> = {}
+  let alignment = DEFAULT_ALIGNMENT
   for (let i = 0; i < keyCount; i++) {
     const key = await readString(reader, 'metadata key', MAX_KEY_BYTES)
     const type = await reader.u32(`type of '${key}'`)
     if (type === ValueType.STRING) metadata[key] = await readString(reader, `value of '${key}'`, MAX_STRING_BYTES)
+    else if (key === 'general.alignment' && type === ValueType.UINT32) alignment = await reader.u32(`value of '${key}'`)
     else await skipValue(reader, type, key, 0)
   }
+  // ggml refuses any other alignment too.
+  if (alignment === 0 || (alignment & (alignment - 1)) !== 0) throw new ModelFileError(`general.alignment ${alignment} is not a power of 2`)
   const tensors: TensorInfo[] = []
+  const relativeOffsets: number[] = []
   for (let i = 0; i < tensorCount; i++) {
     const name = await readString(reader, 'tensor name', MAX_NAME_BYTES)
     const dimCount = await reader.u32(`dims of '${name}'`)
@@ -68,11 +59,14 @@ export async function readGguf(file: FileWindow): Promise<TensorIndex> {
     const ne: number[] = []
     for (let d = 0; d < dimCount; d++) ne.push(await reader.u64(`dimension of '${name}'`, MAX_DIMENSION))
     const type = await reader.u32(`type of '${name}'`)
-    reader.skip(8, `offset of '${name}'`)
+    relativeOffsets.push(await reader.u64(`offset of '${name}'`, MAX_DIMENSION))
     // GGUF lists ggml's order (innermost first); TensorInfo keeps PyTorch's.
     tensors.push({ name, shape: ne.reverse(), dtype: String(type) })
   }
-  return { format: 'gguf', tensors, metadata }
+  // The data section starts at the next multiple of the alignment after the tensor infos.
+  const dataStart = Math.ceil(reader.position / alignment) * alignment
+  const dataOffsets = new Map(tensors.map((tensor, i) => [tensor.name, dataStart + relativeOffsets[i]!]))
+  return { format: 'gguf', tensors, metadata, dataOffsets }
 }
 
 async function readString(reader: SequentialReader, what: string, max: number): Promise<string> {

@@ -14,4 +14,6 @@ export interface TensorIndex {
   format: CheckpointFormat
   tensors: TensorInfo[]
   metadata: Record<string, string>
+  /** GGUF only: where each tensor's bytes start in the file, by name (the data section plus the tensor's offset). */
+  dataOffsets?: Map<string, number>
 }
