@@ -1,0 +1,92 @@
+/** The seed's job statuses. `paused` is in the vocabulary but never set this round: llama_opt_epoch cannot be suspended mid-epoch. */
+export type TrainingJobStatus = 'queued' | 'running' | 'paused' | 'completed' | 'failed' | 'cancelled'
+
+export const TRAINING_JOB_STATUSES: readonly TrainingJobStatus[] = ['queued', 'running', 'paused', 'completed', 'failed', 'cancelled']
+
+/** A status a job never leaves. */
+export const isFinished = (status: TrainingJobStatus): boolean => status === 'completed' || status === 'failed' || status === 'cancelled'
+
+/** The seed's `hyperParams` (all optional; defaults in training-request.ts), plus `evalSplit`, ours. */
+export interface TrainingHyperParams {
+  batchSize?: number
+  learningRate?: number
+  epochs?: number
+  maxSeqLength?: number
+  loraRank?: number
+  loraAlpha?: number
+  loraDropout?: number
+  saveSteps?: number
+  evalSteps?: number
+  /** The fraction of windows (the last ones) evaluated each epoch instead of trained on, [0, 1); default 0. */
+  evalSplit?: number
+}
+
+/** The seed's `loraConfig`. */
+export interface TrainingLoraConfig {
+  r?: number
+  loraAlpha?: number
+  loraDropout?: number
+  targetModules?: string[]
+  bias?: 'none' | 'all' | 'lora_only'
+}
+
+/** What to train on this round: a plain text (tokenized into windows) or windows already tokenized. */
+export type TrainingDatasetInput = { text: string } | { windows: number[][] }
+
+export interface TrainingRequest {
+  /** Path of an F32 GGUF model. */
+  baseModel: string
+  /** Inside one of the manager's allowed output folders: model.gguf, adapter.gguf and checkpoint.gguf go here. */
+  outputDir: string
+  dataset: TrainingDatasetInput
+  hyperParams?: TrainingHyperParams
+  loraConfig?: TrainingLoraConfig
+  /** CPU threads of the engine process (default: the manager's). */
+  threads?: number
+}
+
+/** The seed's progress fields, plus the last eval loss and checkpoint. */
+export interface TrainingProgress {
+  currentEpoch: number
+  currentStep: number
+  totalSteps: number
+  loss: number
+  learningRate: number
+  elapsedTimeSeconds: number
+  estimatedTimeRemainingSeconds: number
+  evalLoss?: number
+  checkpointStep?: number
+}
+
+export interface TrainingResult {
+  modelPath: string
+  /** Mean training loss of each epoch. */
+  epochLosses: number[]
+  /** The loss of the first training window, and of the last. */
+  firstLoss: number
+  finalLoss: number
+  tokensPerSecond: number
+  checkpointPath?: string
+  adapter?: {
+    path: string
+    rank: number
+    alpha: number
+    tensors: Array<{ name: string; rank: number; relativeError: number }>
+    /** ‖ΔW − B·A‖_F / ‖ΔW‖_F, worst over the tensors. */
+    maxRelativeError: number
+    skipped: Array<{ name: string; reason: string }>
+  }
+}
+
+export interface TrainingJob {
+  id: string
+  status: TrainingJobStatus
+  request: TrainingRequest
+  progress: TrainingProgress | null
+  result: TrainingResult | null
+  error: string | null
+  warnings: string[]
+  createdAt: string
+  startedAt: string | null
+  finishedAt: string | null
+}

@@ -1,0 +1,241 @@
+import type { Subprocess } from 'bun'
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { availableParallelism, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { JobStore, STOPPED_WHILE_RUNNING, type JobListOptions } from './job-store.ts'
+import type { TrainingEngineMessage, TrainingEngineSpec } from './training-engine-protocol.ts'
+import type { TrainingJob, TrainingRequest } from './training-job.ts'
+import { TrainingJobNotFoundError } from './training-job-not-found-error.ts'
+import { TrainingJobRunningError } from './training-job-running-error.ts'
+import { resolveTrainingRequest, type ResolvedTraining } from './training-request.ts'
+
+const ENGINE = new URL('./training-engine.ts', import.meta.url).pathname
+
+export interface TrainingManagerOptions {
+  /** The SQLite file of the jobs (`:memory:` for none), or an open store the manager then owns. */
+  store: string | JobStore
+  /** The folder holding libllama (resolveLlamaLibrary's `dir`). */
+  libDir: string
+  /** Folders an outputDir must be inside. */
+  allowedOutputDirs: readonly string[]
+  /** Jobs running at once (default 1: training takes every core it is given); the rest wait `queued`. */
+  concurrency?: number
+  /** The engine's threads when a request names none (default: every core). */
+  threads?: number
+  /** The least time between two progress events of a job (default 250 ms). */
+  progressIntervalMs?: number
+  /** After a cancel, how long the engine gets to stop at its next step before it is killed (default 30 s). */
+  cancelGraceMs?: number
+}
+
+export type TrainingEvent = { kind: 'progress' | 'status'; job: TrainingJob }
+export type TrainingListener = (event: TrainingEvent) => void
+
+interface Running {
+  child: Subprocess
+  cancelPath: string
+  /** Sent when the engine says it is ready. */
+  spec: TrainingEngineSpec
+  killTimer?: ReturnType<typeof setTimeout>
+  /** The last message; the exit settles the job from it. */
+  final?: TrainingEngineMessage
+}
+
+/**
+ * Training jobs, each in its own engine process (training-engine.ts), never the serving one; a queue beyond
+ * `concurrency`. Events (every status change and progress message) feed SSE and gRPC streams.
+ */
+export class TrainingManager {
+  readonly #store: JobStore
+  readonly #options: Required<Omit<TrainingManagerOptions, 'store'>>
+  readonly #resolved = new Map<string, ResolvedTraining>()
+  readonly #running = new Map<string, Running>()
+  readonly #listeners = new Set<{ id?: string; listener: TrainingListener }>()
+  readonly #scratch: string
+  #closed = false
+
+  constructor({ store, ...options }: TrainingManagerOptions) {
+    this.#store = typeof store === 'string' ? new JobStore(store) : store
+    this.#options = {
+      concurrency: 1,
+      threads: availableParallelism(),
+      progressIntervalMs: 250,
+      cancelGraceMs: 30_000,
+      ...options,
+    }
+    this.#scratch = join(tmpdir(), `cy-training-${process.pid}-${Date.now()}`)
+    mkdirSync(this.#scratch, { recursive: true })
+    // Jobs still queued from a previous run: their requests are stored, so they run again (re-checked).
+    for (const job of this.#store.list({ status: 'queued', limit: -1 }).jobs) void this.#requeue(job)
+  }
+
+  /** Validates (400s naming the field), stores the job `queued`, and starts it when a slot is free. */
+  async start(request: TrainingRequest): Promise<TrainingJob> {
+    this.#open()
+    const resolved = await resolveTrainingRequest(request, this.#options.allowedOutputDirs, this.#options.threads)
+    const busy = [...this.#resolved].find(([, other]) => other.outputDir === resolved.outputDir)
+    if (busy) throw new TrainingJobRunningError(resolved.outputDir, busy[0])
+    const job = this.#store.create(request, resolved.warnings)
+    this.#resolved.set(job.id, resolved)
+    this.#emit('status', job)
+    this.#pump()
+    return this.#store.get(job.id)!
+  }
+
+  status(id: string): TrainingJob {
+    const job = this.#store.get(id)
+    if (!job) throw new TrainingJobNotFoundError(id)
+    return job
+  }
+
+  list(options: JobListOptions = {}): { jobs: TrainingJob[]; total: number } {
+    return this.#store.list(options)
+  }
+
+  /** A queued job is cancelled at once; a running one stops after its current step (the job's status tells when). */
+  cancel(id: string): TrainingJob {
+    const job = this.status(id)
+    const running = this.#running.get(id)
+    if (running) {
+      writeFileSync(running.cancelPath, '')
+      running.killTimer ??= setTimeout(() => running.child.kill('SIGKILL'), this.#options.cancelGraceMs)
+      return job
+    }
+    if (job.status !== 'queued') return job
+    return this.#finish(id, { status: 'cancelled' })
+  }
+
+  /** Events of one job, or of every job without an id; returns the unsubscribe. */
+  subscribe(listener: TrainingListener, id?: string): () => void {
+    const entry = { id, listener }
+    this.#listeners.add(entry)
+    return () => this.#listeners.delete(entry)
+  }
+
+  /** Kills running engines (their jobs fail: the server stopped while they ran) and closes the store. */
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    const exits = [...this.#running].map(([id, running]) => {
+      running.final = { kind: 'failed', message: STOPPED_WHILE_RUNNING }
+      running.child.kill('SIGKILL')
+      return running.child.exited.then(() => this.#settle(id))
+    })
+    await Promise.all(exits)
+    this.#store.close()
+    rmSync(this.#scratch, { recursive: true, force: true })
+  }
+
+  async #requeue(job: TrainingJob): Promise<void> {
+    try {
+      this.#resolved.set(job.id, await resolveTrainingRequest(job.request, this.#options.allowedOutputDirs, this.#options.threads))
+      this.#pump()
+    } catch (error) {
+      this.#finish(job.id, {
+        status: 'failed',
+        error: error instanceof Error ? error.message : String(error),
+      })
+    }
+  }
+
+  #pump(): void {
+    if (this.#closed) return
+    const queued = this.#store.list({ status: 'queued', limit: -1 }).jobs.filter((job) => this.#resolved.has(job.id))
+    for (const job of queued) {
+      if (this.#running.size >= this.#options.concurrency) return
+      this.#launch(job.id, this.#resolved.get(job.id)!)
+    }
+  }
+
+  #launch(id: string, { warnings: _, ...resolved }: ResolvedTraining): void {
+    mkdirSync(resolved.outputDir, { recursive: true })
+    const cancelPath = join(this.#scratch, `${id}.cancel`)
+    const spec: TrainingEngineSpec = {
+      ...resolved,
+      libDir: this.#options.libDir,
+      cancelPath,
+      progressIntervalMs: this.#options.progressIntervalMs,
+    }
+    const child = Bun.spawn([process.execPath, ENGINE], {
+      stdio: ['ignore', 'inherit', 'inherit'],
+      serialization: 'advanced',
+      ipc: (message: TrainingEngineMessage) => this.#message(id, message),
+    })
+    const running: Running = { child, cancelPath, spec }
+    this.#running.set(id, running)
+    child.exited.then((code) => {
+      running.final ??= {
+        kind: 'failed',
+        message: `the training engine process exited (${child.signalCode ? `signal ${child.signalCode}` : `code ${code}`}) before finishing`,
+      }
+      this.#settle(id)
+    })
+    this.#emit(
+      'status',
+      this.#store.update(id, {
+        status: 'running',
+        startedAt: new Date().toISOString(),
+      })!,
+    )
+  }
+
+  #message(id: string, message: TrainingEngineMessage): void {
+    const running = this.#running.get(id)
+    if (!running) return
+    if (message.kind === 'ready') {
+      running.child.send(running.spec)
+      return
+    }
+    if (message.kind === 'progress') {
+      this.#emit('progress', this.#store.update(id, { progress: message.progress })!)
+      return
+    }
+    running.final = message
+  }
+
+  /** The engine has exited: the job takes its last message's outcome, and the next queued job starts. */
+  #settle(id: string): void {
+    const running = this.#running.get(id)
+    if (!running) return
+    clearTimeout(running.killTimer)
+    this.#running.delete(id)
+    rmSync(running.cancelPath, { force: true })
+    const final = running.final!
+    if (final.kind === 'completed')
+      this.#finish(id, {
+        status: 'completed',
+        progress: final.progress,
+        result: final.result,
+      })
+    else if (final.kind === 'cancelled')
+      this.#finish(id, {
+        status: 'cancelled',
+        ...(final.progress ? { progress: final.progress } : {}),
+      })
+    else if (running.killTimer && final.kind === 'failed' && !this.#closed) this.#finish(id, { status: 'cancelled' })
+    else
+      this.#finish(id, {
+        status: 'failed',
+        error: final.kind === 'failed' ? final.message : 'the training engine stopped unexpectedly',
+      })
+    this.#pump()
+  }
+
+  #finish(id: string, patch: Parameters<JobStore['update']>[1]): TrainingJob {
+    this.#resolved.delete(id)
+    const job = this.#store.update(id, {
+      ...patch,
+      finishedAt: new Date().toISOString(),
+    })!
+    this.#emit('status', job)
+    return job
+  }
+
+  #emit(kind: TrainingEvent['kind'], job: TrainingJob): void {
+    for (const { id, listener } of this.#listeners) if (id === undefined || id === job.id) listener({ kind, job })
+  }
+
+  #open(): void {
+    if (this.#closed) throw new Error('the training manager is closed')
+  }
+}

@@ -1,0 +1,140 @@
+import { BadRequestError } from '@cy/core'
+import { readGguf, withFile } from '@cy/native'
+import { existsSync } from 'node:fs'
+import { isAbsolute, relative, resolve } from 'node:path'
+import { TARGET_MODULES } from '../target-modules.ts'
+import type { TrainingEngineSpec } from './training-engine-protocol.ts'
+import type { TrainingRequest } from './training-job.ts'
+
+/** The seed's defaults, except evalSplit (ours). */
+export const HYPER_PARAM_DEFAULTS = {
+  batchSize: 4,
+  learningRate: 2e-4,
+  epochs: 3,
+  maxSeqLength: 2048,
+  loraRank: 64,
+  loraAlpha: 16,
+  saveSteps: 100,
+  evalSteps: 100,
+  evalSplit: 0,
+}
+const HYPER_PARAMS = new Set([...Object.keys(HYPER_PARAM_DEFAULTS), 'loraDropout'])
+const LORA_KEYS = new Set(['r', 'loraAlpha', 'loraDropout', 'targetModules', 'bias'])
+const BIASES = new Set(['none', 'all', 'lora_only'])
+const CONTEXT_STEP = 256
+
+export type ResolvedTraining = Omit<TrainingEngineSpec, 'libDir' | 'cancelPath' | 'progressIntervalMs'> & { warnings: string[] }
+
+const invalid = (param: string, message: string) => new BadRequestError(message, { param, code: 'invalid_request' })
+
+function check(param: string, value: unknown, ok: (value: number) => boolean, what: string): void {
+  if (value !== undefined && !(typeof value === 'number' && ok(value))) throw invalid(param, `${param} must be ${what}, not ${JSON.stringify(value)}`)
+}
+const positiveInt = (value: number) => Number.isInteger(value) && value > 0
+const positive = (value: number) => Number.isFinite(value) && value > 0
+const fraction = (value: number) => value >= 0 && value < 1
+
+function unknownKeys(param: string, value: object | undefined, known: Set<string>): void {
+  const extra = Object.keys(value ?? {}).filter((key) => !known.has(key))
+  if (extra.length) throw invalid(`${param}.${extra[0]}`, `${param}.${extra[0]} is not a parameter training takes (it takes ${[...known].join(', ')})`)
+}
+
+/** A request checked and filled with defaults, or a 400 naming the field. `allowedOutputDirs`: absolute folders. */
+export async function resolveTrainingRequest(request: TrainingRequest, allowedOutputDirs: readonly string[], defaultThreads: number): Promise<ResolvedTraining> {
+  const { hyperParams = {}, loraConfig } = request
+  if (typeof request.baseModel !== 'string' || !existsSync(request.baseModel))
+    throw invalid('baseModel', `baseModel must be the path of a GGUF file, and ${JSON.stringify(request.baseModel)} is not one`)
+  await checkF32(request.baseModel)
+
+  if (typeof request.outputDir !== 'string' || !request.outputDir) throw invalid('outputDir', 'outputDir is required')
+  const outputDir = resolve(request.outputDir)
+  const inside = allowedOutputDirs.some((folder) => {
+    const path = relative(resolve(folder), outputDir)
+    return path !== '' && !path.startsWith('..') && !isAbsolute(path)
+  })
+  if (!inside) throw invalid('outputDir', `outputDir ${outputDir} is not inside an allowed output folder (${allowedOutputDirs.join(', ') || 'none configured'})`)
+
+  const dataset = request.dataset as unknown
+  const text = typeof dataset === 'object' && dataset !== null && 'text' in dataset && typeof dataset.text === 'string'
+  const windows =
+    typeof dataset === 'object' &&
+    dataset !== null &&
+    'windows' in dataset &&
+    Array.isArray(dataset.windows) &&
+    dataset.windows.length > 0 &&
+    dataset.windows.every((w) => Array.isArray(w) && w.every(Number.isInteger))
+  if (!text && !windows) throw invalid('dataset', 'dataset must be { text } or { windows: [[token, …], …] }')
+
+  unknownKeys('hyperParams', hyperParams, HYPER_PARAMS)
+  unknownKeys('loraConfig', loraConfig, LORA_KEYS)
+  for (const key of ['batchSize', 'epochs', 'saveSteps', 'evalSteps', 'loraRank'] as const) check(`hyperParams.${key}`, hyperParams[key], positiveInt, 'a positive integer')
+  check(
+    'hyperParams.maxSeqLength',
+    hyperParams.maxSeqLength,
+    (value) => positiveInt(value) && value % CONTEXT_STEP === 0,
+    `a positive multiple of ${CONTEXT_STEP} (llama.cpp pads a training context to that)`,
+  )
+  for (const key of ['learningRate', 'loraAlpha'] as const) check(`hyperParams.${key}`, hyperParams[key], positive, 'a positive number')
+  check('hyperParams.loraDropout', hyperParams.loraDropout, fraction, 'in [0, 1)')
+  check('hyperParams.evalSplit', hyperParams.evalSplit, fraction, 'in [0, 1)')
+  check('loraConfig.r', loraConfig?.r, positiveInt, 'a positive integer')
+  check('loraConfig.loraAlpha', loraConfig?.loraAlpha, positive, 'a positive number')
+  check('loraConfig.loraDropout', loraConfig?.loraDropout, fraction, 'in [0, 1)')
+  check('threads', request.threads, positiveInt, 'a positive integer')
+  if (loraConfig?.bias !== undefined && !BIASES.has(loraConfig.bias)) throw invalid('loraConfig.bias', `loraConfig.bias must be one of ${[...BIASES].join(', ')}`)
+  const modules = loraConfig?.targetModules
+  if (modules !== undefined) {
+    if (!Array.isArray(modules) || !modules.length) throw invalid('loraConfig.targetModules', 'loraConfig.targetModules must be a non-empty list')
+    const unknown = modules.find((module) => !(module in TARGET_MODULES))
+    if (unknown !== undefined) throw invalid('loraConfig.targetModules', `loraConfig.targetModules has '${unknown}'; the modules are ${Object.keys(TARGET_MODULES).join(', ')}`)
+  }
+
+  const params = { ...HYPER_PARAM_DEFAULTS, ...hyperParams }
+  const contextSize = params.maxSeqLength
+  if (windows && (dataset as { windows: number[][] }).windows.some((window) => window.length !== contextSize + 1)) {
+    throw invalid('dataset.windows', `each window needs maxSeqLength + 1 = ${contextSize + 1} tokens`)
+  }
+  const evalSplit = params.evalSplit
+  const warnings: string[] = []
+  if (params.batchSize !== 1) {
+    warnings.push(
+      `batchSize ${params.batchSize}: llama.cpp's optimizer takes one AdamW step per window of maxSeqLength tokens, so each step's batch is one window; batchSize does not change training`,
+    )
+  }
+  if (hyperParams.evalSteps !== undefined)
+    warnings.push(`evalSteps ${hyperParams.evalSteps}: the eval loss is computed once per epoch, after its training windows (llama_opt_epoch), over the evalSplit windows`)
+  const dropout = loraConfig?.loraDropout ?? hyperParams.loraDropout
+  if (dropout) warnings.push(`loraDropout ${dropout}: the weights train whole and the adapter is extracted afterwards, so there is no LoRA layer to drop out; it is not applied`)
+  if (loraConfig?.bias && loraConfig.bias !== 'none')
+    warnings.push(`bias '${loraConfig.bias}': a LoRA adapter GGUF carries matrices only, so biases are not trained into it; it is not applied`)
+
+  return {
+    modelPath: resolve(request.baseModel),
+    outputDir,
+    threads: request.threads ?? defaultThreads,
+    contextSize,
+    targets: modules ? modules.map((module) => TARGET_MODULES[module]!) : [],
+    dataset: request.dataset,
+    epochs: params.epochs,
+    learningRate: params.learningRate,
+    evalSplit,
+    saveSteps: params.saveSteps,
+    ...(loraConfig
+      ? {
+          lora: {
+            rank: loraConfig.r ?? params.loraRank,
+            alpha: loraConfig.loraAlpha ?? params.loraAlpha,
+          },
+        }
+      : {}),
+    warnings,
+  }
+}
+
+/** llama.cpp's optimizer updates F32 tensors only (training-run.ts): refuse anything else before a process starts. */
+async function checkF32(path: string): Promise<void> {
+  const index = await withFile(path, readGguf).catch(() => undefined)
+  if (!index) throw invalid('baseModel', `${path} is not a GGUF model`)
+  const other = index.tensors.find((tensor) => (tensor.shape?.length ?? 0) >= 2 && tensor.dtype !== '0')
+  if (other) throw invalid('baseModel', `training needs a model with F32 weights, and ${path} has '${other.name}' in another type: convert F16 or quantized models to F32 first`)
+}
