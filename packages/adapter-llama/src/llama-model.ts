@@ -10,7 +10,8 @@ import {
   type ModelConfig,
   type OutputSink,
 } from '@cy/core'
-import { existsSync, readdirSync } from 'node:fs'
+import { existsSync } from 'node:fs'
+import { readdir } from 'node:fs/promises'
 import { ChatTemplate, templateMessages, type TemplateImage } from './chat/chat-template.ts'
 import type { EngineOptions } from './engine/llama-engine.ts'
 import { requestedLogprobs, type EngineInfo, type GenerateArgs } from './engine/generate-args.ts'
@@ -25,6 +26,19 @@ import { LLAMA_SUPPORTS } from './llama-supports.ts'
 
 /** An adapter's name: a file name of the adapters folder without `.gguf`, never a path. */
 const ADAPTER_NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,199}$/
+
+/** The LoRA adapters a request may name: the `.gguf` files of the adapters folder, by name, read now (one added later counts). */
+async function listAdapters(dir: string | undefined): Promise<string[]> {
+  if (!dir) return []
+  try {
+    return (await readdir(dir))
+      .filter((file) => file.endsWith('.gguf') && ADAPTER_NAME.test(file.slice(0, -5)))
+      .map((file) => file.slice(0, -5))
+      .sort()
+  } catch {
+    return []
+  }
+}
 
 type SamplingRequest = Pick<
   ChatRequest,
@@ -76,26 +90,15 @@ export class LlamaModel {
     readonly disposeTimeout: number,
     /** The folder of its LoRA adapters. */
     readonly loraDir?: string,
+    /** Their names when it loaded (its metadata's `loraAdapters`). */
+    readonly adaptersAtLoad: string[] = [],
   ) {}
 
-  /** The LoRA adapters a request may name: the `.gguf` files of the adapters folder, by name, read now (one added later counts). */
-  loraAdapters(): string[] {
-    if (!this.loraDir) return []
-    try {
-      return readdirSync(this.loraDir)
-        .filter((file) => file.endsWith('.gguf') && ADAPTER_NAME.test(file.slice(0, -5)))
-        .map((file) => file.slice(0, -5))
-        .sort()
-    } catch {
-      return []
-    }
-  }
-
   /** A request's `adapter`, checked: a name of the adapters folder (never a path), else the client's 400. */
-  #checkAdapter(request: SamplingRequest): void {
+  async #checkAdapter(request: SamplingRequest): Promise<void> {
     const name = (request as { adapter?: string }).adapter
     if (name === undefined) return
-    const available = this.loraAdapters()
+    const available = await listAdapters(this.loraDir)
     if (!ADAPTER_NAME.test(name) || !available.includes(name)) {
       throw new BadRequestError(`Unknown adapter '${name}' for model '${this.config.name}'. Available: ${available.join(', ') || 'none'}`, { param: 'adapter', code: 'adapter_not_found' })
     }
@@ -144,7 +147,7 @@ export class LlamaModel {
         log(`model '${config.name}': its chat template does not parse (${(error as Error).message}); using llama.cpp's built-in templates`)
       }
     }
-    return new LlamaModel(config, info, host, template, options.embeddings, options.parallel, options.disposeTimeout, options.loraDir)
+    return new LlamaModel(config, info, host, template, options.embeddings, options.parallel, options.disposeTimeout, options.loraDir, await listAdapters(options.loraDir))
   }
 
   /** Whether the model reads images (it has a projector). */
@@ -170,7 +173,7 @@ export class LlamaModel {
   async #generate(prompt: string | number[], param: GenerateArgs['promptParam'], request: SamplingRequest, out: OutputSink, grammar?: SamplerGrammar, images?: TemplateImage[]): Promise<void> {
     if (this.#disposed) throw new Error(`Model '${this.config.name}' was unloaded`)
     if (typeof prompt === 'string') checkTextFits(prompt, this.info.contextSize, param!)
-    this.#checkAdapter(request)
+    await this.#checkAdapter(request)
     await this.host.call('generate', generateArgs(prompt, param, request, grammar, images), out)
   }
 
@@ -244,7 +247,7 @@ export class LlamaModel {
         library: this.info.libDir,
         // Image parts in chat: the HTTP layer fetches their URLs only for models that read them.
         vision: this.vision,
-        loraAdapters: this.loraAdapters(),
+        loraAdapters: this.adaptersAtLoad,
         ...(this.vision ? { projector: (this.config.options as { mmproj?: string } | undefined)?.mmproj } : {}),
       },
       dispose: () => this.dispose(),

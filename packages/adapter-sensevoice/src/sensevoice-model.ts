@@ -1,4 +1,4 @@
-import { SupervisedHost, withUploadFiles, type AsrRequest, type LoadedModel, type ModelConfig, type OutputSink, disposeEngineHost } from '@cy/core'
+import { SupervisedHost, withUploadFiles, type AsrRequest, type LoadedModel, type ModelConfig, type OutputSink, disposeModelEngine } from '@cy/core'
 import { ONNX_RUNTIME_VERSION } from '@cy/onnx'
 import { existsSync } from 'node:fs'
 import type { EngineInfo, EngineOptions, TranscribeRequest, UploadedFile } from './engine/transcribe-args.ts'
@@ -92,7 +92,6 @@ export class SenseVoiceModel {
   async dispose(): Promise<void> {
     if (this.#disposed) return
     this.#disposed = true
-    if (this.engine.kind === 'worker') return this.engine.worker.dispose()
-    await disposeEngineHost(this.engine.host)
+    await disposeModelEngine(this.engine)
   }
 }

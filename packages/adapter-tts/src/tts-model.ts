@@ -1,4 +1,4 @@
-import { SupervisedHost, type LoadedModel, type ModelConfig, type OutputSink, type SpeechRequest, disposeEngineHost } from '@cy/core'
+import { SupervisedHost, type LoadedModel, type ModelConfig, type OutputSink, type SpeechRequest, disposeModelEngine } from '@cy/core'
 import { ONNX_RUNTIME_VERSION } from '@cy/onnx'
 import { existsSync } from 'node:fs'
 import { basename } from 'node:path'
@@ -107,7 +107,6 @@ export class TtsModel {
   async dispose(): Promise<void> {
     if (this.#disposed) return
     this.#disposed = true
-    if (this.engine.kind === 'worker') return this.engine.worker.dispose()
-    await disposeEngineHost(this.engine.host)
+    await disposeModelEngine(this.engine)
   }
 }

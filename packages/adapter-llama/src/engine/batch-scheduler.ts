@@ -58,7 +58,7 @@ export class BatchScheduler {
     readonly contextSize: number,
     /** Puts prompts' images into the cache, for a model with a projector. */
     readonly projector?: VisionProjector,
-    /** A loaded LoRA adapter by name. */
+    /** A loaded LoRA adapter by name, for a model with an adapters folder. */
     readonly lora?: (name: string) => Pointer,
   ) {
     this.#freeSlots = Array.from({ length: slots }, (_, i) => slots - 1 - i)
@@ -287,6 +287,8 @@ export class BatchScheduler {
    * advances every k-th step for k groups; one group, or none, changes nothing).
    */
   #stepAdapter(): string {
+    // A model without adapters runs every step as it is.
+    if (!this.lora) return ''
     const waiting = new Set<string>()
     for (const sequence of this.#active) {
       if (sequence.done || sequence.paused || sequence.waitsForPrompt) continue

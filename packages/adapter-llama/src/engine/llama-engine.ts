@@ -45,6 +45,8 @@ export class LlamaEngine {
   /** Tokens of context per sequence. */
   readonly contextSize: number
   readonly #tokenizer: PromptTokenizer
+  /** BOS as text when the vocabulary adds it to every prompt ('' when it does not). */
+  readonly #addedBos: string
   #embeddingContext: Pointer | undefined
   /** The vision path, when the model has a projector. */
   readonly projector: VisionProjector | undefined
@@ -72,6 +74,7 @@ export class LlamaEngine {
     this.context = context
     this.vocab = this.native.vocab(model)
     this.vocabSize = this.native.calls.llama_vocab_n_tokens(this.vocab)
+    this.#addedBos = this.native.calls.llama_vocab_get_add_bos(this.vocab) ? new TextDecoder().decode(this.native.tokenBytes(this.vocab, this.native.calls.llama_vocab_bos(this.vocab), true)) : ''
     this.#tokenizer = new PromptTokenizer(this.native, model, this.vocab)
     try {
       this.projector = options.mmproj ? this.#projector(options.mmproj) : undefined
@@ -80,7 +83,7 @@ export class LlamaEngine {
       this.native.calls.llama_model_free(model)
       throw error
     }
-    this.scheduler = new BatchScheduler(this.native, context, this.vocab, options.parallel, this.native.calls.llama_n_batch(context), this.contextSize, this.projector, this.#lora)
+    this.scheduler = new BatchScheduler(this.native, context, this.vocab, options.parallel, this.native.calls.llama_n_batch(context), this.contextSize, this.projector, options.loraDir ? this.#lora : undefined)
     // The embeddings context is made at load: its memory is taken up front and a failure shows now, not
     // on some later request.
     if (options.embeddings) {
@@ -176,8 +179,8 @@ export class LlamaEngine {
     if (typeof args.prompt !== 'string') throw new ProviderError('A prompt with images must be text')
     const images = args.images!.map((image) => ({ bytes: dataUriBytes(image.url, image.param), param: image.param }))
     // A template that writes bos_token itself: libmtmd adds BOS too, so the template's goes.
-    const bos = new TextDecoder().decode(this.native.tokenBytes(this.vocab, this.native.calls.llama_vocab_bos(this.vocab), true))
-    const text = this.native.calls.llama_vocab_get_add_bos(this.vocab) && bos && args.prompt.startsWith(bos) ? args.prompt.slice(bos.length) : args.prompt
+    const bos = this.#addedBos
+    const text = bos && args.prompt.startsWith(bos) ? args.prompt.slice(bos.length) : args.prompt
     const media = await this.projector.prompt(text, images, true)
     try {
       if (out.aborted) return { promptTokens: 0, completionTokens: 0, finishReason: 'cancelled' }

@@ -12,3 +12,12 @@ export async function disposeEngineHost(host: EngineHostLike): Promise<void> {
   await host.call('dispose', null).catch(() => {})
   host.terminate()
 }
+
+/** A model's engine: an engine Worker in this process, or an engine process behind its host. */
+export type ModelEngine = { kind: 'worker'; worker: { dispose(): Promise<void> } } | { kind: 'process'; host: EngineHostLike }
+
+/** Ends a model's engine, whichever kind it is. */
+export async function disposeModelEngine(engine: ModelEngine): Promise<void> {
+  if (engine.kind === 'worker') return engine.worker.dispose()
+  await disposeEngineHost(engine.host)
+}
