@@ -78,6 +78,9 @@ function ensureSystemPackages() {
   }
 }
 
+/** Engine-tier files outside test/adapter-* and test/native: they serve a real engine through another front (gRPC's TrainingService trains the tiny llama). */
+const ENGINE_ELSEWHERE = new Set(['./test/grpc/training-service.test.ts'])
+
 /**
  * The test files of each tier: the engine tier is every test that loads or builds a real engine (under
  * test/adapter-* and test/native, the library resolver's), the unit tier the rest.
@@ -93,7 +96,7 @@ function testTiers() {
   }
   walk('test')
   files.sort()
-  const engine = files.filter((file) => file.startsWith('./test/adapter-') || file.startsWith('./test/native/'))
+  const engine = files.filter((file) => file.startsWith('./test/adapter-') || file.startsWith('./test/native/') || ENGINE_ELSEWHERE.has(file))
   return { unit: files.filter((file) => !engine.includes(file)), engine }
 }
 

@@ -1,11 +1,12 @@
 import { resolveLlamaLibrary } from '@cy/adapter-llama'
+import { Database } from 'bun:sqlite'
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { JobStore, STOPPED_WHILE_RUNNING } from '../../packages/adapter-llama/src/training/jobs/job-store.ts'
-import { isFinished, type TrainingJob, type TrainingRequest } from '../../packages/adapter-llama/src/training/jobs/training-job.ts'
-import { TrainingManager, type TrainingEvent } from '../../packages/adapter-llama/src/training/jobs/training-manager.ts'
+import { isFinished, type TrainingEvent, type TrainingJob, type TrainingRequest } from '@cy/core'
+import { TrainingManager } from '../../packages/adapter-llama/src/training/jobs/training-manager.ts'
 import { writeTinyLlama } from '../fixtures/llama/tiny-llama.ts'
 import { referenceGreedy } from './reference-greedy.ts'
 
@@ -30,6 +31,7 @@ const newManager = (name: string) =>
     store: join(dir, `${name}.db`),
     libDir,
     allowedOutputDirs: [outRoot],
+    allowedDataDirs: [dir],
     threads: 1,
     progressIntervalMs: 0,
   })
@@ -202,6 +204,7 @@ describe('training jobs', () => {
       store: path,
       libDir,
       allowedOutputDirs: [outRoot],
+      allowedDataDirs: [dir],
       threads: 1,
       progressIntervalMs: 0,
     })
@@ -231,6 +234,11 @@ describe('training jobs', () => {
       expect(await refusal({ hyperParams: { maxSeqLength: 100 } })).toMatchObject({ status: 400, param: 'hyperParams.maxSeqLength' })
       expect(await refusal({ hyperParams: { warmup: 3 } as never })).toMatchObject({ status: 400, param: 'hyperParams.warmup' })
       expect(await refusal({ loraConfig: { targetModules: ['lm_head'] } })).toMatchObject({ status: 400, param: 'loraConfig.targetModules' })
+      expect(await refusal({ loraConfig: { targetModules: ['k_proj', 'v_proj'] } })).toMatchObject({
+        status: 400,
+        param: 'loraConfig.targetModules',
+        message: expect.stringContaining('no gradient to attn_k and attn_v'),
+      })
       expect(await refusal({ dataset: { windows: [[1, 2, 3]] } })).toMatchObject({ status: 400, param: 'dataset.windows' })
       expect(manager.list().total).toBe(0)
     } finally {
@@ -256,7 +264,7 @@ describe('training jobs', () => {
     }
   })
 
-  test('tokenized windows train as given; a too-short text fails the job with the reason', async () => {
+  test('tokenized windows train as given; a text shorter than a window is repeated to fill one', async () => {
     const manager = newManager('short')
     try {
       const windows = [0, 1].map((w) => Array.from({ length: 257 }, (_, i) => 5 + ((i + w) % 50)))
@@ -265,8 +273,8 @@ describe('training jobs', () => {
       expect(tokenized.progress!.totalSteps).toBe(2)
       const job = await manager.start({ ...request('short', 1), dataset: { text: 'too short' } })
       const done = await finished(manager, job.id)
-      expect(done.status).toBe('failed')
-      expect(done.error).toMatch(/needs at least maxSeqLength \+ 1 = 257/)
+      expect(done.status).toBe('completed')
+      expect(done.progress!.totalSteps).toBe(1)
     } finally {
       await manager.close()
     }
@@ -294,6 +302,29 @@ describe('training jobs', () => {
     } finally {
       reopened.close()
       crashed.close()
+    }
+  })
+
+  test('a store another running server owns is refused, so its running jobs are not failed under it', () => {
+    const path = join(dir, 'owned.db')
+    const first = new JobStore(path)
+    const running = first.create(request('owned', 1))
+    first.update(running.id, { status: 'running' })
+    first.close()
+    // Another live process (this one's parent) holds the file, as a second server would.
+    const db = new Database(path)
+    db.query('INSERT OR REPLACE INTO store_owner (id, pid) VALUES (1, ?)').run(process.ppid)
+    db.close()
+    expect(() => new JobStore(path)).toThrow(`belong to another running server (pid ${process.ppid})`)
+    // A dead owner's file is taken over, its running job failed.
+    const dead = new Database(path)
+    dead.query('UPDATE store_owner SET pid = ?').run(2 ** 22 + 12345)
+    dead.close()
+    const taken = new JobStore(path)
+    try {
+      expect(taken.get(running.id)).toMatchObject({ status: 'failed', error: STOPPED_WHILE_RUNNING })
+    } finally {
+      taken.close()
     }
   })
 

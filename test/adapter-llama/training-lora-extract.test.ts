@@ -113,8 +113,10 @@ describe('extractLora: a fine-tune’s change as a LoRA adapter llama.cpp loads'
   test('targets pick tensors by name; a target that matches nothing is refused', async () => {
     const output = join(dir, 'targets.gguf')
     const result = await extractLora({ base: basePath, trained: trainedPath, targets: ['attn_q', 'attn_k', 'ffn_down'], rank: 4, alpha: 4, output })
-    // attn_k matches tensors but none changed: it is not in the adapter.
+    // attn_k matches tensors but none changed: it is not in the adapter, and the result says so.
     expect(result.tensors.map((t) => t.name)).toEqual(['blk.0.attn_q.weight', 'blk.1.ffn_down.weight'])
+    expect(result.skipped.map((t) => t.name).sort()).toEqual(['blk.0.attn_k.weight', 'blk.0.ffn_down.weight', 'blk.1.attn_k.weight', 'blk.1.attn_q.weight'])
+    expect(result.skipped[0]!.reason).toStartWith('unchanged by training')
     expect((await withFile(output, readGguf)).tensors.map((t) => t.name)).toEqual([
       'blk.0.attn_q.weight.lora_a', 'blk.0.attn_q.weight.lora_b', 'blk.1.ffn_down.weight.lora_a', 'blk.1.ffn_down.weight.lora_b',
     ])

@@ -281,6 +281,20 @@ describe('metadata in the access log', () => {
   })
 })
 
+describe('/api/v1/training without a trainer', () => {
+  test('start says training is off (400), the list is empty, and a body that breaks the schema is refused naming the field', async () => {
+    const off = await post('/api/v1/training/start', { baseModel: 'story', outputDir: '/tmp/x', datasetPath: '/tmp/d.jsonl' })
+    expect(off.status).toBe(400)
+    const body = await off.json()
+    schemas.check('post', '/api/v1/training/start', 400, body)
+    expect(body.error).toMatchObject({ code: 'INVALID_REQUEST', message: expect.stringContaining('Training is off') })
+    const list = await (await fetch(`${server.url}/api/v1/training/list`)).json()
+    expect(list).toEqual({ jobs: [], total: 0, limit: 100, offset: 0 })
+    const typo = await (await post('/api/v1/training/start', { baseModel: 'story', outputDir: '/tmp/x', hyperParams: { epoch: 2 } })).json()
+    expect(typo.error).toMatchObject({ code: 'INVALID_REQUEST', details: [{ field: expect.stringContaining('hyperParams') }] })
+  })
+})
+
 describe('OpenAPI', () => {
   test('every /api/v1 route is documented, tagged, with its request body schema', () => {
     const paths = Object.entries(schemas.spec.paths).filter(([path]) => path.startsWith('/api/v1/'))
@@ -293,7 +307,13 @@ describe('OpenAPI', () => {
       'post /api/v1/inference',
       'post /api/v1/inference/stream',
       'post /api/v1/inference/streamWithMetadata',
-    ])
+      'get /api/v1/training/list',
+      'get /api/v1/training/status/{jobId}',
+      'post /api/v1/training/cancel/{jobId}',
+      'post /api/v1/training/pause/{jobId}',
+      'post /api/v1/training/resume/{jobId}',
+      'post /api/v1/training/start',
+    ].sort())
     for (const [, methods] of paths) {
       for (const operation of Object.values(methods) as Array<{ tags?: string[]; requestBody?: { content: Record<string, { schema: { required?: string[] } }> } }>) {
         expect(operation.tags?.[0]).toStartWith('Engine API')
@@ -301,5 +321,7 @@ describe('OpenAPI', () => {
     }
     const inference = (schemas.spec.paths['/api/v1/inference']!.post as unknown as { requestBody: { content: Record<string, { schema: { required: string[] } }> } }).requestBody
     expect(inference.content['application/json']!.schema.required).toEqual(['modelId', 'prompt'])
+    const training = (schemas.spec.paths['/api/v1/training/start']!.post as unknown as { requestBody: { content: Record<string, { schema: { required: string[] } }> } }).requestBody
+    expect(training.content['application/json']!.schema.required).toEqual(['baseModel', 'outputDir'])
   })
 })

@@ -87,6 +87,17 @@ describe('server app options', () => {
     expect(() => parseCliOptions(['--master-port', '1'], {})).toThrow(UsageError)
   })
 
+  test('training flags: folders (repeatable, or from the environment), threads, and off', () => {
+    expect(parseCliOptions(['--training-dir', '/t', '--training-data-dir', '/d1', '--training-data-dir', '/d2', '--training-output-dir', '/o', '--training-threads', '3'], {})!.training).toEqual({
+      dir: '/t',
+      dataDirs: ['/d1', '/d2'],
+      outputDirs: ['/o'],
+      threads: 3,
+    })
+    expect(parseCliOptions([], { CY_TRAINING_DATA_DIRS: '/a:/b', CY_TRAINING_OUTPUT_DIRS: '/c', CY_NO_TRAINING: '1' })!.training).toEqual({ off: true, dataDirs: ['/a', '/b'], outputDirs: ['/c'] })
+    expect(() => parseCliOptions(['--training-threads', 'many'], {})).toThrow(UsageError)
+  })
+
   test('gateway flags and the responses database', () => {
     const options = parseCliOptions(['--tool-validation', 'strict', '--session-concurrency', 'cancel_previous', '--responses-db', '/tmp/r.sqlite'], {
       CY_SESSION_TRACKING: 'zero_width',

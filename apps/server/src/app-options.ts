@@ -30,6 +30,21 @@ export interface AppOptions extends CliSettings {
   pull?: string[]
   /** Cluster mode: a master, a worker of one, or whichever `--port` calls for. */
   cluster?: ClusterAppOptions
+  /** Training jobs (`/api/v1/training`, gRPC TrainingService). */
+  training?: TrainingAppOptions
+}
+
+export interface TrainingAppOptions {
+  /** No training routes answer but "training is off". */
+  off?: boolean
+  /** Holds jobs.sqlite, and by default datasets/, output/ and adapters/<model>/ (default ./data/training). */
+  dir?: string
+  /** Folders a datasetPath (or a baseModel path) must be inside (default <dir>/datasets). */
+  dataDirs?: string[]
+  /** Folders an outputDir must be inside (default <dir>/output). */
+  outputDirs?: string[]
+  /** A job's engine threads when its request names none (default: every core). */
+  threads?: number
 }
 
 export interface ClusterAppOptions {

@@ -11,6 +11,7 @@ import { ModelManager } from './model-manager.ts'
 import { scanModelsFolder } from './models-folder.ts'
 import { resolveSettings, type ServerSettings } from './server-settings.ts'
 import { StartupError } from './startup-error.ts'
+import { startTrainer, trainingFolders } from './training-setup.ts'
 import { mkdir } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
 
@@ -64,11 +65,13 @@ export async function startApp(cli: AppOptions, log: (line: string) => void = co
   // The adapters' options come from the config file too, so their relative paths are relative to it for every model, found ones included.
   const configDir = cli.configPath ? dirname(resolve(cli.configPath)) : undefined
   const configs = [...config.models, ...folder.models.filter((model) => !configured.has(model.name))].map((model) => (configDir && !model.configDir ? { ...model, configDir } : model))
+  const training = trainingFolders(cli.training, adapters)
   const models = new ModelManager({
     server,
     registrar,
     adapters,
     log,
+    ...(training ? { trainingAdaptersDir: training.adaptersDir } : {}),
     ...(cli.maxLoadedModels !== undefined ? { maxLoadedModels: cli.maxLoadedModels } : {}),
     ...(cli.maxMemoryBytes !== undefined ? { maxMemoryBytes: cli.maxMemoryBytes } : {}),
   })
@@ -86,6 +89,8 @@ export async function startApp(cli: AppOptions, log: (line: string) => void = co
     tty: process.stderr.isTTY === true && !cli.quiet,
   })
   server.setModelControl(models)
+  const trainer = training ? startTrainer(training, cli.training ?? {}, adapters, models, log) : undefined
+  server.setTraining(trainer)
   // The port opens (a worker joins its master) first and the models load behind it: a worker registers each
   // with its state and reports the changes, and the adapters' manifests give the tool settings up front.
   const stopProgress = followLoads({ registry: server.registry, names: () => models.models().map((model) => model.config.name), log, tty: process.stderr.isTTY === true && !cli.quiet })
@@ -102,6 +107,7 @@ export async function startApp(cli: AppOptions, log: (line: string) => void = co
   } catch (error) {
     stopProgress()
     await grpc?.stop(0)
+    await trainer?.close()
     await models.dispose()
     throw error
   }
@@ -113,7 +119,7 @@ export async function startApp(cli: AppOptions, log: (line: string) => void = co
     if (cut > 0) log(`${cut} request(s) still running after ${drainMs} ms were ended`)
     return cut
   }
-  const text = banner({ url, adapters, models: models.models(), unclaimed: folder.unclaimed, apiKey: Boolean(settings.apiKey), host: settings.host, ...(role ? { cluster: role } : {}), ...(defaultId ? { pullHint: pullHint(defaultId) } : {}), ...(grpc?.port !== undefined ? { grpc: grpcAddress(settings.host, grpc.port) } : {}) })
+  const text = banner({ url, adapters, models: models.models(), unclaimed: folder.unclaimed, apiKey: Boolean(settings.apiKey), host: settings.host, ...(role ? { cluster: role } : {}), ...(defaultId ? { pullHint: pullHint(defaultId) } : {}), ...(grpc?.port !== undefined ? { grpc: grpcAddress(settings.host, grpc.port) } : {}), ...(training && trainer ? { training } : {}) })
   return {
     server,
     ...(cluster ? { cluster } : {}),
@@ -123,6 +129,9 @@ export async function startApp(cli: AppOptions, log: (line: string) => void = co
     models,
     drain,
     async stop(drainMs = 0) {
+      // Running jobs fail (the server stopped while they ran; queued ones wait for the next start), which
+      // also ends their gRPC progress streams, so the drain does not wait on them.
+      await trainer?.close()
       await drain(drainMs)
       if (cluster) await cluster.stop()
       await models.dispose()

@@ -16,6 +16,8 @@ export interface BannerFacts {
   pullHint?: string
   /** The gRPC service's address (`host:port`), when `--grpc-port` is set. */
   grpc?: string
+  /** Training's folders, when it is on. */
+  training?: { dataDirs: string[]; outputDirs: string[] }
 }
 
 /** The one command that fetches `id`, as the user started the server: `npm start -- pull` under npm, else `bun run apps/server pull`. */
@@ -49,7 +51,8 @@ export function banner(facts: BannerFacts): string {
   lines.push(`API       ${facts.url}/v1${facts.apiKey ? '  (API key required)' : ''}`)
   lines.push(`docs      ${facts.url}/docs`)
   lines.push(`OpenAPI   ${facts.url}/openapi.json`)
-  if (facts.grpc) lines.push(`gRPC      ${facts.grpc}  (cy.engine.v1.AIService${facts.apiKey ? ', API key in x-api-key' : ''}; grpc.health.v1, reflection)`)
+  if (facts.training) lines.push(`training  datasets from ${facts.training.dataDirs.join(', ')}; outputs into ${facts.training.outputDirs.join(', ')}  (POST /api/v1/training/start)`)
+  if (facts.grpc) lines.push(`gRPC      ${facts.grpc}  (cy.engine.v1.AIService, TrainingService${facts.apiKey ? ', API key in x-api-key' : ''}; grpc.health.v1, reflection)`)
   lines.push(`health    ${facts.url}/health  (ready: ${facts.url}/ready)`)
   return lines.join('\n')
 }

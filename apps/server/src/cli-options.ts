@@ -9,7 +9,7 @@ export const USAGE = `Usage: bun run apps/server [options]
 Options (flags win over environment variables, which win over the config file's server section):
   --port <n>              PORT             port to listen on (default 8080; 0 picks a free one)
   --host <addr>           HOST             address to bind (default 127.0.0.1: this machine only; 0.0.0.0 for every interface)
-  --grpc-port <n>         CY_GRPC_PORT     also serve the gRPC API (AIService.StreamPredict, health, reflection) on this port
+  --grpc-port <n>         CY_GRPC_PORT     also serve the gRPC API (AIService.StreamPredict, TrainingService, health, reflection) on this port
                                            of the same host (default: off; 0 picks a free one)
   --config <file>         CY_CONFIG        JSON or YAML file naming models, adapters and options
   --models <dir>          CY_MODELS_DIR    folder of model files for installed adapters (default ./models)
@@ -40,6 +40,13 @@ Options (flags win over environment variables, which win over the config file's 
   --no-media-urls         CY_NO_MEDIA_URLS=1 refuse http(s) image URLs (data URIs and allowed paths only)
   --max-media-bytes <n>   CY_MAX_MEDIA_BYTES largest image a request may send or name (default 20971520, 20 MiB)
   --media-timeout <ms>    CY_MEDIA_TIMEOUT how long fetching an image URL may take (default 15000; 0 for none)
+  --training-dir <dir>    CY_TRAINING_DIR  training jobs' folder: jobs.sqlite, datasets/, output/, and adapters/<model>/
+                                           where a served model's trained adapters go (default ./data/training)
+  --training-data-dir <dir> CY_TRAINING_DATA_DIRS a folder datasetPath (or a baseModel path) may name (repeatable;
+                                           ':'-separated in env; default <training-dir>/datasets)
+  --training-output-dir <dir> CY_TRAINING_OUTPUT_DIRS a folder outputDir must be inside (repeatable; default <training-dir>/output)
+  --training-threads <n>  CY_TRAINING_THREADS a training job's CPU threads when its request names none (default: every core)
+  --no-training           CY_NO_TRAINING=1 turn the training API off
   --responses-db <file>   CY_RESPONSES_DB  SQLite file for stored responses (default ./data/responses.sqlite; :memory: for none)
   --responses-retention <days> CY_RESPONSES_RETENTION days a stored response is kept after its conversation's last turn (default 30)
   --tool-validation <m>   CY_TOOL_VALIDATION   none, relaxed or strict: how tool calls are checked (default relaxed)
@@ -150,6 +157,11 @@ export function parseCliOptions(argv: string[], env: Record<string, string | und
         'log-level': { type: 'string' },
         'metrics-public': { type: 'boolean' },
         'responses-db': { type: 'string' },
+        'training-dir': { type: 'string' },
+        'training-data-dir': { type: 'string', multiple: true },
+        'training-output-dir': { type: 'string', multiple: true },
+        'training-threads': { type: 'string' },
+        'no-training': { type: 'boolean' },
         'tool-validation': { type: 'string' },
         'invalid-tool-calls': { type: 'string' },
         'session-tracking': { type: 'string' },
@@ -210,6 +222,17 @@ export function parseCliOptions(argv: string[], env: Record<string, string | und
   const mediaTimeout = integer('--media-timeout', values['media-timeout'] ?? env.CY_MEDIA_TIMEOUT)
   if (mediaTimeout !== undefined) media.timeoutMs = mediaTimeout
   if (Object.keys(media).length > 0) options.media = media
+  const training: NonNullable<AppOptions['training']> = {}
+  if (values['no-training'] || ['1', 'true'].includes(env.CY_NO_TRAINING ?? '')) training.off = true
+  const trainingDir = values['training-dir'] ?? env.CY_TRAINING_DIR
+  if (trainingDir) training.dir = trainingDir
+  const dataDirs = [...(values['training-data-dir'] ?? []), ...(env.CY_TRAINING_DATA_DIRS?.split(':').filter(Boolean) ?? [])]
+  if (dataDirs.length > 0) training.dataDirs = dataDirs
+  const outputDirs = [...(values['training-output-dir'] ?? []), ...(env.CY_TRAINING_OUTPUT_DIRS?.split(':').filter(Boolean) ?? [])]
+  if (outputDirs.length > 0) training.outputDirs = outputDirs
+  const trainingThreads = integer('--training-threads', values['training-threads'] ?? env.CY_TRAINING_THREADS)
+  if (trainingThreads) training.threads = trainingThreads
+  if (Object.keys(training).length > 0) options.training = training
   set('configPath', values.config ?? env.CY_CONFIG)
   set('catalogPath', values.catalog ?? env.CY_CATALOG)
   if (values.pull?.length) options.pull = values.pull

@@ -12,6 +12,7 @@ import {
 } from '@cy/core'
 import type { ModelControl, ModelRegistrar, Server } from '@cy/http'
 import { stat } from 'node:fs/promises'
+import { join } from 'node:path'
 import type { DiscoveredAdapter } from './adapter-discovery.ts'
 import type { ManagedModelConfig } from './managed-config.ts'
 import { NoRoomError } from './no-room-error.ts'
@@ -29,6 +30,12 @@ export interface ModelManagerOptions {
   maxMemoryBytes?: number
   /** Loads that run at once (default 2). */
   parallelLoads?: number
+  /**
+   * The training adapters folder: a model of an adapter that trains gets that adapter's serving options for
+   * `<folder>/<model name>` (the llama adapter's `loraDir`) unless its config sets them, so the adapters
+   * its training jobs produce are served at once.
+   */
+  trainingAdaptersDir?: string
 }
 
 /** One model the manager owns, under its name and its aliases. */
@@ -73,6 +80,8 @@ export class ModelManager implements ModelControl {
   /** Registers a model, unloaded; `start` loads the eager ones. */
   async add(config: ManagedModelConfig): Promise<void> {
     const adapter = this.#options.adapters.find((entry) => entry.adapter.manifest.name === config.adapter)
+    const serving = this.#options.trainingAdaptersDir && adapter?.adapter.training?.servingOptions?.(config.name, join(this.#options.trainingAdaptersDir, config.name))
+    if (serving) config = { ...config, options: { ...serving, ...config.options } }
     const sizeBytes = config.path ? await stat(config.path).then((info) => (info.isFile() ? info.size : 0), () => 0) : 0
     const model: Managed = { config, adapter, names: [config.name], sizeBytes, heldUnloaded: false }
     const capabilities = adapter?.adapter.manifest.capabilities ?? ['chat']
@@ -134,6 +143,11 @@ export class ModelManager implements ModelControl {
       const info = this.#registry.info(model.config.name)!
       return { config: model.config, status: info.status, capabilities: info.capabilities }
     })
+  }
+
+  /** The config of the model a name (or alias) means. */
+  config(name: string): ManagedModelConfig | undefined {
+    return this.#byName.get(name)?.config
   }
 
   required(): string[] {

@@ -1,7 +1,9 @@
 import type { AdapterV1, Claim, ModelConfig } from '@cy/core'
 import { readGguf, withFile } from '@cy/native'
+import { resolveLlamaLibrary } from './library/resolve-library.ts'
 import { LlamaModel } from './llama-model.ts'
 import { manifest } from './manifest.ts'
+import { TrainingManager } from './training/jobs/training-manager.ts'
 
 const GGUF_MAGIC = [0x47, 0x47, 0x55, 0x46]
 /** `general.architecture` of image models in GGUF (ComfyUI-GGUF's names): stable-diffusion.cpp's, not ours. */
@@ -39,6 +41,18 @@ export function createLlamaAdapter(defaults: Record<string, unknown> = {}): Adap
     },
     async load(config: ModelConfig) {
       return (await LlamaModel.load(config, defaults, defaults.quiet ? () => {} : log)).loaded()
+    },
+    training: {
+      // Trained adapters land in the model's adapters folder, where `adapter` finds them at inference.
+      servingOptions: (_name, adaptersDir) => ({ loraDir: adaptersDir }),
+      createTrainer: ({ storePath, resolveModel, modelNames, log: trainerLog, ...options }) =>
+        new TrainingManager({
+          store: storePath,
+          libDir: async () => (await resolveLlamaLibrary(typeof defaults.libDir === 'string' ? defaults.libDir : undefined, trainerLog ?? log)).dir,
+          resolveModel,
+          modelNames,
+          ...options,
+        }),
     },
   }
 }

@@ -11,7 +11,6 @@ import {
   type OutputSink,
 } from '@cy/core'
 import { existsSync } from 'node:fs'
-import { readdir } from 'node:fs/promises'
 import { ChatTemplate, templateMessages, type TemplateImage } from './chat/chat-template.ts'
 import type { EngineOptions } from './engine/llama-engine.ts'
 import { requestedLogprobs, type EngineInfo, type GenerateArgs } from './engine/generate-args.ts'
@@ -23,22 +22,7 @@ import { parseLlamaOptions } from './llama-options.ts'
 import { completionPrompts, PromptSink, UsageTotal } from './prompt-choices.ts'
 import { checkMessagesFit, checkTextFits } from './prompt-limits.ts'
 import { LLAMA_SUPPORTS } from './llama-supports.ts'
-
-/** An adapter's name: a file name of the adapters folder without `.gguf`, never a path. */
-const ADAPTER_NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,199}$/
-
-/** The LoRA adapters a request may name: the `.gguf` files of the adapters folder, by name, read now (one added later counts). */
-async function listAdapters(dir: string | undefined): Promise<string[]> {
-  if (!dir) return []
-  try {
-    return (await readdir(dir))
-      .filter((file) => file.endsWith('.gguf') && ADAPTER_NAME.test(file.slice(0, -5)))
-      .map((file) => file.slice(0, -5))
-      .sort()
-  } catch {
-    return []
-  }
-}
+import { ADAPTER_NAME, AdapterFolder } from './lora/adapter-folder.ts'
 
 type SamplingRequest = Pick<
   ChatRequest,
@@ -88,17 +72,16 @@ export class LlamaModel {
     readonly parallel: number,
     /** How long unloading waits for the engine Worker before stopping it. */
     readonly disposeTimeout: number,
-    /** The folder of its LoRA adapters. */
-    readonly loraDir?: string,
-    /** Their names when it loaded (its metadata's `loraAdapters`). */
-    readonly adaptersAtLoad: string[] = [],
+    /** The folder of its LoRA adapters, whose live list of names is its metadata's `loraAdapters`. */
+    readonly adapters: AdapterFolder,
   ) {}
 
   /** A request's `adapter`, checked: a name of the adapters folder (never a path), else the client's 400. */
   async #checkAdapter(request: SamplingRequest): Promise<void> {
     const name = (request as { adapter?: string }).adapter
     if (name === undefined) return
-    const available = await listAdapters(this.loraDir)
+    // Listed now, not trusted from the watch: an adapter renamed in a moment ago counts.
+    const available = await this.adapters.refresh()
     if (!ADAPTER_NAME.test(name) || !available.includes(name)) {
       throw new BadRequestError(`Unknown adapter '${name}' for model '${this.config.name}'. Available: ${available.join(', ') || 'none'}`, { param: 'adapter', code: 'adapter_not_found' })
     }
@@ -147,7 +130,7 @@ export class LlamaModel {
         log(`model '${config.name}': its chat template does not parse (${(error as Error).message}); using llama.cpp's built-in templates`)
       }
     }
-    return new LlamaModel(config, info, host, template, options.embeddings, options.parallel, options.disposeTimeout, options.loraDir, await listAdapters(options.loraDir))
+    return new LlamaModel(config, info, host, template, options.embeddings, options.parallel, options.disposeTimeout, await AdapterFolder.open(options.loraDir))
   }
 
   /** Whether the model reads images (it has a projector). */
@@ -247,7 +230,8 @@ export class LlamaModel {
         library: this.info.libDir,
         // Image parts in chat: the HTTP layer fetches their URLs only for models that read them.
         vision: this.vision,
-        loraAdapters: this.adaptersAtLoad,
+        // The same array as the folder's names, updated in place as adapters come and go.
+        loraAdapters: this.adapters.names,
         ...(this.vision ? { projector: (this.config.options as { mmproj?: string } | undefined)?.mmproj } : {}),
       },
       dispose: () => this.dispose(),
@@ -257,6 +241,7 @@ export class LlamaModel {
   async dispose(): Promise<void> {
     if (this.#disposed) return
     this.#disposed = true
+    this.adapters.close()
     // A Worker stuck in native code never answers: past the deadline it is stopped all the same.
     let timer: ReturnType<typeof setTimeout> | undefined
     const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.disposeTimeout)))

@@ -19,21 +19,23 @@ export function grpcAddress(host: string, port: number): string {
 
 /**
  * The engine's gRPC server beside the HTTP one, on the same models, dispatcher and keys: AIService
- * (StreamPredict), TrainingService (UNIMPLEMENTED for now), `grpc.health.v1.Health` and server
- * reflection. Health and reflection are open, as `/health` and `/openapi.json` are; the rest needs the key.
+ * (StreamPredict), TrainingService (on the context's trainer; UNIMPLEMENTED without one), `grpc.health.v1.Health`
+ * and server reflection. Health and reflection are open, as `/health` and `/openapi.json` are; the rest needs the key.
  */
 export class GrpcServer {
   readonly #server = new Server()
   readonly #health: HealthImplementation
   readonly #shutdownTimeoutMs: number
+  readonly #ctx: ApiContext
   #port: number | undefined
 
   constructor(ctx: ApiContext, options: GrpcServerOptions = {}) {
     this.#shutdownTimeoutMs = options.shutdownTimeoutMs ?? 5000
+    this.#ctx = ctx
     const definitions = loadServiceDefinitions()
     const checkKey = checkCallKey.bind(undefined, ctx.apiKeys)
     this.#server.addService(definitions.aiService, { StreamPredict: streamPredict(ctx, checkKey) })
-    this.#server.addService(definitions.trainingService, trainingService(definitions.trainingService, checkKey))
+    this.#server.addService(definitions.trainingService, trainingService(ctx, checkKey))
     // '' is the server as a whole; a service's own entry says whether it serves.
     this.#health = new HealthImplementation({ '': 'SERVING', [AI_SERVICE]: 'SERVING', [TRAINING_SERVICE]: 'NOT_SERVING' })
     this.#health.addToServer(this.#server)
@@ -42,6 +44,8 @@ export class GrpcServer {
 
   /** Listens on `host:port` (0 picks a free port); resolves with the bound port. */
   async start(port: number, host = '127.0.0.1'): Promise<number> {
+    // The server app sets the trainer before it starts serving: health says whether TrainingService serves.
+    this.#health.setStatus(TRAINING_SERVICE, this.#ctx.training ? 'SERVING' : 'NOT_SERVING')
     this.#port = await new Promise<number>((resolve, reject) =>
       this.#server.bindAsync(grpcAddress(host, port), ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
     )
@@ -56,6 +60,7 @@ export class GrpcServer {
   draining(): void {
     this.#health.setStatus('', 'NOT_SERVING')
     this.#health.setStatus(AI_SERVICE, 'NOT_SERVING')
+    this.#health.setStatus(TRAINING_SERVICE, 'NOT_SERVING')
   }
 
   /** Stops taking calls at once, waits for those in flight (up to `timeoutMs`, default the shutdown timeout), then cuts the rest. */

@@ -16,6 +16,11 @@ const BY_STATUS: Record<number, status> = {
   504: status.DEADLINE_EXCEEDED,
 }
 
+/** Engine codes whose gRPC code is not their status's: a busy outputDir is a state to wait out (or cancel), not a bad argument. */
+const BY_CODE: Record<string, status> = {
+  TRAINING_JOB_RUNNING: status.FAILED_PRECONDITION,
+}
+
 /**
  * Anything thrown as a gRPC error: the code from the one error model's status, its message as the
  * details (never a stack: unknown errors are "Internal server error"), and the engine API's error code
@@ -27,5 +32,5 @@ export function grpcError(thrown: unknown): Partial<ServiceError> & { code: stat
   metadata.set('error-code', body.error.code)
   const field = body.error.details[0]?.field
   if (field) metadata.set('error-field', field)
-  return { code: BY_STATUS[httpStatus] ?? status.INTERNAL, details: body.error.message, metadata }
+  return { code: BY_CODE[body.error.code] ?? BY_STATUS[httpStatus] ?? status.INTERNAL, details: body.error.message, metadata }
 }

@@ -1,4 +1,4 @@
-import type { Dispatcher, ModelRegistry } from '@cy/core'
+import type { Dispatcher, ModelRegistry, TrainingJobs } from '@cy/core'
 import type { Gateway } from '@cy/gateway'
 import type { ApiKeyGuard } from './guards/api-key-guard.ts'
 import type { BuiltinModelControl } from './builtin-model-control.ts'
@@ -52,6 +52,8 @@ export interface ApiContext {
   builtin?: BuiltinModelControl
   /** The model a chat request without `model` (or with `default`) means (`ServerOptions.defaultModel`). */
   defaultModel?: string
+  /** Training jobs (`/api/v1/training`, gRPC TrainingService; set by the server app from an adapter that trains). */
+  training?: TrainingJobs
   /** The engine API's tenants (`metadata.tenant`): their metrics labels and concurrency limits. */
   tenants: TenantLimits
 }

@@ -2,6 +2,7 @@ import { Elysia } from 'elysia'
 import type { ApiContext } from './api-context.ts'
 import { openapiDocs } from './docs/openapi-docs.ts'
 import { engineGetRoutes } from './engine-api/engine-get-routes.ts'
+import { trainingRoutes } from './engine-api/training-routes.ts'
 import { errorResponse } from './errors/error-response.ts'
 import { fromElysiaError } from './errors/from-elysia-error.ts'
 import { applyCors, preflightResponse } from './guards/cors.ts'
@@ -62,7 +63,7 @@ export const openaiPlugin = (ctx: ApiContext, options: OpenAIPluginOptions = {})
     .mapResponse({ as: 'global' }, ({ request, response }) => (response instanceof Response ? applyCors(request, response, ctx.origins) : undefined))
   if (options.docs !== false) app.use(openapiDocs(options.version ?? '0.1.0', jsonRouteDocs(JSON_ROUTES)))
   app.use(healthRoute(ctx)).use(modelsRoute(ctx)).use(builtinModelsRoute(ctx)).use(audioTranscriptionsRoute(ctx)).use(audioVoicesRoute(ctx)).use(imageEditsRoute(ctx)).use(imageFilesRoute(ctx)).use(responsesResourcesRoute(ctx))
-  app.use(metricsRoute(ctx)).use(engineGetRoutes(ctx))
+  app.use(metricsRoute(ctx)).use(engineGetRoutes(ctx)).use(trainingRoutes(ctx))
   for (const route of JSON_ROUTES) app.use(elysiaJsonRoute(ctx, route))
   return app
 }

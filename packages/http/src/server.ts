@@ -5,6 +5,7 @@ import {
   ServiceUnavailableError,
   type Providers,
   type RequestTimeouts,
+  type TrainingJobs,
 } from '@cy/core'
 import { Gateway, type GatewayOptions, type ModelToolSettings } from '@cy/gateway'
 import { Elysia } from 'elysia'
@@ -236,6 +237,13 @@ export class Server extends ModelRegistrar {
   /** Who loads and unloads models on request (`POST /v1/models/{id}/load`, `/unload`) and names what `/ready` waits for. */
   setModelControl(control: ModelControl | undefined): this {
     this.#ctx.models = control
+    return this
+  }
+
+  /** Who runs training jobs (`/api/v1/training/*`, gRPC TrainingService); none: those answer that training is off. */
+  setTraining(training: TrainingJobs | undefined): this {
+    if (training) this.#ctx.training = training
+    else delete this.#ctx.training
     return this
   }
 

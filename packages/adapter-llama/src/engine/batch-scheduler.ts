@@ -299,6 +299,17 @@ export class BatchScheduler {
     return sorted.find((adapter) => adapter > this.#applied) ?? sorted[0]!
   }
 
+  /**
+   * Takes `adapter` off the context before it is freed, if it is what the context runs under (a freed
+   * adapter must not stay set). The slots whose caches it computed keep its name: no other adapter (nor
+   * none) reuses them.
+   */
+  detach(adapter: string): void {
+    if (adapter !== this.#applied) return
+    this.native.setLoras(this.context, [])
+    this.#applied = ''
+  }
+
   /** Sets `adapter` on the context, if it is not what it runs under now. */
   #apply(adapter: string): void {
     if (adapter === this.#applied) return

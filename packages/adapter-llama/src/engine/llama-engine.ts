@@ -10,7 +10,7 @@ import { Sequence } from './sequence.ts'
 import { checkLogitBias, checkTokenIds } from './vocabulary-checks.ts'
 import { yieldToEventLoop } from './yield-to-event-loop.ts'
 import { randomUUID } from 'node:crypto'
-import { join } from 'node:path'
+import { LoraCache } from '../lora/lora-cache.ts'
 import type { MediaPrompt } from '../vision/media-prompt.ts'
 import { VisionProjector } from '../vision/vision-projector.ts'
 import { dataUriBytes } from '../vision/data-uri.ts'
@@ -27,7 +27,7 @@ export interface EngineOptions {
   flashAttention: ContextOptions['flashAttention']
   embeddings: boolean
   pooling: Pooling
-  /** The folder of the model's LoRA adapters (`<name>.gguf`), loaded on first use. */
+  /** The folder of the model's LoRA adapters (`<name>.gguf`), each loaded on first use and again when its file is replaced. */
   loraDir?: string
   /** The multimodal projector GGUF (`mmproj`), with the libmtmd folder that reads it. */
   mmproj?: string
@@ -83,7 +83,9 @@ export class LlamaEngine {
       this.native.calls.llama_model_free(model)
       throw error
     }
-    this.scheduler = new BatchScheduler(this.native, context, this.vocab, options.parallel, this.native.calls.llama_n_batch(context), this.contextSize, this.projector, options.loraDir ? this.#lora : undefined)
+    const loras = options.loraDir ? new LoraCache(this.native, model, options.loraDir, (key) => this.scheduler.detach(key)) : undefined
+    this.#loras = loras
+    this.scheduler = new BatchScheduler(this.native, context, this.vocab, options.parallel, this.native.calls.llama_n_batch(context), this.contextSize, this.projector, loras && ((key) => loras.pointer(key)))
     // The embeddings context is made at load: its memory is taken up front and a failure shows now, not
     // on some later request.
     if (options.embeddings) {
@@ -97,18 +99,8 @@ export class LlamaEngine {
     }
   }
 
-  readonly #loras = new Map<string, Pointer>()
-
-  /** A LoRA adapter by name, loaded once (llama.cpp checks it against the model) and kept until unload. */
-  readonly #lora = (name: string): Pointer => {
-    let adapter = this.#loras.get(name)
-    if (adapter) return adapter
-    if (!this.options.loraDir) throw new BadRequestError('This model has no adapters folder (loraDir)', { param: 'adapter', code: 'adapter_not_found' })
-    adapter = this.native.loadLora(this.model, join(this.options.loraDir, `${name}.gguf`)) ?? undefined
-    if (!adapter) throw new BadRequestError(`The adapter '${name}' does not fit this model (llama.cpp refused it: another architecture or shape?)`, { param: 'adapter', code: 'invalid_adapter' })
-    this.#loras.set(name, adapter)
-    return adapter
-  }
+  /** Its LoRA adapters, per file version, for a model with an adapters folder. */
+  readonly #loras: LoraCache | undefined
 
   #projector(path: string): VisionProjector {
     if (!this.options.mtmdDir) throw new ProviderError('A projector needs libmtmd: no folder was given')
@@ -158,8 +150,20 @@ export class LlamaEngine {
     // Refused before the prompt is tokenized, which may take long; the scheduler checks the prompt's length.
     const n = Math.max(1, args.n ?? 1)
     if (n > this.options.parallel) throw tooManyChoices(n, this.options.parallel)
+    if (!args.adapter) return this.#generateUnder(args, param, out)
+    if (!this.#loras) throw new BadRequestError('This model has no adapters folder (loraDir)', { param: 'adapter', code: 'adapter_not_found' })
     // Loaded before the prompt is queued: an adapter llama.cpp refuses is the request's 400, not a step's failure.
-    if (args.adapter) this.#lora(args.adapter)
+    // The request runs under the file as it is now, held to its end even if a new one replaces it meanwhile;
+    // its sequences carry the version's key as their adapter, so no slot's cache of another version is reused.
+    const lease = await this.#loras.acquire(args.adapter)
+    try {
+      return await this.#generateUnder({ ...args, adapter: lease.key }, param, out)
+    } finally {
+      lease.release()
+    }
+  }
+
+  async #generateUnder(args: GenerateArgs, param: string, out: WorkerSink): Promise<GenerateResult> {
     if (args.images?.length) return this.#generateWithImages(args, out)
     const prompt = await this.promptTokens(args.prompt, param, out)
     if (!prompt) return { promptTokens: 0, completionTokens: 0, finishReason: 'cancelled' }
@@ -248,8 +252,7 @@ export class LlamaEngine {
     const s = this.native.calls
     if (this.#embeddingContext) this.native.freeContext(this.#embeddingContext)
     this.projector?.dispose()
-    for (const adapter of this.#loras.values()) this.native.freeLora(adapter)
-    this.#loras.clear()
+    this.#loras?.dispose()
     this.native.freeContext(this.context)
     s.llama_model_free(this.model)
   }

@@ -92,7 +92,11 @@ export async function extractLora(options: ExtractLoraOptions): Promise<ExtractL
           delta[i] = now[i]! - before[i]!
           if (delta[i] !== 0) changed = true
         }
-        if (!changed) continue
+        if (!changed) {
+          // A weight asked for by name that did not move is worth saying (llama.cpp gives attn_k and attn_v no gradient).
+          if (targets && matrix) result.skipped.push({ name: tensor.name, reason: UNCHANGED })
+          continue
+        }
         if (!matrix) {
           result.skipped.push({ name: tensor.name, reason: `not a matrix (${tensor.shape?.length ?? 0}-D): a LoRA adapter holds 2-D tensors only` })
           continue
@@ -123,6 +127,9 @@ export async function extractLora(options: ExtractLoraOptions): Promise<ExtractL
     }),
   )
 }
+
+const UNCHANGED =
+  "unchanged by training: llama.cpp's training graph reads K and V back from its KV cache, which passes no gradient to attn_k and attn_v (any other weight: its learning rate or steps were too small to move it)"
 
 async function readGgufIndex(file: FileWindow, path: string): Promise<TensorIndex> {
   const magic = new TextDecoder().decode(await file.read(0, Math.min(4, file.size), 'magic'))

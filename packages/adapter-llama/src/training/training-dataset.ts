@@ -57,11 +57,7 @@ export async function loadTrainingDataset(options: TrainingDatasetOptions): Prom
   const { window, evalFraction = 0, maxBytes = DEFAULT_MAX_DATASET_BYTES, maxExamples = DEFAULT_MAX_DATASET_EXAMPLES } = options
   if (!Number.isInteger(window) || window <= 0) throw new RangeError(`window must be a positive integer, not ${window}`)
   if (!(evalFraction >= 0 && evalFraction < 1)) throw new RangeError(`evalFraction must be in [0, 1), not ${evalFraction}`)
-  const path = await resolveDatasetPath(options.path, options.allowedDirs)
-  const size = (await stat(path)).size
-  if (size > maxBytes) throw new TrainingDatasetError(`the dataset file is ${size} bytes, more than the ${maxBytes} allowed`)
-  // The format follows the name the request gave (a link's own extension, not its target's).
-  const records = parseDatasetRecords(await readFile(path, 'utf8'), datasetFormat(options.path), maxExamples)
+  const records = await readDatasetRecords(options.path, options.allowedDirs, maxBytes, maxExamples)
 
   const parts = records.map((located) => exampleTokens(located, options))
   const length = parts.reduce((sum, part) => sum + part.length, 0)
@@ -81,6 +77,15 @@ export async function loadTrainingDataset(options: TrainingDatasetOptions): Prom
   // Half a window under the share: TrainingRun floors windows × (1 − evalSplit), and no rounding then moves the split.
   const evalSplit = evalCount ? (evalCount - 0.5) / windows.length : 0
   return { train: windows.slice(0, trainCount), eval: windows.slice(trainCount), evalSplit, examples: records.length, tokens: length, warnings }
+}
+
+/** A dataset file's records, checked: inside `allowedDirs`, at most `maxBytes`, every record well formed. Parsing is synchronous (a Worker checks a request's). */
+export async function readDatasetRecords(requested: string, allowedDirs: readonly string[], maxBytes = DEFAULT_MAX_DATASET_BYTES, maxExamples = DEFAULT_MAX_DATASET_EXAMPLES): Promise<LocatedRecord[]> {
+  const path = await resolveDatasetPath(requested, allowedDirs)
+  const size = (await stat(path)).size
+  if (size > maxBytes) throw new TrainingDatasetError(`the dataset file is ${size} bytes, more than the ${maxBytes} allowed`)
+  // The format follows the name the request gave (a link's own extension, not its target's).
+  return parseDatasetRecords(await readFile(path, 'utf8'), datasetFormat(requested), maxExamples)
 }
 
 function exampleTokens({ record, at }: LocatedRecord, { tokenize, renderChat, eos }: TrainingDatasetOptions): Int32Array {

@@ -112,9 +112,18 @@ export class TrainingRun {
     this.#resultEval = training.newResult()
   }
 
-  /** Tokenizes with the model's vocabulary (for building windows). */
-  tokenize(text: string, addSpecial = true): Int32Array {
-    return this.native.tokenize(this.native.vocab(this.#model), text, addSpecial, false)
+  /** Tokenizes with the model's vocabulary (for building windows); `parseSpecial`: markup such as `<|im_start|>` is read as its token. */
+  tokenize(text: string, addSpecial = true, parseSpecial = false): Int32Array {
+    return this.native.tokenize(this.native.vocab(this.#model), text, addSpecial, parseSpecial)
+  }
+
+  /** The model's BOS and EOS tokens (-1 when it has none) and their texts, for a chat template. */
+  specials(): { bos: number; eos: number; bosText: string; eosText: string } {
+    const vocab = this.native.vocab(this.#model)
+    const bos = this.native.calls.llama_vocab_bos(vocab)
+    const eos = this.native.calls.llama_vocab_eos(vocab)
+    const text = (token: number) => (token < 0 ? '' : new TextDecoder().decode(this.native.tokenBytes(vocab, token, true)))
+    return { bos, eos, bosText: text(bos), eosText: text(eos) }
   }
 
   /** The text of tokens, as greedy decoding prints them (each token's bytes, specials left out). */

@@ -2,7 +2,7 @@ import { ApiError, toApiError } from '@cy/core'
 import { t } from 'elysia'
 
 /**
- * The engine API's error codes (the seed's table, its training ones for the next issue included) and the
+ * The engine API's error codes (the seed's table, its training ones included) and the
  * status each answers with. The status is always the one error model's: statuses the seed has no code
  * for get one of their own (401, 403, 409, 413, 499, 504), and an engine's failure (502) is the seed's
  * INTERNAL_ERROR with its 502.
@@ -31,6 +31,9 @@ export interface EngineErrorDetail {
   type: string
   field: string | null
   description: string
+  /** The 1-based line (JSONL) or 0-based index (JSON array) of a dataset's bad record. */
+  line?: number
+  index?: number
 }
 
 export interface EngineErrorBody {
@@ -42,7 +45,15 @@ export const EngineErrorBodySchema = t.Object(
     error: t.Object({
       code: t.Union(Object.keys(ENGINE_ERROR_STATUS).map((code) => t.Literal(code))),
       message: t.String(),
-      details: t.Array(t.Object({ type: t.String(), field: t.Union([t.String(), t.Null()]), description: t.String() })),
+      details: t.Array(
+        t.Object({
+          type: t.String(),
+          field: t.Union([t.String(), t.Null()]),
+          description: t.String(),
+          line: t.Optional(t.Integer({ description: "A training dataset's bad record: its line (JSONL, from 1)." })),
+          index: t.Optional(t.Integer({ description: 'Or its index (a JSON array, from 0).' })),
+        }),
+      ),
     }),
   },
   { description: "Every `/api/v1` error, in the engine API's shape: `code` names its kind, `details` the field at fault." },
@@ -103,7 +114,15 @@ export function inferenceError(thrown: unknown): { status: number; body: EngineE
   const error = toApiError(thrown)
   const code = engineErrorCode(error)
   const field = error.param === null ? null : (FIELDS[error.param] ?? error.param)
-  const detail: EngineErrorDetail = { type: error.code ?? error.type, field, description: error.message }
+  // A dataset error says where in the file (TrainingDatasetError's line or index).
+  const { line, index } = error as { line?: unknown; index?: unknown }
+  const detail: EngineErrorDetail = {
+    type: error.code ?? error.type,
+    field,
+    description: error.message,
+    ...(typeof line === 'number' ? { line } : {}),
+    ...(typeof index === 'number' ? { index } : {}),
+  }
   return { status: error.status, body: { error: { code, message: error.message, details: [detail] } }, error }
 }
 

@@ -1,4 +1,5 @@
 import { ENGINE_JSON_ROUTES } from '../engine-api/inference-routes.ts'
+import { trainingStartRoute } from '../engine-api/training-routes.ts'
 import { audioSpeechRoute } from './audio-speech.ts'
 import { chatCompletionsRoute } from './chat-completions.ts'
 import { completionsRoute } from './completions.ts'
@@ -16,4 +17,5 @@ export const JSON_ROUTES: readonly JsonRoute<any>[] = [
   imageGenerationsRoute,
   responsesRoute,
   ...ENGINE_JSON_ROUTES,
+  trainingStartRoute,
 ]

@@ -1,8 +1,11 @@
 import { Database } from 'bun:sqlite'
 import { randomUUID } from 'node:crypto'
-import type { TrainingJob, TrainingJobStatus, TrainingProgress, TrainingRequest, TrainingResult } from './training-job.ts'
+import type { TrainingJob, TrainingJobStatus, TrainingProgress, TrainingRequest, TrainingResult } from '@cy/core'
 
-/** Why a job found `running` when the store opens is failed: no resume from its checkpoint this round. */
+/**
+ * Why a job found `running` (or `paused`) when the store opens is failed, not resumed: its checkpoint holds the
+ * weights but not AdamW's moments (llama.cpp cannot save the optimizer state), so it would not be the same run.
+ */
 export const STOPPED_WHILE_RUNNING = 'the server stopped while it ran'
 
 export interface JobListOptions {
@@ -46,9 +49,9 @@ const COLUMNS: Record<keyof JobPatch, string> = {
 const JSON_FIELDS = new Set<keyof JobPatch>(['progress', 'result', 'warnings'])
 
 /**
- * Training jobs in one SQLite file (WAL), so they outlive the server. One server owns a file: on open, every
- * job still `running` belonged to a process that died, and becomes `failed` (resuming from its checkpoint is
- * not done this round). `:memory:` keeps them in memory.
+ * Training jobs in one SQLite file (WAL), so they outlive the server. One server owns a file (a second one
+ * opening it while the first runs is refused): on open, every job still `running` belonged to a process
+ * that died, and becomes `failed` (STOPPED_WHILE_RUNNING says why not resumed). `:memory:` keeps them in memory.
  */
 export class JobStore {
   readonly #db: Database
@@ -67,7 +70,20 @@ export class JobStore {
           seq: number | null
         }
       ).seq ?? 0
-    this.#db.query("UPDATE training_jobs SET status = 'failed', error = ?, finished_at = ? WHERE status = 'running'").run(STOPPED_WHILE_RUNNING, new Date().toISOString())
+    // One server owns a file: a second would fail the first's running jobs as "stopped".
+    this.#db.run('CREATE TABLE IF NOT EXISTS store_owner (id INTEGER PRIMARY KEY CHECK (id = 1), pid INTEGER NOT NULL)')
+    const claim = this.#db.transaction(() => {
+      const owner = this.#db.query('SELECT pid FROM store_owner WHERE id = 1').get() as { pid: number } | null
+      if (owner && owner.pid !== process.pid && isAlive(owner.pid)) return owner.pid
+      this.#db.query('INSERT OR REPLACE INTO store_owner (id, pid) VALUES (1, ?)').run(process.pid)
+      this.#db.query("UPDATE training_jobs SET status = 'failed', error = ?, finished_at = ? WHERE status IN ('running', 'paused')").run(STOPPED_WHILE_RUNNING, new Date().toISOString())
+      return undefined
+    })
+    const other = claim.immediate()
+    if (other !== undefined) {
+      this.#db.close()
+      throw new Error(`the training jobs in ${path} belong to another running server (pid ${other}): give this one a training folder of its own`)
+    }
   }
 
   create(request: TrainingRequest, warnings: string[] = []): TrainingJob {
@@ -116,7 +132,18 @@ export class JobStore {
   }
 
   close(): void {
+    this.#db.query('DELETE FROM store_owner WHERE pid = ?').run(process.pid)
     this.#db.close()
+  }
+}
+
+/** Whether a process of this id runs (signal 0 checks without sending; EPERM: it runs as another user). */
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
   }
 }
 

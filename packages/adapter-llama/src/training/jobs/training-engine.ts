@@ -1,13 +1,16 @@
 // The training engine process: `bun training-engine.ts`, spawned by TrainingManager with an IPC channel. It
 // gets one TrainingEngineSpec, trains, posts TrainingEngineMessages and exits. TrainingRun blocks this process's
 // event loop for a whole epoch, which is why it never runs in the serving process.
+import { readGguf, withFile } from '@cy/native'
 import { existsSync, renameSync } from 'node:fs'
 import { join } from 'node:path'
 import { extractLora } from '../extract-lora.ts'
+import { trainingChatRenderer } from '../training-chat.ts'
+import { loadTrainingDataset } from '../training-dataset.ts'
 import { TrainingRun } from '../training-run.ts'
-import { streamWindows } from './stream-windows.ts'
+import { packWindows } from '../training-windows.ts'
 import type { TrainingEngineMessage, TrainingEngineSpec } from './training-engine-protocol.ts'
-import type { TrainingProgress, TrainingResult } from './training-job.ts'
+import type { TrainingProgress, TrainingResult } from '@cy/core'
 
 const post = (message: TrainingEngineMessage) => process.send!(message)
 
@@ -20,9 +23,10 @@ async function train(spec: TrainingEngineSpec): Promise<TrainingEngineMessage> {
     targets: spec.targets,
   })
   try {
-    const windows = 'text' in spec.dataset ? streamWindows(run.tokenize(spec.dataset.text), spec.contextSize) : spec.dataset.windows.map((window) => Int32Array.from(window))
+    const { windows, evalSplit, warnings } = await trainingWindows(run, spec)
+    if (warnings.length) post({ kind: 'warnings', warnings })
     run.dataset(windows)
-    const stepsPerEpoch = Math.floor(windows.length * (1 - spec.evalSplit))
+    const stepsPerEpoch = Math.floor(windows.length * (1 - evalSplit))
     const totalSteps = stepsPerEpoch * spec.epochs
     // Linear decay from learningRate towards 0 over every step of every epoch (the last step's rate stays positive).
     const rateAt = (step: number) => spec.learningRate * (1 - (step - 1) / totalSteps)
@@ -34,18 +38,20 @@ async function train(spec: TrainingEngineSpec): Promise<TrainingEngineMessage> {
     let tokensPerSecond = 0
     const epochLosses: number[] = []
     let firstLoss = NaN
+    // Time spent paused: not training time, in elapsed or the estimate.
+    let pausedMs = 0
     const checkpointPath = join(spec.outputDir, 'checkpoint.gguf')
 
     for (let epoch = 0; epoch < spec.epochs; epoch++) {
       const done = epoch * stepsPerEpoch
       const result = run.epoch({
         learningRate: (step) => rateAt(done + step),
-        evalSplit: spec.evalSplit,
+        evalSplit,
         onBatch: ({ step, steps, loss, train }) => {
           if (!train) return !existsSync(spec.cancelPath)
           if (Number.isNaN(firstLoss)) firstLoss = loss
           const currentStep = done + step
-          const elapsed = (performance.now() - started) / 1000
+          const elapsed = (performance.now() - started - pausedMs) / 1000
           const progress: TrainingProgress = {
             ...last.progress,
             currentEpoch: epoch + 1,
@@ -62,6 +68,7 @@ async function train(spec: TrainingEngineSpec): Promise<TrainingEngineMessage> {
             post({ kind: 'progress', progress })
           }
           last.progress = progress
+          pausedMs += pauseHere(spec, progress)
           return !existsSync(spec.cancelPath)
         },
       })
@@ -117,6 +124,42 @@ async function train(spec: TrainingEngineSpec): Promise<TrainingEngineMessage> {
   } finally {
     run.dispose()
   }
+}
+
+const sleeper = new Int32Array(new SharedArrayBuffer(4))
+
+/**
+ * A pause between two steps: while the manager's pause file exists (and no cancel's), this thread sleeps
+ * inside llama_opt_epoch's callback, the model, optimizer state and dataset kept as they are. Returns the
+ * time paused.
+ */
+function pauseHere(spec: TrainingEngineSpec, progress: TrainingProgress): number {
+  if (!existsSync(spec.pausePath) || existsSync(spec.cancelPath)) return 0
+  const paused = performance.now()
+  post({ kind: 'paused', progress })
+  while (existsSync(spec.pausePath) && !existsSync(spec.cancelPath)) Atomics.wait(sleeper, 0, 0, 50)
+  post({ kind: 'resumed' })
+  return performance.now() - paused
+}
+
+/** The job's windows: its dataset file through the model's tokenizer and chat template, or its inline text or windows. */
+async function trainingWindows(run: TrainingRun, spec: TrainingEngineSpec): Promise<{ windows: Int32Array[]; evalSplit: number; warnings: string[] }> {
+  const { dataset } = spec
+  if ('windows' in dataset) return { windows: dataset.windows.map((window) => Int32Array.from(window)), evalSplit: spec.evalSplit, warnings: [] }
+  if ('text' in dataset) return { windows: packWindows(run.tokenize(dataset.text), spec.contextSize), evalSplit: spec.evalSplit, warnings: [] }
+  const { bos, eos, bosText, eosText } = run.specials()
+  const template = (await withFile(spec.modelPath, readGguf)).metadata['tokenizer.chat_template']
+  const loaded = await loadTrainingDataset({
+    path: dataset.path,
+    allowedDirs: dataset.allowedDirs,
+    // A template that writes the BOS itself gets none added (inference reads such a prompt the same way).
+    tokenize: (text, special) => run.tokenize(text, !(special && bos >= 0 && bosText !== '' && text.startsWith(bosText)), special),
+    ...(typeof template === 'string' ? { renderChat: trainingChatRenderer(template, bosText, eosText) } : {}),
+    window: spec.contextSize,
+    evalFraction: spec.evalSplit,
+    ...(eos >= 0 ? { eos } : {}),
+  })
+  return { windows: [...loaded.train, ...loaded.eval], evalSplit: loaded.evalSplit, warnings: loaded.warnings }
 }
 
 process.once('message', (spec: TrainingEngineSpec) => {

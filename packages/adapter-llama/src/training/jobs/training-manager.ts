@@ -1,23 +1,29 @@
+import { ConflictError, type ModelConfig, type TrainingEvent, type TrainingJob, type TrainingJobs, type TrainingListener, type TrainingRequest, type TrainingResult } from '@cy/core'
 import type { Subprocess } from 'bun'
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { copyFile, mkdir, rename } from 'node:fs/promises'
 import { availableParallelism, tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { basename, join } from 'node:path'
 import { JobStore, STOPPED_WHILE_RUNNING, type JobListOptions } from './job-store.ts'
 import type { TrainingEngineMessage, TrainingEngineSpec } from './training-engine-protocol.ts'
-import type { TrainingJob, TrainingRequest } from './training-job.ts'
 import { TrainingJobNotFoundError } from './training-job-not-found-error.ts'
 import { TrainingJobRunningError } from './training-job-running-error.ts'
-import { resolveTrainingRequest, type ResolvedTraining } from './training-request.ts'
+import { resolveTrainingRequest, type ResolvedTraining, type TrainingRequestContext } from './training-request.ts'
 
 const ENGINE = new URL('./training-engine.ts', import.meta.url).pathname
 
 export interface TrainingManagerOptions {
   /** The SQLite file of the jobs (`:memory:` for none), or an open store the manager then owns. */
   store: string | JobStore
-  /** The folder holding libllama (resolveLlamaLibrary's `dir`). */
-  libDir: string
+  /** The folder holding libllama (resolveLlamaLibrary's `dir`), or how to find it when the first job starts. */
+  libDir: string | (() => Promise<string>)
   /** Folders an outputDir must be inside. */
   allowedOutputDirs: readonly string[]
+  /** Folders a datasetPath (or a baseModel given as a path) must be inside (default none). */
+  allowedDataDirs?: readonly string[]
+  /** A served model's config by name (a baseModel given as an id); its trained adapters are published into its loraDir. */
+  resolveModel?: (name: string) => ModelConfig | undefined
+  modelNames?: () => string[]
   /** Jobs running at once (default 1: training takes every core it is given); the rest wait `queued`. */
   concurrency?: number
   /** The engine's threads when a request names none (default: every core). */
@@ -28,14 +34,13 @@ export interface TrainingManagerOptions {
   cancelGraceMs?: number
 }
 
-export type TrainingEvent = { kind: 'progress' | 'status'; job: TrainingJob }
-export type TrainingListener = (event: TrainingEvent) => void
-
 interface Running {
   child: Subprocess
   cancelPath: string
+  pausePath: string
   /** Sent when the engine says it is ready. */
   spec: TrainingEngineSpec
+  served?: ResolvedTraining['served']
   killTimer?: ReturnType<typeof setTimeout>
   /** The last message; the exit settles the job from it. */
   final?: TrainingEngineMessage
@@ -45,24 +50,39 @@ interface Running {
  * Training jobs, each in its own engine process (training-engine.ts), never the serving one; a queue beyond
  * `concurrency`. Events (every status change and progress message) feed SSE and gRPC streams.
  */
-export class TrainingManager {
+export class TrainingManager implements TrainingJobs {
   readonly #store: JobStore
-  readonly #options: Required<Omit<TrainingManagerOptions, 'store'>>
+  readonly #options: Required<Omit<TrainingManagerOptions, 'store' | 'resolveModel' | 'modelNames' | 'libDir'>>
+  readonly #context: TrainingRequestContext
+  readonly #libDir: () => Promise<string>
+  /** Found before the first job is stored (#launch is synchronous). */
+  #lib: string | undefined
   readonly #resolved = new Map<string, ResolvedTraining>()
   readonly #running = new Map<string, Running>()
   readonly #listeners = new Set<{ id?: string; listener: TrainingListener }>()
   readonly #scratch: string
   #closed = false
 
-  constructor({ store, ...options }: TrainingManagerOptions) {
+  constructor({ store, resolveModel, modelNames, libDir, ...options }: TrainingManagerOptions) {
     this.#store = typeof store === 'string' ? new JobStore(store) : store
     this.#options = {
       concurrency: 1,
       threads: availableParallelism(),
       progressIntervalMs: 250,
       cancelGraceMs: 30_000,
+      allowedDataDirs: [],
       ...options,
     }
+    this.#context = {
+      allowedOutputDirs: this.#options.allowedOutputDirs,
+      allowedDataDirs: this.#options.allowedDataDirs,
+      defaultThreads: this.#options.threads,
+      ...(resolveModel ? { resolveModel } : {}),
+      ...(modelNames ? { modelNames } : {}),
+    }
+    let found: Promise<string> | undefined
+    this.#libDir = typeof libDir === 'string' ? () => Promise.resolve(libDir) : () => (found ??= libDir())
+    if (typeof libDir === 'string') this.#lib = libDir
     this.#scratch = join(tmpdir(), `cy-training-${process.pid}-${Date.now()}`)
     mkdirSync(this.#scratch, { recursive: true })
     // Jobs still queued from a previous run: their requests are stored, so they run again (re-checked).
@@ -72,7 +92,8 @@ export class TrainingManager {
   /** Validates (400s naming the field), stores the job `queued`, and starts it when a slot is free. */
   async start(request: TrainingRequest): Promise<TrainingJob> {
     this.#open()
-    const resolved = await resolveTrainingRequest(request, this.#options.allowedOutputDirs, this.#options.threads)
+    const resolved = await resolveTrainingRequest(request, this.#context)
+    this.#lib ??= await this.#libDir()
     const busy = [...this.#resolved].find(([, other]) => other.outputDir === resolved.outputDir)
     if (busy) throw new TrainingJobRunningError(resolved.outputDir, busy[0])
     const job = this.#store.create(request, resolved.warnings)
@@ -105,6 +126,31 @@ export class TrainingManager {
     return this.#finish(id, { status: 'cancelled' })
   }
 
+  /**
+   * A running job waits after its current step, its engine process and memory kept (it keeps its slot);
+   * the job is `paused` once it does. A 409 for a job that is not running.
+   */
+  pause(id: string): TrainingJob {
+    const job = this.status(id)
+    const running = this.#running.get(id)
+    if (!running || (job.status !== 'running' && job.status !== 'paused') || running.killTimer) {
+      throw new ConflictError(`training job ${id} is ${job.status}: only a running job can be paused`, { param: 'jobId', code: 'training_job_not_running' })
+    }
+    writeFileSync(running.pausePath, '')
+    return job
+  }
+
+  /** A paused (or pausing) job goes on from the step it stopped after. A 409 for a job that is not. */
+  resume(id: string): TrainingJob {
+    const job = this.status(id)
+    const running = this.#running.get(id)
+    if (!running || !existsSync(running.pausePath)) {
+      throw new ConflictError(`training job ${id} is ${job.status}: only a paused job can be resumed`, { param: 'jobId', code: 'training_job_not_paused' })
+    }
+    rmSync(running.pausePath, { force: true })
+    return job
+  }
+
   /** Events of one job, or of every job without an id; returns the unsubscribe. */
   subscribe(listener: TrainingListener, id?: string): () => void {
     const entry = { id, listener }
@@ -128,7 +174,9 @@ export class TrainingManager {
 
   async #requeue(job: TrainingJob): Promise<void> {
     try {
-      this.#resolved.set(job.id, await resolveTrainingRequest(job.request, this.#options.allowedOutputDirs, this.#options.threads))
+      const resolved = await resolveTrainingRequest(job.request, this.#context)
+      this.#lib ??= await this.#libDir()
+      this.#resolved.set(job.id, resolved)
       this.#pump()
     } catch (error) {
       this.#finish(job.id, {
@@ -147,13 +195,15 @@ export class TrainingManager {
     }
   }
 
-  #launch(id: string, { warnings: _, ...resolved }: ResolvedTraining): void {
+  #launch(id: string, { warnings: _, served, ...resolved }: ResolvedTraining): void {
     mkdirSync(resolved.outputDir, { recursive: true })
     const cancelPath = join(this.#scratch, `${id}.cancel`)
+    const pausePath = join(this.#scratch, `${id}.pause`)
     const spec: TrainingEngineSpec = {
       ...resolved,
-      libDir: this.#options.libDir,
+      libDir: this.#lib!,
       cancelPath,
+      pausePath,
       progressIntervalMs: this.#options.progressIntervalMs,
     }
     const child = Bun.spawn([process.execPath, ENGINE], {
@@ -161,14 +211,14 @@ export class TrainingManager {
       serialization: 'advanced',
       ipc: (message: TrainingEngineMessage) => this.#message(id, message),
     })
-    const running: Running = { child, cancelPath, spec }
+    const running: Running = { child, cancelPath, pausePath, spec, ...(served ? { served } : {}) }
     this.#running.set(id, running)
     child.exited.then((code) => {
       running.final ??= {
         kind: 'failed',
         message: `the training engine process exited (${child.signalCode ? `signal ${child.signalCode}` : `code ${code}`}) before finishing`,
       }
-      this.#settle(id)
+      void this.#settle(id)
     })
     this.#emit(
       'status',
@@ -190,22 +240,35 @@ export class TrainingManager {
       this.#emit('progress', this.#store.update(id, { progress: message.progress })!)
       return
     }
+    if (message.kind === 'paused' || message.kind === 'resumed') {
+      const status = message.kind === 'paused' ? 'paused' : 'running'
+      this.#emit('status', this.#store.update(id, { status, ...(message.kind === 'paused' ? { progress: message.progress } : {}) })!)
+      return
+    }
+    if (message.kind === 'warnings') {
+      this.#emit('status', this.#store.update(id, { warnings: [...this.status(id).warnings, ...message.warnings] })!)
+      return
+    }
     running.final = message
   }
 
   /** The engine has exited: the job takes its last message's outcome, and the next queued job starts. */
-  #settle(id: string): void {
+  async #settle(id: string): Promise<void> {
     const running = this.#running.get(id)
     if (!running) return
     clearTimeout(running.killTimer)
-    this.#running.delete(id)
     rmSync(running.cancelPath, { force: true })
+    rmSync(running.pausePath, { force: true })
     const final = running.final!
-    if (final.kind === 'completed')
+    // The slot stays taken while the adapter is published, so the next job cannot start under it.
+    const result = final.kind === 'completed' ? await this.#publish(final.result, running.served).catch((error: Error) => error) : undefined
+    this.#running.delete(id)
+    if (result instanceof Error) this.#finish(id, { status: 'failed', progress: (final as { progress: TrainingJob['progress'] }).progress, error: `the adapter could not be published: ${result.message}` })
+    else if (final.kind === 'completed')
       this.#finish(id, {
         status: 'completed',
         progress: final.progress,
-        result: final.result,
+        result: result!,
       })
     else if (final.kind === 'cancelled')
       this.#finish(id, {
@@ -219,6 +282,20 @@ export class TrainingManager {
         error: final.kind === 'failed' ? final.message : 'the training engine stopped unexpectedly',
       })
     this.#pump()
+  }
+
+  /**
+   * A served model's adapter goes into its adapters folder as `<outputDir's name>.gguf` (a temporary file
+   * renamed over, so a reader never sees half of one): `adapter` names it at inference from then on.
+   */
+  async #publish(result: TrainingResult, served: ResolvedTraining['served']): Promise<TrainingResult> {
+    if (!result.adapter || !served?.loraDir) return result
+    const name = basename(join(result.adapter.path, '..'))
+    await mkdir(served.loraDir, { recursive: true })
+    const target = join(served.loraDir, `${name}.gguf`)
+    await copyFile(result.adapter.path, `${target}.partial`)
+    await rename(`${target}.partial`, target)
+    return { ...result, adapter: { ...result.adapter, name, model: served.model } }
   }
 
   #finish(id: string, patch: Parameters<JobStore['update']>[1]): TrainingJob {

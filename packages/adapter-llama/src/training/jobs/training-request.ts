@@ -1,10 +1,12 @@
-import { BadRequestError } from '@cy/core'
+import { BadRequestError, type ModelConfig, type TrainingRequest } from '@cy/core'
 import { readGguf, withFile } from '@cy/native'
-import { existsSync } from 'node:fs'
-import { isAbsolute, relative, resolve } from 'node:path'
+import { basename, isAbsolute, relative, resolve } from 'node:path'
+import { ADAPTER_NAME } from '../../lora/adapter-folder.ts'
+import { resolveAllowedFile } from '../dataset-path.ts'
+import { parseLlamaOptions } from '../../llama-options.ts'
 import { TARGET_MODULES } from '../target-modules.ts'
+import { checkDataset } from './dataset-check.ts'
 import type { TrainingEngineSpec } from './training-engine-protocol.ts'
-import type { TrainingRequest } from './training-job.ts'
 
 /** The seed's defaults, except evalSplit (ours). */
 export const HYPER_PARAM_DEFAULTS = {
@@ -23,7 +25,22 @@ const LORA_KEYS = new Set(['r', 'loraAlpha', 'loraDropout', 'targetModules', 'bi
 const BIASES = new Set(['none', 'all', 'lora_only'])
 const CONTEXT_STEP = 256
 
-export type ResolvedTraining = Omit<TrainingEngineSpec, 'libDir' | 'cancelPath' | 'progressIntervalMs'> & { warnings: string[] }
+/** Where a job's inputs may come from and its outputs go. */
+export interface TrainingRequestContext {
+  allowedOutputDirs: readonly string[]
+  /** Folders a datasetPath, or a baseModel given as a path, must be inside. */
+  allowedDataDirs: readonly string[]
+  defaultThreads: number
+  /** A served model's config by name: a baseModel given as an id. */
+  resolveModel?: (name: string) => ModelConfig | undefined
+  modelNames?: () => string[]
+}
+
+export type ResolvedTraining = Omit<TrainingEngineSpec, 'libDir' | 'cancelPath' | 'pausePath' | 'progressIntervalMs'> & {
+  warnings: string[]
+  /** The served model trained, and its adapters folder (where the adapter is published when the job completes). */
+  served?: { model: string; loraDir?: string }
+}
 
 const invalid = (param: string, message: string) => new BadRequestError(message, { param, code: 'invalid_request' })
 
@@ -39,32 +56,23 @@ function unknownKeys(param: string, value: object | undefined, known: Set<string
   if (extra.length) throw invalid(`${param}.${extra[0]}`, `${param}.${extra[0]} is not a parameter training takes (it takes ${[...known].join(', ')})`)
 }
 
-/** A request checked and filled with defaults, or a 400 naming the field. `allowedOutputDirs`: absolute folders. */
-export async function resolveTrainingRequest(request: TrainingRequest, allowedOutputDirs: readonly string[], defaultThreads: number): Promise<ResolvedTraining> {
+/** A request checked and filled with defaults, or a 400 naming the field. Folders are absolute. */
+export async function resolveTrainingRequest(request: TrainingRequest, context: TrainingRequestContext): Promise<ResolvedTraining> {
   const { hyperParams = {}, loraConfig } = request
-  if (typeof request.baseModel !== 'string' || !existsSync(request.baseModel))
-    throw invalid('baseModel', `baseModel must be the path of a GGUF file, and ${JSON.stringify(request.baseModel)} is not one`)
-  await checkF32(request.baseModel)
+  const base = await resolveBaseModel(request.baseModel, context)
+  await checkF32(base.path)
 
   if (typeof request.outputDir !== 'string' || !request.outputDir) throw invalid('outputDir', 'outputDir is required')
   const outputDir = resolve(request.outputDir)
-  const inside = allowedOutputDirs.some((folder) => {
+  const inside = context.allowedOutputDirs.some((folder) => {
     const path = relative(resolve(folder), outputDir)
     return path !== '' && !path.startsWith('..') && !isAbsolute(path)
   })
-  if (!inside) throw invalid('outputDir', `outputDir ${outputDir} is not inside an allowed output folder (${allowedOutputDirs.join(', ') || 'none configured'})`)
+  if (!inside) throw invalid('outputDir', `outputDir ${outputDir} is not inside an allowed output folder (${context.allowedOutputDirs.join(', ') || 'none configured'})`)
+  if (!ADAPTER_NAME.test(basename(outputDir)))
+    throw invalid('outputDir', `outputDir's last part names the adapter at inference, so it must be letters, digits, '.', '_' or '-' (not ${JSON.stringify(basename(outputDir))})`)
 
-  const dataset = request.dataset as unknown
-  const text = typeof dataset === 'object' && dataset !== null && 'text' in dataset && typeof dataset.text === 'string'
-  const windows =
-    typeof dataset === 'object' &&
-    dataset !== null &&
-    'windows' in dataset &&
-    Array.isArray(dataset.windows) &&
-    dataset.windows.length > 0 &&
-    dataset.windows.every((w) => Array.isArray(w) && w.every(Number.isInteger))
-  if (!text && !windows) throw invalid('dataset', 'dataset must be { text } or { windows: [[token, …], …] }')
-
+  const dataset = await resolveDataset(request, context.allowedDataDirs)
   unknownKeys('hyperParams', hyperParams, HYPER_PARAMS)
   unknownKeys('loraConfig', loraConfig, LORA_KEYS)
   for (const key of ['batchSize', 'epochs', 'saveSteps', 'evalSteps', 'loraRank'] as const) check(`hyperParams.${key}`, hyperParams[key], positiveInt, 'a positive integer')
@@ -89,9 +97,14 @@ export async function resolveTrainingRequest(request: TrainingRequest, allowedOu
     if (unknown !== undefined) throw invalid('loraConfig.targetModules', `loraConfig.targetModules has '${unknown}'; the modules are ${Object.keys(TARGET_MODULES).join(', ')}`)
   }
 
+  // llama.cpp's graph stores K and V in its KV cache and attends over the cache's copy: no gradient reaches attn_k and attn_v.
+  const frozen = modules?.filter((module) => module === 'k_proj' || module === 'v_proj') ?? []
+  if (modules && frozen.length === modules.length) {
+    throw invalid('loraConfig.targetModules', `${frozen.join(' and ')} cannot train: llama.cpp's training graph reads K and V back from its KV cache, which passes no gradient to attn_k and attn_v; add q_proj, o_proj or the MLP's modules`)
+  }
   const params = { ...HYPER_PARAM_DEFAULTS, ...hyperParams }
   const contextSize = params.maxSeqLength
-  if (windows && (dataset as { windows: number[][] }).windows.some((window) => window.length !== contextSize + 1)) {
+  if ('windows' in dataset && dataset.windows.some((window) => window.length !== contextSize + 1)) {
     throw invalid('dataset.windows', `each window needs maxSeqLength + 1 = ${contextSize + 1} tokens`)
   }
   const evalSplit = params.evalSplit
@@ -105,16 +118,18 @@ export async function resolveTrainingRequest(request: TrainingRequest, allowedOu
     warnings.push(`evalSteps ${hyperParams.evalSteps}: the eval loss is computed once per epoch, after its training windows (llama_opt_epoch), over the evalSplit windows`)
   const dropout = loraConfig?.loraDropout ?? hyperParams.loraDropout
   if (dropout) warnings.push(`loraDropout ${dropout}: the weights train whole and the adapter is extracted afterwards, so there is no LoRA layer to drop out; it is not applied`)
+  if (frozen.length)
+    warnings.push(`${frozen.join(', ')}: llama.cpp's training graph reads K and V back from its KV cache, which passes no gradient to attn_k and attn_v, so they do not change (the adapter lists them as skipped)`)
   if (loraConfig?.bias && loraConfig.bias !== 'none')
     warnings.push(`bias '${loraConfig.bias}': a LoRA adapter GGUF carries matrices only, so biases are not trained into it; it is not applied`)
 
   return {
-    modelPath: resolve(request.baseModel),
+    modelPath: base.path,
     outputDir,
-    threads: request.threads ?? defaultThreads,
+    threads: request.threads ?? context.defaultThreads,
     contextSize,
     targets: modules ? modules.map((module) => TARGET_MODULES[module]!) : [],
-    dataset: request.dataset,
+    dataset,
     epochs: params.epochs,
     learningRate: params.learningRate,
     evalSplit,
@@ -128,7 +143,47 @@ export async function resolveTrainingRequest(request: TrainingRequest, allowedOu
         }
       : {}),
     warnings,
+    ...(base.served ? { served: base.served } : {}),
   }
+}
+
+/** A served model's id (its file, and its adapters folder), else a GGUF path inside an allowed data or output folder. */
+async function resolveBaseModel(name: unknown, context: TrainingRequestContext): Promise<{ path: string; served?: ResolvedTraining['served'] }> {
+  if (typeof name !== 'string' || !name) throw invalid('baseModel', 'baseModel is required: a served model id, or a GGUF file inside an allowed data folder')
+  const config = context.resolveModel?.(name)
+  if (config?.path) {
+    const { loraDir } = parseLlamaOptions(config.options ?? {})
+    return { path: config.path, served: { model: config.name, ...(loraDir ? { loraDir: resolve(loraDir) } : {}) } }
+  }
+  // An output folder too: a checkpoint or a fine-tuned model.gguf trains on.
+  const found = await resolveAllowedFile(name, [...context.allowedDataDirs, ...context.allowedOutputDirs], 'data or output folder')
+  if ('path' in found) return { path: found.path }
+  const served = context.modelNames?.() ?? []
+  throw invalid(
+    'baseModel',
+    `baseModel ${JSON.stringify(name)} is not a served model (available: ${served.join(', ') || 'none'}), and as a path it ${found.refused}`,
+  )
+}
+
+/** `datasetPath` (checked off the event loop: inside the data folders, every record well formed) or inline `dataset`, exactly one. */
+async function resolveDataset(request: TrainingRequest, allowedDataDirs: readonly string[]): Promise<TrainingEngineSpec['dataset']> {
+  const dataset = request.dataset as unknown
+  if (request.datasetPath !== undefined) {
+    if (dataset !== undefined) throw invalid('dataset', 'give datasetPath or dataset, not both')
+    if (typeof request.datasetPath !== 'string' || !request.datasetPath) throw invalid('datasetPath', 'datasetPath must be the path of a dataset file')
+    await checkDataset({ path: request.datasetPath, allowedDirs: allowedDataDirs })
+    return { path: request.datasetPath, allowedDirs: [...allowedDataDirs] }
+  }
+  if (typeof dataset === 'object' && dataset !== null && 'text' in dataset && typeof dataset.text === 'string' && dataset.text) return { text: dataset.text }
+  const windows =
+    typeof dataset === 'object' &&
+    dataset !== null &&
+    'windows' in dataset &&
+    Array.isArray(dataset.windows) &&
+    dataset.windows.length > 0 &&
+    dataset.windows.every((w) => Array.isArray(w) && w.every(Number.isInteger))
+  if (windows) return { windows: (dataset as { windows: number[][] }).windows }
+  throw invalid('datasetPath', 'datasetPath is required (a JSONL, JSON or text file inside an allowed data folder); or dataset: { text } or { windows: [[token, …], …] } inline')
 }
 
 /** llama.cpp's optimizer updates F32 tensors only (training-run.ts): refuse anything else before a process starts. */

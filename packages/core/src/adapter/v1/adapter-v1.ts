@@ -3,6 +3,7 @@ import type { Providers } from '../../registry/handlers.ts'
 import type { SupportedParameters } from '../../requests/optional-parameters.ts'
 import type { ToolCallMode } from '../../generation/tool-modes.ts'
 import type { AdapterManifest } from './adapter-manifest.ts'
+import type { AdapterTraining } from './adapter-training.ts'
 import type { EngineStatusSource } from './engine-status.ts'
 import type { ModelConfig } from './model-config.ts'
 
@@ -39,6 +40,8 @@ export interface AdapterV1 {
   canLoad(path: string, head: Uint8Array): Claim | Promise<Claim>
   /** Loads a model. Heavy work belongs off the main thread (see `WorkerHost`). */
   load(config: ModelConfig): Promise<LoadedModel>
+  /** Fine-tuning jobs for the models it serves, when it trains (seed 004's training API). */
+  readonly training?: AdapterTraining
 }
 
 /** Every adapter package's default export. Options come from the server's config. */

@@ -1,4 +1,4 @@
-/** The seed's job statuses. `paused` is in the vocabulary but never set this round: llama_opt_epoch cannot be suspended mid-epoch. */
+/** The seed's job statuses. `paused`: waiting between two steps, its engine process and state kept (pause and resume). */
 export type TrainingJobStatus = 'queued' | 'running' | 'paused' | 'completed' | 'failed' | 'cancelled'
 
 export const TRAINING_JOB_STATUSES: readonly TrainingJobStatus[] = ['queued', 'running', 'paused', 'completed', 'failed', 'cancelled']
@@ -30,15 +30,17 @@ export interface TrainingLoraConfig {
   bias?: 'none' | 'all' | 'lora_only'
 }
 
-/** What to train on this round: a plain text (tokenized into windows) or windows already tokenized. */
+/** Inline data instead of a `datasetPath` (ours): a plain text (tokenized into windows) or windows already tokenized. */
 export type TrainingDatasetInput = { text: string } | { windows: number[][] }
 
 export interface TrainingRequest {
-  /** Path of an F32 GGUF model. */
+  /** A served model's id, or the path of an F32 GGUF model inside an allowed data folder. */
   baseModel: string
-  /** Inside one of the manager's allowed output folders: model.gguf, adapter.gguf and checkpoint.gguf go here. */
+  /** Inside one of the allowed output folders: model.gguf, adapter.gguf and checkpoint.gguf go here. */
   outputDir: string
-  dataset: TrainingDatasetInput
+  /** A JSONL, JSON or text file inside an allowed data folder (the seed's field); or `dataset`, not both. */
+  datasetPath?: string
+  dataset?: TrainingDatasetInput
   hyperParams?: TrainingHyperParams
   loraConfig?: TrainingLoraConfig
   /** CPU threads of the engine process (default: the manager's). */
@@ -69,6 +71,10 @@ export interface TrainingResult {
   checkpointPath?: string
   adapter?: {
     path: string
+    /** The name `adapter` takes at inference, when the base model is served (the outputDir's last part). */
+    name?: string
+    /** The served model it is listed under (its `loraAdapters`). */
+    model?: string
     rank: number
     alpha: number
     tensors: Array<{ name: string; rank: number; relativeError: number }>

@@ -1,0 +1,2 @@
+export * from './training-job.ts'
+export * from './training-jobs.ts'
