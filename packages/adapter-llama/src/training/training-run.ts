@@ -2,6 +2,7 @@ import type { Pointer } from 'bun:ffi'
 import { LlamaNative } from '../native/llama-native.ts'
 import { TrainingInputError } from './training-input-error.ts'
 import { TrainingModelError } from './training-model-error.ts'
+import type { GraphPadding } from './graph-padding.ts'
 import { TrainingNative } from './training-native.ts'
 
 // llama.cpp pads a context to a multiple of 256 tokens, and a window must fill the context exactly.
@@ -17,6 +18,8 @@ export interface TrainingRunOptions {
   contextSize: number
   /** Parts of tensor names to train (`attn_q.weight`; see TARGET_MODULES); none or empty: every tensor llama.cpp allows. */
   targets?: readonly string[]
+  /** Room for the backward graph of a deep model (graphPadding): zero adapters loaded before the context is made. */
+  padding?: GraphPadding
 }
 
 export interface BatchProgress {
@@ -68,7 +71,7 @@ export class TrainingRun {
   #disposed = false
   #adamw = { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 }
 
-  constructor({ libDir, modelPath, threads, contextSize, targets = [] }: TrainingRunOptions) {
+  constructor({ libDir, modelPath, threads, contextSize, targets = [], padding }: TrainingRunOptions) {
     if (!Number.isInteger(contextSize) || contextSize <= 0 || contextSize % CONTEXT_STEP !== 0) {
       throw new TrainingInputError(`contextSize must be a positive multiple of ${CONTEXT_STEP} tokens (llama.cpp pads its context to that), not ${contextSize}`)
     }
@@ -84,6 +87,13 @@ export class TrainingRun {
       throw new TrainingModelError(
         `training needs a model with F32 weights, and ${modelPath} is ${description}: llama.cpp's optimizer updates F32 tensors only (it skips the others), so convert F16 or quantized models to F32 first`,
       )
+    }
+    // Loaded on the model (never set on a context) they only enlarge its graphs; the model frees them with itself.
+    for (let i = 0; i < (padding?.count ?? 0); i++) {
+      if (!this.native.loadLora(model, padding!.path)) {
+        this.#freeModel()
+        throw new TrainingModelError(`llama.cpp refused the graph padding adapter for ${modelPath}`)
+      }
     }
     const context = training.newContext(model, this.#state, contextSize, threads)
     if (!context) {

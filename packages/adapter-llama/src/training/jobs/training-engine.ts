@@ -2,9 +2,11 @@
 // gets one TrainingEngineSpec, trains, posts TrainingEngineMessages and exits. TrainingRun blocks this process's
 // event loop for a whole epoch, which is why it never runs in the serving process.
 import { readGguf, withFile } from '@cy/native'
-import { existsSync, renameSync } from 'node:fs'
+import { existsSync, mkdtempSync, renameSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { extractLora } from '../extract-lora.ts'
+import { graphPadding } from '../graph-padding.ts'
 import { trainingChatRenderer } from '../training-chat.ts'
 import { loadTrainingDataset } from '../training-dataset.ts'
 import { TrainingRun } from '../training-run.ts'
@@ -15,13 +17,20 @@ import type { TrainingProgress, TrainingResult } from '@cy/core'
 const post = (message: TrainingEngineMessage) => process.send!(message)
 
 async function train(spec: TrainingEngineSpec): Promise<TrainingEngineMessage> {
-  const run = new TrainingRun({
-    libDir: spec.libDir,
-    modelPath: spec.modelPath,
-    threads: spec.threads,
-    contextSize: spec.contextSize,
-    targets: spec.targets,
-  })
+  const scratch = mkdtempSync(join(tmpdir(), 'cy-training-engine-'))
+  let run: TrainingRun
+  try {
+    run = new TrainingRun({
+      libDir: spec.libDir,
+      modelPath: spec.modelPath,
+      threads: spec.threads,
+      contextSize: spec.contextSize,
+      targets: spec.targets,
+      padding: await graphPadding(spec.modelPath, scratch),
+    })
+  } finally {
+    rmSync(scratch, { recursive: true, force: true })
+  }
   try {
     const { windows, evalSplit, warnings } = await trainingWindows(run, spec)
     if (warnings.length) post({ kind: 'warnings', warnings })
