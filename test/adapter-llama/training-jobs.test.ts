@@ -99,9 +99,11 @@ describe('training jobs', () => {
       const result = done.result!
       expect(result.epochLosses).toHaveLength(2)
       expect(result.finalLoss).toBeLessThan(result.firstLoss / 2)
-      // saveSteps 1: a checkpoint at the end of the first epoch (save() cannot run inside one), none after the last.
+      // saveSteps 1: a checkpoint after every step, inside the epochs, but the last (whose model is model.gguf).
       expect(existsSync(result.checkpointPath!)).toBe(true)
-      expect(last.checkpointStep).toBe(last.totalSteps / 2)
+      expect(last.checkpointStep).toBe(last.totalSteps - 1)
+      const checkpoints = progress.flatMap((p) => (p.checkpointStep === p.currentStep ? [p.currentStep] : []))
+      expect(checkpoints).toEqual(Array.from({ length: last.totalSteps - 1 }, (_, i) => i + 1))
 
       const adapter = result.adapter!
       expect(existsSync(adapter.path)).toBe(true)
@@ -246,19 +248,30 @@ describe('training jobs', () => {
     }
   })
 
-  test('an evalSplit holds the last windows out of training and reports their loss each epoch', async () => {
+  test('an evalSplit holds the last windows out of training and reports their loss every evalSteps steps', async () => {
     const manager = newManager('eval')
     try {
       const hyperParams = { ...request('', 1).hyperParams, evalSplit: 0.25, evalSteps: 10 }
+      const evalAt: Array<[number, number]> = []
+      manager.subscribe(({ kind, job }) => {
+        const { progress } = job
+        if (kind === 'progress' && job.request.outputDir.endsWith('/eval') && progress?.evalLoss !== undefined && evalAt.at(-1)?.[1] !== progress.evalLoss) {
+          evalAt.push([progress.currentStep, progress.evalLoss])
+        }
+      })
       const [evaluated, plain] = await Promise.all(
-        [request('eval', 1, { hyperParams }), request('plain', 1)].map(async (r) => finished(manager, (await manager.start(r)).id)),
+        [request('eval', 1, { hyperParams }), request('plain', 1, { hyperParams: { ...request('', 1).hyperParams, evalSteps: 10 } })].map(async (r) => finished(manager, (await manager.start(r)).id)),
       )
       expect(evaluated!.status).toBe('completed')
       expect(evaluated!.progress!.evalLoss).toBeGreaterThan(0)
       expect(plain!.progress!.evalLoss).toBeUndefined()
-      expect(evaluated!.progress!.totalSteps).toBe(Math.floor(plain!.progress!.totalSteps * 0.75))
-      expect(evaluated!.warnings.some((w) => w.startsWith('evalSteps 10: the eval loss is computed once per epoch'))).toBe(true)
-      expect(plain!.warnings).toEqual([])
+      const steps = evaluated!.progress!.totalSteps
+      expect(steps).toBe(Math.floor(plain!.progress!.totalSteps * 0.75))
+      // Every 10 steps and at the epoch's end, each a new loss of the same held-out windows, falling as it learns.
+      expect(evalAt.map(([step]) => step)).toEqual([...Array.from({ length: Math.ceil(steps / 10) - 1 }, (_, i) => (i + 1) * 10), steps])
+      expect(evalAt.at(-1)![1]).toBeLessThan(evalAt[0]![1])
+      expect(evaluated!.warnings).toEqual([])
+      expect(plain!.warnings).toEqual(['evalSteps 10: no windows are held out for evaluation (evalSplit is 0), so there is no eval loss; set evalSplit'])
     } finally {
       await manager.close()
     }

@@ -130,6 +130,44 @@ describe('TrainingRun', () => {
     }
   })
 
+  test('a model saved inside an epoch (a checkpoint) and epochs run in chunks (an eval between) train exactly as one epoch', async () => {
+    const bytes = (path: string) => Bun.file(path).bytes()
+    const rate = (step: number) => 1e-3 * step
+    const trained = async (path: string, train: (run: TrainingRun, windows: Int32Array[]) => void) => {
+      const run = newRun()
+      try {
+        train(run, sentenceWindows(run).slice(0, 6))
+        if (!(await Bun.file(path).exists())) run.save(path)
+      } finally {
+        run.dispose()
+      }
+      return bytes(path)
+    }
+    // Saved from onBatch after step 3 of 6, against 3 windows trained alone.
+    const inside = await trained(join(dir, 'inside.gguf'), (run, windows) => {
+      run.dataset(windows)
+      run.epoch({ learningRate: rate, onBatch: ({ step }) => void (step === 3 && run.save(join(dir, 'inside.gguf'))) })
+    })
+    const three = await trained(join(dir, 'three.gguf'), (run, windows) => {
+      run.dataset(windows.slice(0, 3))
+      run.epoch({ learningRate: rate })
+    })
+    expect(inside).toEqual(three)
+    // 6 windows in one epoch, against two epochs of 3, each evaluating a held-out window after.
+    const one = await trained(join(dir, 'one.gguf'), (run, windows) => {
+      run.dataset(windows)
+      run.epoch({ learningRate: rate })
+    })
+    const chunked = await trained(join(dir, 'chunked.gguf'), (run, windows) => {
+      for (const offset of [0, 3]) {
+        run.dataset([...windows.slice(offset, offset + 3), windows[5]!])
+        expect(run.epoch({ learningRate: (step) => rate(offset + step), evalSplit: 0.2 }).evalLoss).toBeGreaterThan(0)
+      }
+    })
+    expect(chunked).toEqual(one)
+    expect(one).not.toEqual(three)
+  })
+
   test('a quantized model is refused, naming the F32 requirement', async () => {
     const quantized = await writeTinyLlama(join(dir, 'tiny-q8.gguf'), { quantize: true })
     expect(() => newRun(quantized)).toThrow(TrainingModelError)

@@ -14,6 +14,8 @@ export interface TrainingEngineSpec {
   epochs: number
   learningRate: number
   evalSplit: number
+  /** With an eval split: the held-out windows are evaluated every this many steps (and at each epoch's end). */
+  evalSteps: number
   saveSteps: number
   /** Extract `outputDir/adapter.gguf` at this rank and alpha. */
   lora?: { rank: number; alpha: number }

@@ -9,6 +9,7 @@ import { extractLora } from '../extract-lora.ts'
 import { graphPadding } from '../graph-padding.ts'
 import { trainingChatRenderer } from '../training-chat.ts'
 import { loadTrainingDataset } from '../training-dataset.ts'
+import { TrainingInputError } from '../training-input-error.ts'
 import { TrainingRun } from '../training-run.ts'
 import { packWindows } from '../training-windows.ts'
 import type { TrainingEngineMessage, TrainingEngineSpec } from './training-engine-protocol.ts'
@@ -32,71 +33,90 @@ async function train(spec: TrainingEngineSpec): Promise<TrainingEngineMessage> {
     rmSync(scratch, { recursive: true, force: true })
   }
   try {
-    const { windows, evalSplit, warnings } = await trainingWindows(run, spec)
+    const { train, eval: held, warnings } = await trainingWindows(run, spec)
     if (warnings.length) post({ kind: 'warnings', warnings })
-    run.dataset(windows)
-    const stepsPerEpoch = Math.floor(windows.length * (1 - evalSplit))
+    const stepsPerEpoch = train.length
     const totalSteps = stepsPerEpoch * spec.epochs
     // Linear decay from learningRate towards 0 over every step of every epoch (the last step's rate stays positive).
     const rateAt = (step: number) => spec.learningRate * (1 - (step - 1) / totalSteps)
+    // Each llama_opt_epoch call trains a chunk of windows, then evaluates the held-out ones: with an eval split,
+    // a chunk is evalSteps windows, so the eval loss comes every evalSteps steps. AdamW's state lives in the
+    // context, so chunks train exactly as one epoch would (the same weights, byte for byte).
+    const chunk = held.length ? Math.min(spec.evalSteps, stepsPerEpoch) : stepsPerEpoch
+    // Half a window under the share: TrainingRun floors windows × (1 − evalSplit) to find the split.
+    const evalSplitOf = (trained: number) => (held.length ? (held.length - 0.5) / (trained + held.length) : 0)
     const started = performance.now()
     // In an object: TypeScript cannot follow assignments made inside onBatch.
     const last: { progress?: TrainingProgress } = {}
     let lastPost = -Infinity
     let lastCheckpoint = 0
-    let tokensPerSecond = 0
     const epochLosses: number[] = []
     let firstLoss = NaN
+    let trainedWindows = 0
+    let trainingSeconds = 0
     // Time spent paused: not training time, in elapsed or the estimate.
     let pausedMs = 0
     const checkpointPath = join(spec.outputDir, 'checkpoint.gguf')
 
     for (let epoch = 0; epoch < spec.epochs; epoch++) {
-      const done = epoch * stepsPerEpoch
-      const result = run.epoch({
-        learningRate: (step) => rateAt(done + step),
-        evalSplit,
-        onBatch: ({ step, steps, loss, train }) => {
-          if (!train) return !existsSync(spec.cancelPath)
-          if (Number.isNaN(firstLoss)) firstLoss = loss
-          const currentStep = done + step
-          const elapsed = (performance.now() - started - pausedMs) / 1000
-          const progress: TrainingProgress = {
-            ...last.progress,
-            currentEpoch: epoch + 1,
-            currentStep,
-            totalSteps,
-            loss,
-            learningRate: rateAt(currentStep),
-            elapsedTimeSeconds: elapsed,
-            estimatedTimeRemainingSeconds: (elapsed / currentStep) * (totalSteps - currentStep),
-          }
-          const now = performance.now()
-          if (step === steps || now - lastPost >= spec.progressIntervalMs) {
-            lastPost = now
-            post({ kind: 'progress', progress })
-          }
-          last.progress = progress
-          pausedMs += pauseHere(spec, progress)
-          return !existsSync(spec.cancelPath)
-        },
-      })
-      const { progress } = last
-      if (result.cancelled || !progress) return { kind: 'cancelled', progress: progress ?? null }
-      epochLosses.push(result.trainLoss)
-      tokensPerSecond = result.tokensPerSecond
-      if (result.evalLoss !== undefined) progress.evalLoss = result.evalLoss
-      const step = done + stepsPerEpoch
-      // save() cannot run inside llama_opt_epoch: a checkpoint waits for the first epoch end after saveSteps steps.
-      if (step - lastCheckpoint >= spec.saveSteps && epoch < spec.epochs - 1) {
-        run.save(`${checkpointPath}.partial`)
-        renameSync(`${checkpointPath}.partial`, checkpointPath)
-        lastCheckpoint = step
-        progress.checkpointStep = step
-        post({ kind: 'progress', progress })
+      let epochLoss = 0
+      for (let offset = 0; offset < stepsPerEpoch; offset += chunk) {
+        const windows = train.slice(offset, offset + chunk)
+        const done = epoch * stepsPerEpoch + offset
+        run.dataset([...windows, ...held])
+        const result = run.epoch({
+          learningRate: (step) => rateAt(done + step),
+          evalSplit: evalSplitOf(windows.length),
+          onBatch: ({ step, loss, train: training }) => {
+            if (!training) return !existsSync(spec.cancelPath)
+            if (Number.isNaN(firstLoss)) firstLoss = loss
+            const currentStep = done + step
+            const elapsed = (performance.now() - started - pausedMs) / 1000
+            const progress: TrainingProgress = {
+              ...last.progress,
+              currentEpoch: epoch + 1,
+              currentStep,
+              totalSteps,
+              loss,
+              learningRate: rateAt(currentStep),
+              elapsedTimeSeconds: elapsed,
+              estimatedTimeRemainingSeconds: (elapsed / currentStep) * (totalSteps - currentStep),
+            }
+            // A checkpoint every saveSteps steps, inside the epoch: the weights are whole between two steps (the
+            // file equals one saved after an epoch of the same windows). The last step's model is model.gguf.
+            const checkpoint = currentStep % spec.saveSteps === 0 && currentStep < totalSteps
+            if (checkpoint) {
+              run.save(`${checkpointPath}.partial`)
+              renameSync(`${checkpointPath}.partial`, checkpointPath)
+              lastCheckpoint = currentStep
+              progress.checkpointStep = currentStep
+            }
+            const now = performance.now()
+            // The last step of a chunk posts after its eval (below), the epoch's last always.
+            if (checkpoint || (!held.length && offset + step === stepsPerEpoch) || now - lastPost >= spec.progressIntervalMs) {
+              lastPost = now
+              post({ kind: 'progress', progress })
+            }
+            last.progress = progress
+            pausedMs += pauseHere(spec, progress)
+            return !existsSync(spec.cancelPath)
+          },
+        })
+        const { progress } = last
+        if (result.cancelled || !progress) return { kind: 'cancelled', progress: progress ?? null }
+        epochLoss += result.trainLoss * result.trainSteps
+        trainedWindows += result.trainSteps
+        if (result.tokensPerSecond > 0) trainingSeconds += (result.trainSteps * spec.contextSize) / result.tokensPerSecond
+        if (result.evalLoss !== undefined) {
+          progress.evalLoss = result.evalLoss
+          lastPost = performance.now()
+          post({ kind: 'progress', progress })
+        }
+        if (existsSync(spec.cancelPath)) return { kind: 'cancelled', progress }
       }
-      if (existsSync(spec.cancelPath)) return { kind: 'cancelled', progress }
+      epochLosses.push(epochLoss / stepsPerEpoch)
     }
+    const tokensPerSecond = trainingSeconds > 0 ? (trainedWindows * spec.contextSize) / trainingSeconds : 0
 
     const modelPath = join(spec.outputDir, 'model.gguf')
     run.save(modelPath)
@@ -151,11 +171,15 @@ function pauseHere(spec: TrainingEngineSpec, progress: TrainingProgress): number
   return performance.now() - paused
 }
 
-/** The job's windows: its dataset file through the model's tokenizer and chat template, or its inline text or windows. */
-async function trainingWindows(run: TrainingRun, spec: TrainingEngineSpec): Promise<{ windows: Int32Array[]; evalSplit: number; warnings: string[] }> {
+/** The job's windows, train then held out: its dataset file through the model's tokenizer and chat template, or its inline text or windows. */
+async function trainingWindows(run: TrainingRun, spec: TrainingEngineSpec): Promise<{ train: Int32Array[]; eval: Int32Array[]; warnings: string[] }> {
   const { dataset } = spec
-  if ('windows' in dataset) return { windows: dataset.windows.map((window) => Int32Array.from(window)), evalSplit: spec.evalSplit, warnings: [] }
-  if ('text' in dataset) return { windows: packWindows(run.tokenize(dataset.text), spec.contextSize), evalSplit: spec.evalSplit, warnings: [] }
+  if (!('path' in dataset)) {
+    const windows = 'windows' in dataset ? dataset.windows.map((window) => Int32Array.from(window)) : packWindows(run.tokenize(dataset.text), spec.contextSize)
+    const split = Math.floor(windows.length * (1 - spec.evalSplit))
+    if (split < 1) throw new TrainingInputError(`evalSplit ${spec.evalSplit} leaves none of the ${windows.length} window(s) to train on`)
+    return { train: windows.slice(0, split), eval: windows.slice(split), warnings: [] }
+  }
   const { bos, eos, bosText, eosText } = run.specials()
   const template = (await withFile(spec.modelPath, readGguf)).metadata['tokenizer.chat_template']
   const loaded = await loadTrainingDataset({
@@ -168,7 +192,7 @@ async function trainingWindows(run: TrainingRun, spec: TrainingEngineSpec): Prom
     evalFraction: spec.evalSplit,
     ...(eos >= 0 ? { eos } : {}),
   })
-  return { windows: [...loaded.train, ...loaded.eval], evalSplit: loaded.evalSplit, warnings: loaded.warnings }
+  return { train: loaded.train, eval: loaded.eval, warnings: loaded.warnings }
 }
 
 process.once('message', (spec: TrainingEngineSpec) => {

@@ -114,8 +114,8 @@ export async function resolveTrainingRequest(request: TrainingRequest, context: 
       `batchSize ${params.batchSize}: llama.cpp's optimizer takes one AdamW step per window of maxSeqLength tokens, so each step's batch is one window; batchSize does not change training`,
     )
   }
-  if (hyperParams.evalSteps !== undefined)
-    warnings.push(`evalSteps ${hyperParams.evalSteps}: the eval loss is computed once per epoch, after its training windows (llama_opt_epoch), over the evalSplit windows`)
+  if (hyperParams.evalSteps !== undefined && !params.evalSplit)
+    warnings.push(`evalSteps ${hyperParams.evalSteps}: no windows are held out for evaluation (evalSplit is 0), so there is no eval loss; set evalSplit`)
   const dropout = loraConfig?.loraDropout ?? hyperParams.loraDropout
   if (dropout) warnings.push(`loraDropout ${dropout}: the weights train whole and the adapter is extracted afterwards, so there is no LoRA layer to drop out; it is not applied`)
   if (frozen.length)
@@ -133,6 +133,7 @@ export async function resolveTrainingRequest(request: TrainingRequest, context: 
     epochs: params.epochs,
     learningRate: params.learningRate,
     evalSplit,
+    evalSteps: params.evalSteps,
     saveSteps: params.saveSteps,
     ...(loraConfig
       ? {
