@@ -128,6 +128,26 @@ describe('training jobs', () => {
     }
   })
 
+  test('a quantized base model is dequantized to F32 by llama.cpp first: the job says so, and its adapter on the q8_0 model continues the sentence', async () => {
+    const manager = newManager('quantized')
+    try {
+      const quantized = await writeTinyLlama(join(dir, 'tiny-q8-train.gguf'), { quantize: true })
+      const done = await finished(manager, (await manager.start(request('quantized', 2, { baseModel: quantized, loraConfig: { r: 16, loraAlpha: 16 } }))).id)
+      expect(done.error).toBeNull()
+      expect(done.status).toBe('completed')
+      expect(done.warnings).toContainEqual(expect.stringMatching(/^baseModel has q8_0 weights: .* dequantizes the model to F32/))
+      expect(done.result!.finalLoss).toBeLessThan(done.result!.firstLoss / 2)
+      // The F32 copy it trained on is gone; the outputs stay.
+      expect(existsSync(join(outRoot, 'quantized', '.base-f32.gguf'))).toBe(false)
+      expect(existsSync(done.result!.modelPath)).toBe(true)
+      const withAdapter = referenceGreedy(libDir, quantized, PREFIX, 16, { threads: 1, loras: [{ path: done.result!.adapter!.path, scale: 1 }] })
+      expect(withAdapter).toStartWith(REST)
+      expect(referenceGreedy(libDir, quantized, PREFIX, 16, { threads: 1 })).not.toStartWith(REST)
+    } finally {
+      await manager.close()
+    }
+  })
+
   test('one job at a time: a second queues; cancel stops the running one within a step; a busy outputDir and an unknown id are typed errors', async () => {
     const manager = newManager('queue')
     try {
@@ -223,15 +243,10 @@ describe('training jobs', () => {
   test('bad requests are 400s naming the field, before any process starts', async () => {
     const manager = newManager('invalid')
     try {
-      const quantized = await writeTinyLlama(join(dir, 'tiny-q8.gguf'), {
-        quantize: true,
-      })
       const refusal = (changes: Partial<TrainingRequest>) => manager.start({ ...request('bad', 1), ...changes }).catch((error: unknown) => error)
-      expect(await refusal({ baseModel: quantized })).toMatchObject({
-        status: 400,
-        param: 'baseModel',
-        message: expect.stringMatching(/F32/),
-      })
+      const notGguf = join(dir, 'not-a-model.gguf')
+      await Bun.write(notGguf, 'hello')
+      expect(await refusal({ baseModel: notGguf })).toMatchObject({ status: 400, param: 'baseModel', message: expect.stringContaining('is not a GGUF model') })
       expect(await refusal({ outputDir: join(dir, 'elsewhere') })).toMatchObject({ status: 400, param: 'outputDir' })
       expect(await refusal({ hyperParams: { maxSeqLength: 100 } })).toMatchObject({ status: 400, param: 'hyperParams.maxSeqLength' })
       expect(await refusal({ hyperParams: { warmup: 3 } as never })).toMatchObject({ status: 400, param: 'hyperParams.warmup' })

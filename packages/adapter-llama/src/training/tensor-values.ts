@@ -10,12 +10,14 @@ const QUANTIZED_NAMES: Record<string, string> = {
   '2': 'q4_0', '3': 'q4_1', '6': 'q5_0', '7': 'q5_1', '8': 'q8_0', '10': 'q2_K', '11': 'q3_K', '12': 'q4_K', '13': 'q5_K', '14': 'q6_K', '15': 'q8_K',
 }
 
+const FLOAT_NAMES: Record<string, string> = { [F32]: 'f32', [F16]: 'f16', [BF16]: 'bf16' }
+
 export function isFloatTensor(tensor: TensorInfo): boolean {
   return tensor.dtype in BYTES_PER_VALUE
 }
 
 export function describeType(dtype: string): string {
-  return QUANTIZED_NAMES[dtype] ?? `ggml type ${dtype}`
+  return QUANTIZED_NAMES[dtype] ?? FLOAT_NAMES[dtype] ?? `ggml type ${dtype}`
 }
 
 export function valueCount(tensor: TensorInfo): number {

@@ -53,6 +53,12 @@ export class TrainingNative {
     this.shim.symbols.cy_train_state_free(state)
   }
 
+  /** `input` rewritten at `output` with every tensor in F32 (dequantized by llama.cpp); false when it fails. */
+  dequantize(input: string, output: string, threads: number): boolean {
+    const s = this.llama.symbols
+    return this.shim.symbols.cy_train_dequantize(fn(s.llama_model_quantize_default_params), fn(s.llama_model_quantize), cstr(input), cstr(output), threads) === 0
+  }
+
   /** The model on the CPU, its weights writable (no mmap); null when llama.cpp cannot load it. */
   loadModel(path: string): Pointer | null {
     const s = this.llama.symbols

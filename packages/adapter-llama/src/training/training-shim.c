@@ -19,6 +19,8 @@ typedef const char * (*get_name_fn)(const struct ggml_tensor *);
 typedef size_t (*nbytes_fn)(const struct ggml_tensor *);
 typedef void (*tensor_get_fn)(const struct ggml_tensor *, void *, size_t, size_t);
 typedef void (*result_loss_fn)(ggml_opt_result_t, double *, double *);
+typedef struct llama_model_quantize_params (*quantize_defaults_fn)(void);
+typedef uint32_t (*quantize_fn)(const char *, const char *, const struct llama_model_quantize_params *);
 // The JS side's per-batch callback (a bun:ffi JSCallback): false cancels the epoch.
 typedef bool (*batch_fn)(bool train, int32_t step, int32_t steps, double loss);
 
@@ -202,4 +204,18 @@ uint64_t cy_train_tensor_digest(void * state, int32_t i) {
   for (size_t k = 0; k < size; k++) hash = (hash ^ bytes[k]) * 1099511628211ULL;
   free(bytes);
   return hash;
+}
+
+// A model rewritten with every tensor in F32 (llama_model_quantize to LLAMA_FTYPE_ALL_F32: quantized and
+// half-precision tensors dequantized, the metadata kept): what llama.cpp's optimizer trains. 0 on success.
+uint32_t cy_train_dequantize(void * defaults, void * quantize, const char * input, const char * output, int32_t threads) {
+  struct llama_model_quantize_params params = ((quantize_defaults_fn)defaults)();
+  params.nthread = threads;
+  params.ftype = LLAMA_FTYPE_ALL_F32;
+  params.output_tensor_type = GGML_TYPE_F32;
+  params.token_embedding_type = GGML_TYPE_F32;
+  params.allow_requantize = true;
+  params.quantize_output_tensor = true;
+  params.pure = true;
+  return ((quantize_fn)quantize)(input, output, &params);
 }

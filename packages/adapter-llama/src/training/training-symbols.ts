@@ -11,6 +11,8 @@ export const TRAINING_LLAMA_SYMBOLS = {
   llama_init_from_model: { args: [], returns: 'void' },
   llama_opt_init: { args: [], returns: 'void' },
   llama_opt_epoch: { args: [], returns: 'void' },
+  llama_model_quantize_default_params: { args: [], returns: 'void' },
+  llama_model_quantize: { args: [], returns: 'void' },
 } as const
 
 /** From libggml-base: ggml-opt's datasets and results, and the tensor accessors the shim needs. */
@@ -45,4 +47,5 @@ export const TRAINING_SHIM_SYMBOLS = {
   cy_train_tensor_name: { args: ['ptr', 'i32'], returns: 'cstring' },
   cy_train_tensor_chosen: { args: ['ptr', 'i32'], returns: 'i32' },
   cy_train_tensor_digest: { args: ['ptr', 'i32'], returns: 'u64' },
+  cy_train_dequantize: { args: ['ptr', 'ptr', 'cstring', 'cstring', 'i32'], returns: 'u32' },
 } as const

@@ -35,7 +35,7 @@ export const TrainingLoraConfigSchema = Type.Object(
 
 export const TrainingStartBodySchema = Type.Object(
   {
-    baseModel: Type.String({ minLength: 1, description: 'A served model id (`GET /api/v1/models`) with F32 weights, or the path of an F32 GGUF inside an allowed data folder.' }),
+    baseModel: Type.String({ minLength: 1, description: 'A served model id (`GET /api/v1/models`), or the path of a GGUF inside an allowed data or output folder (a checkpoint). Weights other than F32 are dequantized to F32 for training.' }),
     outputDir: Type.String({ minLength: 1, description: "Inside an allowed output folder: checkpoint.gguf, model.gguf and adapter.gguf go here; its last part is the adapter's name at inference." }),
     datasetPath: Type.Optional(Type.String({ minLength: 1, description: 'A JSONL or JSON file of {"text"}, {"prompt","completion"} or {"messages"} records, or plain text, inside an allowed data folder.' })),
     dataset: Type.Optional(

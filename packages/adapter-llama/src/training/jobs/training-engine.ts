@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, renameSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { extractLora } from '../extract-lora.ts'
+import { nonF32Type, writeF32Model } from '../f32-model.ts'
 import { graphPadding } from '../graph-padding.ts'
 import { trainingChatRenderer } from '../training-chat.ts'
 import { loadTrainingDataset } from '../training-dataset.ts'
@@ -18,16 +19,28 @@ import type { TrainingProgress, TrainingResult } from '@cy/core'
 const post = (message: TrainingEngineMessage) => process.send!(message)
 
 async function train(spec: TrainingEngineSpec): Promise<TrainingEngineMessage> {
+  // llama.cpp trains F32 weights: another model is dequantized first, beside the job's outputs (it is as large
+  // as an F32 model), and is the base the adapter is extracted against.
+  const base = (await nonF32Type(spec.modelPath)) === undefined ? spec.modelPath : join(spec.outputDir, '.base-f32.gguf')
+  try {
+    if (base !== spec.modelPath) writeF32Model({ libDir: spec.libDir, input: spec.modelPath, output: base, threads: spec.threads })
+    return await trainF32(spec, base)
+  } finally {
+    if (base !== spec.modelPath) rmSync(base, { force: true })
+  }
+}
+
+async function trainF32(spec: TrainingEngineSpec, base: string): Promise<TrainingEngineMessage> {
   const scratch = mkdtempSync(join(tmpdir(), 'cy-training-engine-'))
   let run: TrainingRun
   try {
     run = new TrainingRun({
       libDir: spec.libDir,
-      modelPath: spec.modelPath,
+      modelPath: base,
       threads: spec.threads,
       contextSize: spec.contextSize,
       targets: spec.targets,
-      padding: await graphPadding(spec.modelPath, scratch),
+      padding: await graphPadding(base, scratch),
     })
   } finally {
     rmSync(scratch, { recursive: true, force: true })
@@ -131,7 +144,7 @@ async function train(spec: TrainingEngineSpec): Promise<TrainingEngineMessage> {
     if (spec.lora) {
       const path = join(spec.outputDir, 'adapter.gguf')
       const extracted = await extractLora({
-        base: spec.modelPath,
+        base,
         trained: modelPath,
         targets: spec.targets.length ? spec.targets : undefined,
         rank: spec.lora.rank,

@@ -5,6 +5,7 @@ import { ADAPTER_NAME } from '../../lora/adapter-folder.ts'
 import { resolveAllowedFile } from '../dataset-path.ts'
 import { parseLlamaOptions } from '../../llama-options.ts'
 import { TARGET_MODULES } from '../target-modules.ts'
+import { describeType } from '../tensor-values.ts'
 import { checkDataset } from './dataset-check.ts'
 import type { TrainingEngineSpec } from './training-engine-protocol.ts'
 
@@ -60,7 +61,7 @@ function unknownKeys(param: string, value: object | undefined, known: Set<string
 export async function resolveTrainingRequest(request: TrainingRequest, context: TrainingRequestContext): Promise<ResolvedTraining> {
   const { hyperParams = {}, loraConfig } = request
   const base = await resolveBaseModel(request.baseModel, context)
-  await checkF32(base.path)
+  const weights = await weightType(base.path)
 
   if (typeof request.outputDir !== 'string' || !request.outputDir) throw invalid('outputDir', 'outputDir is required')
   const outputDir = resolve(request.outputDir)
@@ -116,6 +117,10 @@ export async function resolveTrainingRequest(request: TrainingRequest, context: 
   }
   if (hyperParams.evalSteps !== undefined && !params.evalSplit)
     warnings.push(`evalSteps ${hyperParams.evalSteps}: no windows are held out for evaluation (evalSplit is 0), so there is no eval loss; set evalSplit`)
+  if (weights !== undefined)
+    warnings.push(
+      `baseModel has ${describeType(weights)} weights: llama.cpp's optimizer updates F32 tensors only, so the engine dequantizes the model to F32 first (as inference reads it); model.gguf is F32, and the adapter's changes are relative to the dequantized weights`,
+    )
   const dropout = loraConfig?.loraDropout ?? hyperParams.loraDropout
   if (dropout) warnings.push(`loraDropout ${dropout}: the weights train whole and the adapter is extracted afterwards, so there is no LoRA layer to drop out; it is not applied`)
   if (frozen.length)
@@ -187,10 +192,9 @@ async function resolveDataset(request: TrainingRequest, allowedDataDirs: readonl
   throw invalid('datasetPath', 'datasetPath is required (a JSONL, JSON or text file inside an allowed data folder); or dataset: { text } or { windows: [[token, …], …] } inline')
 }
 
-/** llama.cpp's optimizer updates F32 tensors only (training-run.ts): refuse anything else before a process starts. */
-async function checkF32(path: string): Promise<void> {
+/** The type of the model's first non-F32 matrix (undefined: all F32), or a 400 when it is no GGUF. */
+async function weightType(path: string): Promise<string | undefined> {
   const index = await withFile(path, readGguf).catch(() => undefined)
   if (!index) throw invalid('baseModel', `${path} is not a GGUF model`)
-  const other = index.tensors.find((tensor) => (tensor.shape?.length ?? 0) >= 2 && tensor.dtype !== '0')
-  if (other) throw invalid('baseModel', `training needs a model with F32 weights, and ${path} has '${other.name}' in another type: convert F16 or quantized models to F32 first`)
+  return index.tensors.find((tensor) => (tensor.shape?.length ?? 0) >= 2 && tensor.dtype !== '0')?.dtype
 }
