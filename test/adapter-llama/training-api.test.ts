@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { writeTinyLlama } from '../fixtures/llama/tiny-llama.ts'
 import { publishedSchemas } from '../support/published-schema.ts'
+import { clients, collect } from '../grpc/grpc-support.ts'
 import { referenceGreedy } from './reference-greedy.ts'
 
 // The training API (/api/v1/training) end to end: the server app with the llama adapter, the tiny f32
@@ -41,6 +42,7 @@ beforeAll(async () => {
       modelsDir: join(dir, 'models'),
       responsesDb: ':memory:',
       logLevel: 'silent',
+      grpcPort: 0,
       training: { dir: join(dir, 'training'), threads: 1 },
     },
     () => {},
@@ -195,6 +197,36 @@ describe('/api/v1/training on llama.cpp', () => {
     expect(page.jobs.map((entry: { jobId: string }) => entry.jobId)).toEqual([ids[1]])
     const bad = await refusal(await get('/api/v1/training/list?status=sleeping'), 400)
     expect(bad.code).toBe('INVALID_REQUEST')
+  })
+
+  test('the same job through gRPC StartTraining streams progress whose losses are the REST status’s', async () => {
+    const grpc = clients(`127.0.0.1:${app.grpc!.port}`)
+    try {
+      const stream = grpc.training.StartTraining!({
+        base_model: 'tiny',
+        output_dir: join(outputs, 'grpc'),
+        dataset_path: join(datasets, 'sentence.jsonl'),
+        hyper_params: { epochs: 2, learning_rate: 3e-3, max_seq_length: 256, batch_size: 1 },
+        lora_config: { r: 16, lora_alpha: 16 },
+      })
+      const { responses, error } = (await collect(stream as never)) as unknown as { responses: Array<Record<string, any>>; error?: Error }
+      expect(error).toBeUndefined()
+      const last = responses.at(-1)!
+      expect(last.status).toBe('COMPLETED')
+      const rest = await status(last.job_id)
+      expect(rest.status).toBe('completed')
+      expect(last.metrics.loss).toBe(rest.progress.loss)
+      expect(last.progress).toMatchObject({ current_epoch: rest.progress.currentEpoch, current_step: rest.progress.currentStep, total_steps: rest.progress.totalSteps })
+      expect(last.result.final_loss).toBe(rest.result.finalLoss)
+      expect(last.result.epoch_losses).toEqual(rest.result.epochLosses)
+      expect(last.result.adapter).toMatchObject({ name: 'grpc', max_relative_error: rest.result.adapter.maxRelativeError })
+      // Every progress message is a step of the job, in order, ending where the REST status ends.
+      const steps = responses.flatMap((message) => (message.metrics ? [message.progress.current_step] : []))
+      expect(steps).toEqual([...steps].sort((a, b) => a - b))
+      expect(steps.at(-1)).toBe(rest.progress.totalSteps)
+    } finally {
+      grpc.close()
+    }
   })
 
   test('unknown jobs, datasets outside the data folder or malformed, and unknown models are refused in the seed’s shape', async () => {
