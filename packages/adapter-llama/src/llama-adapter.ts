@@ -28,6 +28,13 @@ async function claimGguf(path: string): Promise<Claim> {
   return { claim: true }
 }
 
+/** The folder of the training engine's llama.cpp: `trainingLibDir`, CY_LLAMA_TRAINING_LIB_DIR, else inference's. */
+function trainingLibDir(defaults: Record<string, unknown>): string | undefined {
+  const own = defaults.trainingLibDir ?? process.env.CY_LLAMA_TRAINING_LIB_DIR
+  if (typeof own === 'string' && own) return own
+  return typeof defaults.libDir === 'string' ? defaults.libDir : undefined
+}
+
 /** The adapter factory: options are defaults for every model it loads (threads, contextSize...). */
 export function createLlamaAdapter(defaults: Record<string, unknown> = {}): AdapterV1 {
   const log = (line: string) => console.error(`[llama] ${line}`)
@@ -48,7 +55,9 @@ export function createLlamaAdapter(defaults: Record<string, unknown> = {}): Adap
       createTrainer: ({ storePath, resolveModel, modelNames, log: trainerLog, ...options }) =>
         new TrainingManager({
           store: storePath,
-          libDir: async () => (await resolveLlamaLibrary(typeof defaults.libDir === 'string' ? defaults.libDir : undefined, trainerLog ?? log)).dir,
+          // A library of its own when given: llama.cpp's optimizer runs on the CPU, where a native build of the
+          // pinned sources trains faster than the prebuilt packages (bench:training), which inference keeps.
+          libDir: async () => (await resolveLlamaLibrary(trainingLibDir(defaults), trainerLog ?? log)).dir,
           resolveModel,
           modelNames,
           ...options,
