@@ -13,13 +13,17 @@ export interface DatasetLocation {
  */
 export class TrainingDatasetError extends BadRequestError {
   readonly field = 'datasetPath'
-  readonly line?: number
-  readonly index?: number
+  // Assigned even when undefined: Bun sets its own `line` (the source line) on every Error.
+  readonly line: number | undefined
+  readonly index: number | undefined
+  /** Where in the file (the engine API's error details carry it). */
+  readonly location: DatasetLocation
 
   /** `message` is prefixed with the record's place: `line 3: …` or `[2]: …`. */
   constructor(message: string, at: DatasetLocation = {}) {
     super(`${at.line !== undefined ? `line ${at.line}: ` : at.index !== undefined ? `[${at.index}]: ` : ''}${message}`, { param: 'datasetPath', code: 'invalid_dataset' })
-    if (at.line !== undefined) this.line = at.line
-    if (at.index !== undefined) this.index = at.index
+    this.line = at.line
+    this.index = at.index
+    this.location = { ...(at.line !== undefined ? { line: at.line } : {}), ...(at.index !== undefined ? { index: at.index } : {}) }
   }
 }

@@ -114,8 +114,8 @@ export function inferenceError(thrown: unknown): { status: number; body: EngineE
   const error = toApiError(thrown)
   const code = engineErrorCode(error)
   const field = error.param === null ? null : (FIELDS[error.param] ?? error.param)
-  // A dataset error says where in the file (TrainingDatasetError's line or index).
-  const { line, index } = error as { line?: unknown; index?: unknown }
+  // A dataset error says where in the file (TrainingDatasetError's `location`; not `line`, which Bun sets on every Error).
+  const { line, index } = ((error as { location?: unknown }).location ?? {}) as { line?: unknown; index?: unknown }
   const detail: EngineErrorDetail = {
     type: error.code ?? error.type,
     field,

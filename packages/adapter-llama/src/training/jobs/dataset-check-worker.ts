@@ -13,7 +13,7 @@ self.onmessage = async ({ data }: MessageEvent<DatasetCheck>) => {
   } catch (error) {
     answer =
       error instanceof TrainingDatasetError
-        ? { message: error.message, ...(error.line !== undefined ? { line: error.line } : {}), ...(error.index !== undefined ? { index: error.index } : {}) }
+        ? { message: error.message, ...error.location }
         : { message: `the dataset cannot be read: ${(error as Error).message}` }
   }
   self.postMessage(answer)
