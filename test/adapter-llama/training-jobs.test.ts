@@ -1,4 +1,4 @@
-import { resolveLlamaLibrary } from '@cy/adapter-llama'
+import createLlamaAdapter, { resolveLlamaLibrary } from '@cy/adapter-llama'
 import { Database } from 'bun:sqlite'
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
@@ -330,6 +330,28 @@ describe('training jobs', () => {
     } finally {
       reopened.close()
       crashed.close()
+    }
+  })
+
+  test("the adapter's trainer takes its llama.cpp from trainingLibDir (CY_LLAMA_TRAINING_LIB_DIR), not inference's", async () => {
+    const lines: string[] = []
+    const trainer = createLlamaAdapter({ quiet: true, libDir: join(dir, 'no-such-lib'), trainingLibDir: libDir }).training!.createTrainer({
+      storePath: ':memory:',
+      allowedDataDirs: [dir],
+      allowedOutputDirs: [outRoot],
+      resolveModel: () => undefined,
+      modelNames: () => [],
+      threads: 1,
+      log: (line) => void lines.push(line),
+    })
+    try {
+      const job = await trainer.start(request('own-library', 1))
+      const done = isFinished(job.status) ? job : await new Promise<TrainingJob>((resolve) => trainer.subscribe(({ job: next }) => void (isFinished(next.status) && resolve(next)), job.id))
+      expect(done.status).toBe('completed')
+      // Resolved from the explicit folder (inference's libDir here does not exist, so it was not that one).
+      expect(lines.filter((line) => line.endsWith(`from libDir (${libDir})`))).toHaveLength(1)
+    } finally {
+      await trainer.close()
     }
   })
 
