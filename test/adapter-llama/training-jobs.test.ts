@@ -149,7 +149,7 @@ describe('training jobs', () => {
   })
 
   test('one job at a time: a second queues; cancel stops the running one within a step; a busy outputDir and an unknown id are typed errors', async () => {
-    const manager = newManager('queue')
+    const manager = new TrainingManager({ store: ':memory:', libDir, allowedOutputDirs: [outRoot], allowedDataDirs: [dir], threads: 1, progressIntervalMs: 0, maxQueued: 1 })
     try {
       // Windows of 1024 tokens: steps long enough (tens of ms) that the cancel lands on the step after the one reported.
       const first = await manager.start(
@@ -162,6 +162,8 @@ describe('training jobs', () => {
       expect(manager.status(second.id).status).toBe('queued')
       expect(manager.status(first.id).status).toBe('running')
 
+      // One job may wait (maxQueued 1): a third is a 429 until the queue moves.
+      expect(await manager.start(request('overflow', 1)).catch((error: unknown) => error)).toMatchObject({ status: 429, retryAfterSeconds: 60 })
       const busy = await manager.start(request('first', 1)).catch((error: unknown) => error)
       expect(busy).toMatchObject({
         status: 400,

@@ -1,4 +1,4 @@
-import { ConflictError, type ModelConfig, type TrainingEvent, type TrainingJob, type TrainingJobs, type TrainingListener, type TrainingRequest, type TrainingResult } from '@cy/core'
+import { ConflictError, RateLimitError, type ModelConfig, type TrainingEvent, type TrainingJob, type TrainingJobs, type TrainingListener, type TrainingRequest, type TrainingResult } from '@cy/core'
 import type { Subprocess } from 'bun'
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { copyFile, mkdir, rename } from 'node:fs/promises'
@@ -26,6 +26,8 @@ export interface TrainingManagerOptions {
   modelNames?: () => string[]
   /** Jobs running at once (default 1: training takes every core it is given); the rest wait `queued`. */
   concurrency?: number
+  /** Jobs that may wait `queued` (default 100); a start past them is a 429. */
+  maxQueued?: number
   /** The engine's threads when a request names none (default: every core). */
   threads?: number
   /** The least time between two progress events of a job (default 250 ms). */
@@ -67,6 +69,7 @@ export class TrainingManager implements TrainingJobs {
     this.#store = typeof store === 'string' ? new JobStore(store) : store
     this.#options = {
       concurrency: 1,
+      maxQueued: 100,
       threads: availableParallelism(),
       progressIntervalMs: 250,
       cancelGraceMs: 30_000,
@@ -96,6 +99,10 @@ export class TrainingManager implements TrainingJobs {
     this.#lib ??= await this.#libDir()
     const busy = [...this.#resolved].find(([, other]) => other.outputDir === resolved.outputDir)
     if (busy) throw new TrainingJobRunningError(resolved.outputDir, busy[0])
+    const waiting = this.#resolved.size - this.#running.size
+    if (waiting >= this.#options.maxQueued) {
+      throw new RateLimitError(`${waiting} training jobs are already queued, the most this server keeps waiting; start this one when one has run`, { retryAfterSeconds: 60 })
+    }
     const job = this.#store.create(request, resolved.warnings)
     this.#resolved.set(job.id, resolved)
     this.#emit('status', job)
