@@ -1,9 +1,9 @@
 // bun run engines:build <engine> [flags]: runs the `engines:build` script of the adapter package that
-// builds that engine (`sd` → packages/adapter-sdxl, `whisper` → packages/adapter-whisper, `mtmd` → packages/adapter-llama), passing the flags on.
+// builds that engine (`sd` → packages/adapter-sdxl, `whisper` → packages/adapter-whisper, `mtmd` and `llama-training` → packages/adapter-llama), passing the flags on.
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 
-const ALIASES: Record<string, string> = { sd: 'sdxl', 'stable-diffusion': 'sdxl', 'whisper.cpp': 'whisper', mtmd: 'llama', libmtmd: 'llama' }
+const ALIASES: Record<string, string> = { sd: 'sdxl', 'stable-diffusion': 'sdxl', 'whisper.cpp': 'whisper', mtmd: 'llama', libmtmd: 'llama', 'llama-training': 'llama' }
 const packages = join(import.meta.dir, '..', 'packages')
 const buildable = readdirSync(packages).filter((name) => {
   const manifest = join(packages, name, 'package.json')

@@ -18,9 +18,11 @@
  * every measured epoch of every run, runs alternating which side goes first.
  *
  * Usage: bun bench/training/index.ts [--model tiny|medium|both] [--windows N] [--threads N] [--runs N] [--epochs N]
- *   [--context N] [--lib DIR] (our side on another libllama folder, e.g. llama-finetune's own build/bin)
+ *   [--context N] [--lib DIR] (our side on another libllama folder, e.g. llama-finetune's own build/bin; default: the one
+ *   training jobs load: CY_LLAMA_TRAINING_LIB_DIR, else `engines:build llama-training`'s when built, else the prebuilt)
  */
 import { resolveLlamaLibrary } from '@cy/adapter-llama'
+import { trainingLibraryChoice } from '../../packages/adapter-llama/src/library/training-library.ts'
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -68,7 +70,8 @@ const parameters = (options: TinyLlamaOptions) => {
   return 2 * VOCAB * embd + layers * (2 * embd * embd + 2 * embd * kvDim + 3 * embd * ff)
 }
 
-const libDir = values.lib ?? (await resolveLlamaLibrary(undefined)).dir
+// The library a training job would load (the native build or CY_LLAMA_TRAINING_LIB_DIR when there is one), or --lib.
+const libDir = (await resolveLlamaLibrary(values.lib ?? trainingLibraryChoice(undefined))).dir
 const finetune = await llamaFinetune()
 const dir = join(tmpdir(), 'cy-bench-training')
 mkdirSync(dir, { recursive: true })

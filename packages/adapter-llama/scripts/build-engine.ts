@@ -1,19 +1,26 @@
 // bun run engines:build mtmd [--llama-dir DIR] [--src DIR]: builds libmtmd (vision) for the libllama in
 // DIR (default: the one the adapter resolves) and prints its folder on the last line. libllama itself is
 // prebuilt (the @node-llama-cpp packages); only its multimodal library is compiled here.
+// bun run engines:build llama-training [--src DIR]: builds llama.cpp's libraries for this CPU, which the
+// training engine then uses (faster than the prebuilt ones on the CPU: bench:training).
 import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { buildMtmd } from '../src/library/build-mtmd.ts'
 import { resolveLlamaLibrary } from '../src/library/resolve-library.ts'
+import { buildTrainingLibrary } from '../src/library/training-library.ts'
 
 const { values, positionals } = parseArgs({
   args: Bun.argv.slice(2),
   options: { 'llama-dir': { type: 'string' }, src: { type: 'string' } },
   allowPositionals: true,
 })
-if (positionals.length > 0 && !['mtmd', 'llama'].includes(positionals[0]!)) throw new Error(`This package builds mtmd, not ${positionals[0]}`)
+if (positionals.length > 0 && !['mtmd', 'llama', 'llama-training'].includes(positionals[0]!)) throw new Error(`This package builds mtmd or llama-training, not ${positionals[0]}`)
 try {
   if (values.src) process.env.CY_LLAMA_SRC = resolve(values.src)
+  if (positionals[0] === 'llama-training') {
+    console.log(await buildTrainingLibrary((line) => console.error(`[llama-training] ${line}`)))
+    process.exit(0)
+  }
   const llamaDir = values['llama-dir'] ? resolve(values['llama-dir']) : (await resolveLlamaLibrary(undefined)).dir
   console.log(await buildMtmd(llamaDir, (line) => console.error(`[mtmd] ${line}`)))
 } catch (error) {

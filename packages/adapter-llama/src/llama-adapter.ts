@@ -1,6 +1,7 @@
 import type { AdapterV1, Claim, ModelConfig } from '@cy/core'
 import { readGguf, withFile } from '@cy/native'
 import { resolveLlamaLibrary } from './library/resolve-library.ts'
+import { trainingLibraryChoice } from './library/training-library.ts'
 import { LlamaModel } from './llama-model.ts'
 import { manifest } from './manifest.ts'
 import { TrainingManager } from './training/jobs/training-manager.ts'
@@ -28,13 +29,6 @@ async function claimGguf(path: string): Promise<Claim> {
   return { claim: true }
 }
 
-/** The folder of the training engine's llama.cpp: `trainingLibDir`, CY_LLAMA_TRAINING_LIB_DIR, else inference's. */
-function trainingLibDir(defaults: Record<string, unknown>): string | undefined {
-  const own = defaults.trainingLibDir ?? process.env.CY_LLAMA_TRAINING_LIB_DIR
-  if (typeof own === 'string' && own) return own
-  return typeof defaults.libDir === 'string' ? defaults.libDir : undefined
-}
-
 /** The adapter factory: options are defaults for every model it loads (threads, contextSize...). */
 export function createLlamaAdapter(defaults: Record<string, unknown> = {}): AdapterV1 {
   const log = (line: string) => console.error(`[llama] ${line}`)
@@ -55,9 +49,11 @@ export function createLlamaAdapter(defaults: Record<string, unknown> = {}): Adap
       createTrainer: ({ storePath, resolveModel, modelNames, log: trainerLog, ...options }) =>
         new TrainingManager({
           store: storePath,
-          // A library of its own when given: llama.cpp's optimizer runs on the CPU, where a native build of the
-          // pinned sources trains faster than the prebuilt packages (bench:training), which inference keeps.
-          libDir: async () => (await resolveLlamaLibrary(trainingLibDir(defaults), trainerLog ?? log)).dir,
+          libDir: async () => {
+            const own = trainingLibraryChoice(defaults.trainingLibDir)
+            if (!own) (trainerLog ?? log)('training on the llama.cpp inference uses; `bun run engines:build llama-training` builds one for this CPU, which trains faster (bench:training)')
+            return (await resolveLlamaLibrary(own ?? (typeof defaults.libDir === 'string' ? defaults.libDir : undefined), trainerLog ?? log)).dir
+          },
           resolveModel,
           modelNames,
           ...options,
