@@ -251,6 +251,10 @@ describe('training jobs', () => {
       expect(await refusal({ baseModel: notGguf })).toMatchObject({ status: 400, param: 'baseModel', message: expect.stringContaining('is not a GGUF model') })
       expect(await refusal({ outputDir: join(dir, 'elsewhere') })).toMatchObject({ status: 400, param: 'outputDir' })
       expect(await refusal({ hyperParams: { maxSeqLength: 100 } })).toMatchObject({ status: 400, param: 'hyperParams.maxSeqLength' })
+      expect(await refusal({ hyperParams: { maxSeqLength: 65536 } })).toMatchObject({ status: 400, param: 'hyperParams.maxSeqLength', message: expect.stringContaining('at most 32768') })
+      expect(await refusal({ threads: 100_000 })).toMatchObject({ status: 400, param: 'threads' })
+      // A bad field is refused before the dataset file is read: this one does not exist.
+      expect(await refusal({ datasetPath: join(dir, 'missing.jsonl'), dataset: undefined, hyperParams: { epochs: 0 } })).toMatchObject({ status: 400, param: 'hyperParams.epochs' })
       expect(await refusal({ hyperParams: { warmup: 3 } as never })).toMatchObject({ status: 400, param: 'hyperParams.warmup' })
       expect(await refusal({ loraConfig: { targetModules: ['lm_head'] } })).toMatchObject({ status: 400, param: 'loraConfig.targetModules' })
       expect(await refusal({ loraConfig: { targetModules: ['k_proj', 'v_proj'] } })).toMatchObject({

@@ -8,7 +8,7 @@ export const TrainingHyperParamsSchema = Type.Object(
     batchSize: int('Batch size (default 4). llama.cpp takes one optimizer step per window, so other values only earn a warning.'),
     learningRate: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: "AdamW's peak learning rate (default 2e-4), decayed linearly towards 0 over every step." })),
     epochs: int('Passes over the dataset (default 3).'),
-    maxSeqLength: Type.Optional(Type.Integer({ minimum: 256, multipleOf: 256, description: 'The training window in tokens, a multiple of 256 (default 2048).' })),
+    maxSeqLength: Type.Optional(Type.Integer({ minimum: 256, maximum: 32768, multipleOf: 256, description: 'The training window in tokens, a multiple of 256, at most 32768 (default 2048).' })),
     loraRank: int("The adapter's rank when loraConfig.r is absent (default 64)."),
     loraAlpha: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'LoRA alpha when loraConfig.loraAlpha is absent (default 16).' })),
     loraDropout: Type.Optional(Type.Number({ minimum: 0, exclusiveMaximum: 1, description: 'Not applied (the adapter is extracted after training): a warning.' })),

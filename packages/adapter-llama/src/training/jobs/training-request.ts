@@ -1,5 +1,6 @@
 import { BadRequestError, type ModelConfig, type TrainingRequest } from '@cy/core'
 import { readGguf, withFile } from '@cy/native'
+import { availableParallelism } from 'node:os'
 import { basename, isAbsolute, relative, resolve } from 'node:path'
 import { ADAPTER_NAME } from '../../lora/adapter-folder.ts'
 import { resolveAllowedFile } from '../dataset-path.ts'
@@ -25,6 +26,8 @@ const HYPER_PARAMS = new Set([...Object.keys(HYPER_PARAM_DEFAULTS), 'loraDropout
 const LORA_KEYS = new Set(['r', 'loraAlpha', 'loraDropout', 'targetModules', 'bias'])
 const BIASES = new Set(['none', 'all', 'lora_only'])
 const CONTEXT_STEP = 256
+/** The longest window a job may ask for: its activations and their gradients grow with it. */
+const MAX_WINDOW = 32_768
 
 /** Where a job's inputs may come from and its outputs go. */
 export interface TrainingRequestContext {
@@ -73,15 +76,14 @@ export async function resolveTrainingRequest(request: TrainingRequest, context: 
   if (!ADAPTER_NAME.test(basename(outputDir)))
     throw invalid('outputDir', `outputDir's last part names the adapter at inference, so it must be letters, digits, '.', '_' or '-' (not ${JSON.stringify(basename(outputDir))})`)
 
-  const dataset = await resolveDataset(request, context.allowedDataDirs)
   unknownKeys('hyperParams', hyperParams, HYPER_PARAMS)
   unknownKeys('loraConfig', loraConfig, LORA_KEYS)
   for (const key of ['batchSize', 'epochs', 'saveSteps', 'evalSteps', 'loraRank'] as const) check(`hyperParams.${key}`, hyperParams[key], positiveInt, 'a positive integer')
   check(
     'hyperParams.maxSeqLength',
     hyperParams.maxSeqLength,
-    (value) => positiveInt(value) && value % CONTEXT_STEP === 0,
-    `a positive multiple of ${CONTEXT_STEP} (llama.cpp pads a training context to that)`,
+    (value) => positiveInt(value) && value % CONTEXT_STEP === 0 && value <= MAX_WINDOW,
+    `a positive multiple of ${CONTEXT_STEP} (llama.cpp pads a training context to that), at most ${MAX_WINDOW}`,
   )
   for (const key of ['learningRate', 'loraAlpha'] as const) check(`hyperParams.${key}`, hyperParams[key], positive, 'a positive number')
   check('hyperParams.loraDropout', hyperParams.loraDropout, fraction, 'in [0, 1)')
@@ -89,7 +91,7 @@ export async function resolveTrainingRequest(request: TrainingRequest, context: 
   check('loraConfig.r', loraConfig?.r, positiveInt, 'a positive integer')
   check('loraConfig.loraAlpha', loraConfig?.loraAlpha, positive, 'a positive number')
   check('loraConfig.loraDropout', loraConfig?.loraDropout, fraction, 'in [0, 1)')
-  check('threads', request.threads, positiveInt, 'a positive integer')
+  check('threads', request.threads, (value) => positiveInt(value) && value <= availableParallelism(), `a positive integer, at most this machine's ${availableParallelism()} cores`)
   if (loraConfig?.bias !== undefined && !BIASES.has(loraConfig.bias)) throw invalid('loraConfig.bias', `loraConfig.bias must be one of ${[...BIASES].join(', ')}`)
   const modules = loraConfig?.targetModules
   if (modules !== undefined) {
@@ -98,6 +100,8 @@ export async function resolveTrainingRequest(request: TrainingRequest, context: 
     if (unknown !== undefined) throw invalid('loraConfig.targetModules', `loraConfig.targetModules has '${unknown}'; the modules are ${Object.keys(TARGET_MODULES).join(', ')}`)
   }
 
+  // Last: the cheap checks first, so a bad field does not cost a read of the file.
+  const dataset = await resolveDataset(request, context.allowedDataDirs)
   // llama.cpp's graph stores K and V in its KV cache and attends over the cache's copy: no gradient reaches attn_k and attn_v.
   const frozen = modules?.filter((module) => module === 'k_proj' || module === 'v_proj') ?? []
   if (modules && frozen.length === modules.length) {
