@@ -12,7 +12,7 @@ const buildable = readdirSync(packages).filter((name) => {
 const [engine, ...flags] = Bun.argv.slice(2)
 const folder = engine && buildable.find((name) => name === `adapter-${ALIASES[engine] ?? engine}`)
 if (!folder) {
-  console.error(`usage: bun run engines:build <${buildable.map((name) => name.replace(/^adapter-/, '')).join('|')}> [--cuda|--metal|--vulkan|--cpu] [--src DIR]`)
+  console.error(`usage: bun run engines:build <${buildable.map((name) => name.replace(/^adapter-/, '')).join('|')}|mtmd|llama-training> [--cuda|--metal|--vulkan|--cpu (whisper, sdxl)] [--src DIR]`)
   process.exit(2)
 }
 // The package's script runs in its own folder: a relative --src is made absolute here, where it was meant.

@@ -21,6 +21,7 @@
  *   [--context N] [--lib DIR] (our side on another libllama folder, e.g. llama-finetune's own build/bin; default: the one
  *   training jobs load: CY_LLAMA_TRAINING_LIB_DIR, else `engines:build llama-training`'s when built, else the prebuilt)
  */
+import { readGguf, withFile } from '../../packages/native/src/index.ts'
 import { resolveLlamaLibrary } from '@cy/adapter-llama'
 import { trainingLibraryChoice } from '../../packages/adapter-llama/src/library/training-library.ts'
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
@@ -30,6 +31,7 @@ import { parseArgs } from 'node:util'
 import { graphPadding } from '../../packages/adapter-llama/src/training/graph-padding.ts'
 import { llamaFinetune } from '../../test/fixtures/llama/build-llama-finetune.ts'
 import { tinyLlamaShape, writeTinyLlama, type TinyLlamaOptions } from '../../test/fixtures/llama/tiny-llama.ts'
+import { median } from '../http/stats.ts'
 import { benchText } from './bench-text.ts'
 import { epochTimes, type EpochStamps, type Stamp } from './epoch-times.ts'
 import { oursStamps } from './ours.ts'
@@ -58,11 +60,6 @@ const epochs = Number(values.epochs ?? 3)
 const context = Number(values.context ?? 256)
 if (epochs < 2) throw new Error('--epochs must be at least 2: the first epoch is the warm-up')
 
-const median = (xs: number[]) => {
-  const sorted = [...xs].sort((a, b) => a - b)
-  const mid = Math.floor(sorted.length / 2)
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
-}
 // The fixtures' vocabulary: 5 special tokens and 256 bytes.
 const VOCAB = 261
 const parameters = (options: TinyLlamaOptions) => {
@@ -88,7 +85,7 @@ for (const name of models) {
   const textPath = join(dir, `${name}.txt`)
   writeFileSync(textPath, text)
   const training = { modelPath, text, context, threads, epochs }
-  const padding = await graphPadding(modelPath, dir)
+  const padding = await graphPadding(await withFile(modelPath, readGguf), dir)
   const epochsOf = { ours: [] as Stamp[], theirs: [] as Stamp[] }
   // Each epoch's mean loss (the last run's): equal on both sides when both train the same tensors the same way.
   const lossesOf = { ours: [] as number[], theirs: [] as number[] }

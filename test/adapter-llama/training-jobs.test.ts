@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { JobStore, STOPPED_WHILE_RUNNING } from '../../packages/adapter-llama/src/training/jobs/job-store.ts'
-import { isFinished, type TrainingEvent, type TrainingJob, type TrainingRequest } from '@cy/core'
+import { isFinished, type TrainingEvent, type TrainingJob, type TrainingJobs, type TrainingRequest } from '@cy/core'
 import { TrainingManager } from '../../packages/adapter-llama/src/training/jobs/training-manager.ts'
 import { writeTinyLlama } from '../fixtures/llama/tiny-llama.ts'
 import { referenceGreedy } from './reference-greedy.ts'
@@ -45,7 +45,7 @@ const request = (output: string, epochs: number, extra: Partial<TrainingRequest>
 })
 
 /** The first event of job `id` that `predicate` accepts (or the job itself, when it already does). */
-function when(manager: TrainingManager, id: string, predicate: (event: TrainingEvent) => boolean): Promise<TrainingJob> {
+function when(manager: TrainingJobs, id: string, predicate: (event: TrainingEvent) => boolean): Promise<TrainingJob> {
   return new Promise((resolve) => {
     const stop = manager.subscribe((event) => {
       if (!predicate(event)) return
@@ -54,7 +54,7 @@ function when(manager: TrainingManager, id: string, predicate: (event: TrainingE
     }, id)
   })
 }
-const finished = (manager: TrainingManager, id: string) =>
+const finished = (manager: TrainingJobs, id: string) =>
   isFinished(manager.status(id).status) ? Promise.resolve(manager.status(id)) : when(manager, id, (event) => isFinished(event.job.status))
 
 describe('training jobs', () => {
@@ -351,8 +351,7 @@ describe('training jobs', () => {
       log: (line) => void lines.push(line),
     })
     try {
-      const job = await trainer.start(request('own-library', 1))
-      const done = isFinished(job.status) ? job : await new Promise<TrainingJob>((resolve) => trainer.subscribe(({ job: next }) => void (isFinished(next.status) && resolve(next)), job.id))
+      const done = await finished(trainer, (await trainer.start(request('own-library', 1))).id)
       expect(done.status).toBe('completed')
       // Resolved from the explicit folder (inference's libDir here does not exist, so it was not that one).
       expect(lines.filter((line) => line.endsWith(`from libDir (${libDir})`))).toHaveLength(1)

@@ -25,9 +25,10 @@ describe('the training library', () => {
   })
 
   test('the option wins, then CY_LLAMA_TRAINING_LIB_DIR, then the native build; none of them: inference’s (undefined)', () => {
-    expect(trainingLibraryChoice('/option', '/env', '/built')).toBe('/option')
-    expect(trainingLibraryChoice(undefined, '/env', '/built')).toBe('/env')
-    expect(trainingLibraryChoice('', '', '/built')).toBe('/built')
-    expect(trainingLibraryChoice(undefined, undefined, undefined)).toBeUndefined()
+    const built = () => '/built'
+    expect(trainingLibraryChoice('/option', '/env', built)).toBe('/option')
+    expect(trainingLibraryChoice(undefined, '/env', built)).toBe('/env')
+    expect(trainingLibraryChoice('', '', built)).toBe('/built')
+    expect(trainingLibraryChoice(undefined, undefined, () => undefined)).toBeUndefined()
   })
 })

@@ -1,4 +1,4 @@
-import { ServiceUnavailableError, type TrainingJobs, type TrainingListener, type TrainingListOptions, type TrainingRequest } from '@cy/core'
+import { ServiceUnavailableError, TrainingJobNotFoundError, type TrainingJobs, type TrainingListener, type TrainingListOptions, type TrainingRequest } from '@cy/core'
 import { existsSync, mkdirSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import type { DiscoveredAdapter } from './adapter-discovery.ts'
@@ -30,13 +30,14 @@ export function trainingFolders(options: TrainingAppOptions = {}, adapters: Disc
 
 /**
  * The trainer of the first installed adapter that trains, on its served models: a `baseModel` id is one
- * of them (an alias names its model). It opens its job store (and makes its folders) on first use, or at
+ * of them (an alias names its model). It opens its job store (and makes its folders) at the first start, or at
  * once when a store is there already (its queued jobs run again): a server nobody trains on writes nothing.
  */
 export function startTrainer(folders: TrainingFolders, options: TrainingAppOptions, adapters: DiscoveredAdapter[], models: ModelManager, log: (line: string) => void): TrainingJobs {
   const storePath = join(folders.dir, 'jobs.sqlite')
-  const trainer = new LazyTrainer(() => createTrainer(folders, storePath, options, adapters, models, log))
-  if (existsSync(storePath)) {
+  const stored = existsSync(storePath)
+  const trainer = new LazyTrainer(() => createTrainer(folders, storePath, options, adapters, models, log), stored)
+  if (stored) {
     try {
       trainer.open()
     } catch (error) {
@@ -64,10 +65,17 @@ function createTrainer(folders: TrainingFolders, storePath: string, options: Tra
   })
 }
 
-/** TrainingJobs made on first use. */
+/**
+ * TrainingJobs made on first use: by a start, or by any call once a store exists (one found at start that
+ * could not open yet). Reads of a server that never trained touch no file: no jobs, none found.
+ */
 class LazyTrainer implements TrainingJobs {
   #jobs: TrainingJobs | undefined
-  constructor(readonly create: () => TrainingJobs) {}
+  constructor(
+    readonly create: () => TrainingJobs,
+    /** Whether the store file was there at start. */
+    readonly stored: boolean,
+  ) {}
 
   /** A store that cannot open (another server owns it) is the client's 503, tried again on the next call. */
   open(): TrainingJobs {
@@ -77,24 +85,34 @@ class LazyTrainer implements TrainingJobs {
       throw new ServiceUnavailableError(`Training is unavailable: ${(error as Error).message}`)
     }
   }
+  /** The jobs for a call that reads or changes one: none yet when no store was ever made. */
+  #existing(): TrainingJobs | undefined {
+    return this.#jobs ?? (this.stored ? this.open() : undefined)
+  }
+  #job(id: string): TrainingJobs {
+    const jobs = this.#existing()
+    if (!jobs) throw new TrainingJobNotFoundError(id)
+    return jobs
+  }
   start(request: TrainingRequest) {
     return this.open().start(request)
   }
   status(id: string) {
-    return this.open().status(id)
+    return this.#job(id).status(id)
   }
   list(options?: TrainingListOptions) {
-    return this.open().list(options)
+    return this.#existing()?.list(options) ?? { jobs: [], total: 0 }
   }
   cancel(id: string) {
-    return this.open().cancel(id)
+    return this.#job(id).cancel(id)
   }
   pause(id: string) {
-    return this.open().pause(id)
+    return this.#job(id).pause(id)
   }
   resume(id: string) {
-    return this.open().resume(id)
+    return this.#job(id).resume(id)
   }
+  // Opens: gRPC's StartTraining subscribes before it starts its job.
   subscribe(listener: TrainingListener, id?: string) {
     return this.open().subscribe(listener, id)
   }

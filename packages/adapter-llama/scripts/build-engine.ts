@@ -14,16 +14,18 @@ const { values, positionals } = parseArgs({
   options: { 'llama-dir': { type: 'string' }, src: { type: 'string' } },
   allowPositionals: true,
 })
-if (positionals.length > 0 && !['mtmd', 'llama', 'llama-training'].includes(positionals[0]!)) throw new Error(`This package builds mtmd or llama-training, not ${positionals[0]}`)
+// `mtmd` is the default; `llama` and `libmtmd` are the root script's names for it.
+const target = positionals[0] === 'llama-training' ? 'llama-training' : 'mtmd'
+if (positionals.length > 0 && !['mtmd', 'libmtmd', 'llama', 'llama-training'].includes(positionals[0]!)) {
+  console.error(`This package builds mtmd or llama-training, not ${positionals[0]}`)
+  process.exit(2)
+}
+const log = (line: string) => console.error(`[${target}] ${line}`)
 try {
   if (values.src) process.env.CY_LLAMA_SRC = resolve(values.src)
-  if (positionals[0] === 'llama-training') {
-    console.log(await buildTrainingLibrary((line) => console.error(`[llama-training] ${line}`)))
-    process.exit(0)
-  }
-  const llamaDir = values['llama-dir'] ? resolve(values['llama-dir']) : (await resolveLlamaLibrary(undefined)).dir
-  console.log(await buildMtmd(llamaDir, (line) => console.error(`[mtmd] ${line}`)))
+  if (target === 'llama-training') console.log(await buildTrainingLibrary(log))
+  else console.log(await buildMtmd(values['llama-dir'] ? resolve(values['llama-dir']) : (await resolveLlamaLibrary(undefined)).dir, log))
 } catch (error) {
-  console.error(`[mtmd] ${(error as Error).message}`)
+  log((error as Error).message)
   process.exit(1)
 }

@@ -26,11 +26,11 @@ import { ADAPTER_NAME, AdapterFolder } from './lora/adapter-folder.ts'
 
 type SamplingRequest = Pick<
   ChatRequest,
-  'max_tokens' | 'temperature' | 'top_p' | 'top_k' | 'min_p' | 'repeat_penalty' | 'presence_penalty' | 'frequency_penalty' | 'seed' | 'stop' | 'logit_bias' | 'n'
+  'max_tokens' | 'temperature' | 'top_p' | 'top_k' | 'min_p' | 'repeat_penalty' | 'presence_penalty' | 'frequency_penalty' | 'seed' | 'stop' | 'logit_bias' | 'n' | 'adapter'
 > & { logprobs?: unknown; top_logprobs?: unknown }
 
 function generateArgs(prompt: string | number[], promptParam: GenerateArgs['promptParam'], request: SamplingRequest, grammar?: SamplerGrammar, images?: TemplateImage[]): GenerateArgs {
-  const adapter = (request as { adapter?: string }).adapter
+  const adapter = request.adapter
   const stop = request.stop == null ? [] : typeof request.stop === 'string' ? [request.stop] : request.stop
   return {
     prompt,
@@ -78,13 +78,18 @@ export class LlamaModel {
 
   /** A request's `adapter`, checked: a name of the adapters folder (never a path), else the client's 400. */
   async #checkAdapter(request: SamplingRequest): Promise<void> {
-    const name = (request as { adapter?: string }).adapter
+    const name = request.adapter
     if (name === undefined) return
-    // Listed now, not trusted from the watch: an adapter renamed in a moment ago counts.
+    if (!ADAPTER_NAME.test(name)) throw this.#unknownAdapter(name, this.adapters.names)
+    // The watched list, listed again only for a name it lacks (an adapter renamed in a moment ago counts); a
+    // listed one deleted since is the engine's own adapter_not_found when it opens the file.
+    if (this.adapters.names.includes(name)) return
     const available = await this.adapters.refresh()
-    if (!ADAPTER_NAME.test(name) || !available.includes(name)) {
-      throw new BadRequestError(`Unknown adapter '${name}' for model '${this.config.name}'. Available: ${available.join(', ') || 'none'}`, { param: 'adapter', code: 'adapter_not_found' })
-    }
+    if (!available.includes(name)) throw this.#unknownAdapter(name, available)
+  }
+
+  #unknownAdapter(name: string, available: readonly string[]): BadRequestError {
+    return new BadRequestError(`Unknown adapter '${name}' for model '${this.config.name}'. Available: ${available.join(', ') || 'none'}`, { param: 'adapter', code: 'adapter_not_found' })
   }
 
   static async load(config: ModelConfig, defaults: Record<string, unknown> = {}, log: (line: string) => void = () => {}): Promise<LlamaModel> {

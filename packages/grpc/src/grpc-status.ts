@@ -21,16 +21,22 @@ const BY_CODE: Record<string, status> = {
   TRAINING_JOB_RUNNING: status.FAILED_PRECONDITION,
 }
 
+/** Errors of the one model that gRPC names otherwise than their status: a server without training (REST's 400) is a service it does not implement. */
+const BY_ERROR_CODE: Record<string, status> = {
+  training_unavailable: status.UNIMPLEMENTED,
+}
+
 /**
  * Anything thrown as a gRPC error: the code from the one error model's status, its message as the
  * details (never a stack: unknown errors are "Internal server error"), and the engine API's error code
  * and field in the trailers (`error-code: MODEL_NOT_FOUND`, `error-field: modelId`).
  */
 export function grpcError(thrown: unknown): Partial<ServiceError> & { code: status; details: string; metadata: Metadata } {
-  const { status: httpStatus, body } = inferenceError(thrown)
+  const { status: httpStatus, body, error } = inferenceError(thrown)
   const metadata = new Metadata()
   metadata.set('error-code', body.error.code)
   const field = body.error.details[0]?.field
   if (field) metadata.set('error-field', field)
-  return { code: BY_CODE[body.error.code] ?? BY_STATUS[httpStatus] ?? status.INTERNAL, details: body.error.message, metadata }
+  const code = (error.code ? BY_ERROR_CODE[error.code] : undefined) ?? BY_CODE[body.error.code] ?? BY_STATUS[httpStatus] ?? status.INTERNAL
+  return { code, details: body.error.message, metadata }
 }

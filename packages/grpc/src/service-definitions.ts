@@ -9,7 +9,6 @@ export const AI_SERVICE_PROTO = join(import.meta.dir, '..', 'proto', 'ai_service
 export const PROTO_PACKAGE = 'cy.engine.v1'
 export const AI_SERVICE = `${PROTO_PACKAGE}.AIService`
 export const TRAINING_SERVICE = `${PROTO_PACKAGE}.TrainingService`
-export const HEALTH_SERVICE = 'grpc.health.v1.Health'
 
 /**
  * How messages become objects: field names as the proto writes them, 64-bit integers as strings, enums

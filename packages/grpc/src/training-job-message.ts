@@ -1,4 +1,4 @@
-import type { TrainingJob, TrainingJobStatus, TrainingResult } from '@cy/core'
+import { trainingJobTimes, type TrainingJob, type TrainingJobStatus, type TrainingResult } from '@cy/core'
 import { statusName } from './training-request-message.ts'
 
 /** What a job says of itself, in a status response (its `message`, as the REST API's). */
@@ -39,15 +39,10 @@ function resultMessage(result: TrainingResult): Record<string, unknown> {
   }
 }
 
-/** Seconds since the job started, until it finished (before its first step reports them). */
-function elapsedSeconds(job: TrainingJob): number {
-  if (!job.startedAt) return 0
-  return ((job.finishedAt ? Date.parse(job.finishedAt) : Date.now()) - Date.parse(job.startedAt)) / 1000
-}
-
 /** The fields TrainingProgress and TrainingStatusResponse share, from the job as the trainer stores it (what REST answers from). */
 export function jobFields(job: TrainingJob): Record<string, unknown> {
   const p = job.progress
+  const times = trainingJobTimes(job)
   return {
     job_id: job.id,
     status: statusName(job.status),
@@ -62,8 +57,9 @@ export function jobFields(job: TrainingJob): Record<string, unknown> {
           metrics: { loss: p.loss, learning_rate: p.learningRate, ...(p.evalLoss !== undefined ? { eval_loss: p.evalLoss } : {}) },
         }
       : {}),
-    elapsed_time_seconds: p?.elapsedTimeSeconds ?? elapsedSeconds(job),
-    estimated_time_remaining_seconds: p?.estimatedTimeRemainingSeconds ?? 0,
+    // As REST answers them (trainingJobTimes), 0 where they do not apply yet.
+    elapsed_time_seconds: times.elapsedTimeSeconds ?? 0,
+    estimated_time_remaining_seconds: times.estimatedTimeRemainingSeconds ?? 0,
     error: job.error ?? '',
     warnings: job.warnings,
     ...(job.result ? { result: resultMessage(job.result) } : {}),

@@ -1,11 +1,10 @@
-import { BadRequestError, isFinished, type TrainingEvent, type TrainingJob, type TrainingJobs } from '@cy/core'
+import { BadRequestError, isFinished, TrainingUnavailableError, type TrainingEvent, type TrainingJob, type TrainingJobs } from '@cy/core'
 import { inferenceError, type ApiContext } from '@cy/http'
-import { Metadata, status, type sendUnaryData, type ServerUnaryCall, type ServerWritableStream, type UntypedServiceImplementation } from '@grpc/grpc-js'
+import { Metadata, type sendUnaryData, type ServerUnaryCall, type ServerWritableStream, type UntypedServiceImplementation } from '@grpc/grpc-js'
 import { beginCallRecord, type CallRecord } from './call-record.ts'
 import { grpcError } from './grpc-status.ts'
 import { TRAINING_SERVICE } from './service-definitions.ts'
 import { jobFields, statusMessage, statusResponse } from './training-job-message.ts'
-import { TrainingOffError } from './training-off-error.ts'
 import { listOptions, statusName, trainingRequest, type ListTrainingJobsMessage, type TrainingRequestMessage } from './training-request-message.ts'
 
 type CheckKey = (metadata: Metadata) => void
@@ -13,7 +12,7 @@ type Reply = Record<string, unknown>
 
 /** The trainer, read at each call: the server app sets it on the context after the gRPC server exists. */
 function trainer(ctx: ApiContext): TrainingJobs {
-  if (!ctx.training) throw new TrainingOffError()
+  if (!ctx.training) throw new TrainingUnavailableError()
   return ctx.training
 }
 
@@ -24,10 +23,6 @@ function begin(ctx: ApiContext, method: string, call: { metadata: Metadata; getP
 
 /** Closes the record with the error's status, and gives the error as the call's status. */
 function fail(ctx: ApiContext, record: CallRecord, thrown: unknown): ReturnType<typeof grpcError> {
-  if (thrown instanceof TrainingOffError) {
-    ctx.observer.answered(record, new Response(null, { status: 501 }))
-    return { code: status.UNIMPLEMENTED, details: thrown.message, metadata: new Metadata() }
-  }
   const failure = inferenceError(thrown)
   record.error ??= failure.error
   ctx.observer.answered(record, new Response(null, { status: failure.status }))

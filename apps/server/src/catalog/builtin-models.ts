@@ -35,6 +35,9 @@ export class BuiltinModels implements BuiltinModelControl {
   /** Registrations under way: callers that joined one download register the model once. */
   readonly #serving = new Map<string, Promise<void>>()
   readonly #pulled: Set<string>
+  /** Each entry's Hugging Face id, when no other entry shares it (hfAlias): worked out once, the entries are fixed. */
+  readonly #alias = new Map<CatalogEntry, string>()
+  readonly #byAlias = new Map<string, CatalogEntry>()
 
   constructor(options: BuiltinModelsOptions) {
     this.#options = options
@@ -42,6 +45,13 @@ export class BuiltinModels implements BuiltinModelControl {
     const pulled = (options.pulled ?? []).filter((entry) => !ids.has(entry.id))
     this.#pulled = new Set(pulled.map((entry) => entry.id))
     this.#entries = [...options.catalog.models, ...pulled]
+    const catalog = { ...options.catalog, models: this.#entries }
+    for (const entry of this.#entries) {
+      const alias = hfAlias(catalog, entry)
+      if (!alias) continue
+      this.#alias.set(entry, alias)
+      this.#byAlias.set(alias, entry)
+    }
   }
 
   /** Serves every entry whose files are already in the Hugging Face cache (ours or another tool's). */
@@ -50,11 +60,6 @@ export class BuiltinModels implements BuiltinModelControl {
       const paths = await this.#options.downloads.findAll(entry)
       if (paths) await this.#serve(entry, paths)
     }
-  }
-
-  /** Whether any catalog model is served (the banner tells a fresh install how to fetch one otherwise). */
-  get anyServed(): boolean {
-    return this.#served.size > 0
   }
 
   /** For the registry: a catalog name not served yet is `model_not_downloaded`, not an unknown model. */
@@ -115,12 +120,12 @@ export class BuiltinModels implements BuiltinModelControl {
   }
 
   #aliases(entry: CatalogEntry): string[] {
-    const alias = hfAlias({ ...this.#options.catalog, models: this.#entries }, entry)
+    const alias = this.#alias.get(entry)
     return alias ? [alias] : []
   }
 
   #byName(name: string): CatalogEntry | undefined {
-    return this.#find(name) ?? this.#entries.find((entry) => this.#aliases(entry).includes(name))
+    return this.#find(name) ?? this.#byAlias.get(name)
   }
 
   /** Registers a downloaded entry with the model manager (lazy unless the catalog says eager), its HF id an unlisted alias. */

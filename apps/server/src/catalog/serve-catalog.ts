@@ -25,7 +25,7 @@ export interface ServeCatalogOptions {
  * in the Hugging Face cache, and hooks the catalog into the server: `/models/builtin`, and
  * `model_not_downloaded` for the names of entries not downloaded.
  */
-export async function serveCatalog(options: ServeCatalogOptions): Promise<{ builtin: BuiltinModels; defaultId: string | undefined }> {
+export async function serveCatalog(options: ServeCatalogOptions): Promise<{ defaultId: string | undefined }> {
   const catalog = await loadCatalog(options.catalogPath ?? SHIPPED_CATALOG)
   const pulledFile = pulledModelsFile()
   const downloads = new CatalogDownloads()
@@ -43,5 +43,5 @@ export async function serveCatalog(options: ServeCatalogOptions): Promise<{ buil
   await builtin.start()
   options.server.registry.setMissingModelExplainer(builtin.explain)
   options.server.setBuiltinModels(builtin)
-  return { builtin, defaultId: catalog.default }
+  return { defaultId: catalog.default }
 }

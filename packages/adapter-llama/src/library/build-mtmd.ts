@@ -3,11 +3,10 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import { availableParallelism } from 'node:os'
 import { basename, join } from 'node:path'
 import { findLibrary } from '../native/llama-native.ts'
+import { MTMD_FILE } from '../native/mtmd-symbols.ts'
 import { llamaSources } from './llama-sources.ts'
 import { LLAMA_CPP_VERSION } from './llama-version.ts'
 
-const EXTENSION = process.platform === 'darwin' ? '.dylib' : '.so'
-export const MTMD_FILE = `libmtmd${EXTENSION}`
 const STAMP = 'mtmd-build.json'
 
 /** What a libmtmd build was made from and linked with: a build for other libraries is made again. */

@@ -3,7 +3,7 @@
 import { dlopen } from 'bun:ffi'
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { MTMD_FILE } from './build-mtmd.ts'
+import { MTMD_FILE } from '../native/mtmd-symbols.ts'
 
 const dir = process.argv[2]
 if (!dir) throw new Error('usage: mtmd-smoke-test.ts <libmtmd folder>')

@@ -30,10 +30,10 @@ export function builtTrainingLibrary(dir = trainingLibraryDir()): string | undef
  * CPU, where a build for this machine trains faster than the prebuilt packages (bench:training), which
  * inference keeps for their GPU variants.
  */
-export function trainingLibraryChoice(option: unknown, env = process.env.CY_LLAMA_TRAINING_LIB_DIR, built = builtTrainingLibrary()): string | undefined {
+export function trainingLibraryChoice(option: unknown, env = process.env.CY_LLAMA_TRAINING_LIB_DIR, built: () => string | undefined = builtTrainingLibrary): string | undefined {
   if (typeof option === 'string' && option) return option
   if (env) return env
-  return built
+  return built()
 }
 
 /**

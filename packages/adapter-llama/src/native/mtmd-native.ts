@@ -1,8 +1,7 @@
 import { compileShim, cstr, functionAddress as fn, type Calls } from '@cy/native'
 import { dlopen, ptr, toArrayBuffer, type Pointer } from 'bun:ffi'
 import { join } from 'node:path'
-import { MTMD_FILE } from '../library/build-mtmd.ts'
-import { CHUNK_IMAGE, CHUNK_TEXT, MTMD_SHIM_SYMBOLS, MTMD_SYMBOLS } from './mtmd-symbols.ts'
+import { CHUNK_IMAGE, CHUNK_TEXT, MTMD_FILE, MTMD_SHIM_SYMBOLS, MTMD_SYMBOLS } from './mtmd-symbols.ts'
 
 const SHIM_SOURCE = join(import.meta.dir, 'mtmd-shim.c')
 const HEADERS = join(import.meta.dir, '..', '..', 'vendor', 'llama.cpp', 'include')

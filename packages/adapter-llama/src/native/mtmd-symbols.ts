@@ -1,11 +1,11 @@
+/** libmtmd's file name on this platform (the build writes it, the engine and the smoke test open it). */
+export const MTMD_FILE = `libmtmd${process.platform === 'darwin' ? '.dylib' : '.so'}`
+
 /** The libmtmd C functions we call directly (pointers and scalars only), as bun:ffi declares them. */
 export const MTMD_SYMBOLS = {
   mtmd_free: { args: ['ptr'], returns: 'void' },
   mtmd_support_vision: { args: ['ptr'], returns: 'bool' },
-  mtmd_decode_use_mrope: { args: ['ptr'], returns: 'bool' },
   mtmd_bitmap_free: { args: ['ptr'], returns: 'void' },
-  mtmd_bitmap_get_nx: { args: ['ptr'], returns: 'u32' },
-  mtmd_bitmap_get_ny: { args: ['ptr'], returns: 'u32' },
   mtmd_bitmap_init: { args: ['u32', 'u32', 'ptr'], returns: 'ptr' },
   mtmd_bitmap_set_id: { args: ['ptr', 'cstring'], returns: 'void' },
   mtmd_input_chunks_init: { args: [], returns: 'ptr' },

@@ -1,4 +1,4 @@
-import { readGguf, withFile } from '@cy/native'
+import type { TensorIndex } from '@cy/native'
 import { LlamaNative } from '../native/llama-native.ts'
 import { TrainingModelError } from './training-model-error.ts'
 import { TrainingNative } from './training-native.ts'
@@ -7,8 +7,7 @@ import { TrainingNative } from './training-native.ts'
 const F32 = '0'
 
 /** The type of a model's first matrix that is not F32, or undefined when every matrix is (what training needs). */
-export async function nonF32Type(path: string): Promise<string | undefined> {
-  const index = await withFile(path, readGguf)
+export function nonF32Type(index: TensorIndex): string | undefined {
   return index.tensors.find((tensor) => (tensor.shape?.length ?? 0) >= 2 && tensor.dtype !== F32)?.dtype
 }
 

@@ -1,4 +1,4 @@
-import { encodeGguf, readGguf, withFile, type TensorSpec } from '@cy/native'
+import { encodeGguf, type TensorIndex, type TensorSpec } from '@cy/native'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 
@@ -24,10 +24,9 @@ export interface GraphPadding {
  * inference, and from about 8 layers on the backward pass overflows it (GGML_ASSERT(cgraph->n_nodes <
  * cgraph->size) in ggml_build_backward_expand: llama-finetune aborts the same way). The size grows with the
  * adapters loaded on the model, so zero adapters, loaded (never applied) before the training context is made,
- * make the room; they change no weight and no result. Undefined when the model needs none.
+ * make the room; they change no weight and no result. `index`: the model's (readGguf). Undefined when it needs none.
  */
-export async function graphPadding(modelPath: string, dir: string): Promise<GraphPadding | undefined> {
-  const index = await withFile(modelPath, readGguf)
+export async function graphPadding(index: TensorIndex, dir: string): Promise<GraphPadding | undefined> {
   const tensors = index.tensors.length
   const missing = needed(tensors) - budget(tensors)
   if (missing <= 0) return undefined

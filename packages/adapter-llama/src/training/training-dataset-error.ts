@@ -18,10 +18,13 @@ export class TrainingDatasetError extends BadRequestError {
   readonly index: number | undefined
   /** Where in the file (the engine API's error details carry it). */
   readonly location: DatasetLocation
+  /** The message without its place. */
+  readonly reason: string
 
   /** `message` is prefixed with the record's place: `line 3: …` or `[2]: …`. */
   constructor(message: string, at: DatasetLocation = {}) {
     super(`${at.line !== undefined ? `line ${at.line}: ` : at.index !== undefined ? `[${at.index}]: ` : ''}${message}`, { param: 'datasetPath', code: 'invalid_dataset' })
+    this.reason = message
     this.line = at.line
     this.index = at.index
     this.location = { ...(at.line !== undefined ? { line: at.line } : {}), ...(at.index !== undefined ? { index: at.index } : {}) }

@@ -1,2 +1,5 @@
 export * from './training-job.ts'
+export * from './training-job-not-found-error.ts'
+export * from './training-job-running-error.ts'
 export * from './training-jobs.ts'
+export * from './training-unavailable-error.ts'

@@ -96,3 +96,15 @@ export interface TrainingJob {
   startedAt: string | null
   finishedAt: string | null
 }
+
+/**
+ * A job's times as both APIs answer them: elapsed from its start to its end (or now), and the estimate of
+ * what remains while it runs (0 once completed). Absent where they do not apply yet.
+ */
+export function trainingJobTimes(job: TrainingJob): { elapsedTimeSeconds?: number; estimatedTimeRemainingSeconds?: number } {
+  const times: { elapsedTimeSeconds?: number; estimatedTimeRemainingSeconds?: number } = {}
+  if (job.startedAt) times.elapsedTimeSeconds = Math.max(0, ((job.finishedAt ? Date.parse(job.finishedAt) : Date.now()) - Date.parse(job.startedAt)) / 1000)
+  if (job.status === 'completed') times.estimatedTimeRemainingSeconds = 0
+  else if (job.progress && (job.status === 'running' || job.status === 'paused')) times.estimatedTimeRemainingSeconds = job.progress.estimatedTimeRemainingSeconds
+  return times
+}

@@ -1,4 +1,4 @@
-import type { TrainingJob, TrainingJobStatus, TrainingRequest } from '@cy/core'
+import type { TrainingJob, TrainingJobStatus, TrainingRequest } from './training-job.ts'
 
 export interface TrainingListOptions {
   status?: TrainingJobStatus

@@ -1,4 +1,4 @@
-import { BadRequestError, isFinished, TRAINING_JOB_STATUSES, type TrainingJob, type TrainingJobs, type TrainingJobStatus } from '@cy/core'
+import { isFinished, TRAINING_JOB_STATUSES, TrainingUnavailableError, type TrainingJob, type TrainingJobs, type TrainingJobStatus } from '@cy/core'
 import { Elysia, t } from 'elysia'
 import type { ApiContext } from '../api-context.ts'
 import { jsonResponse } from '../json-response.ts'
@@ -11,9 +11,9 @@ const TAGS = ['Engine API: training']
 /** How long a cancel waits for a running job to stop at its next step before it answers. */
 const CANCEL_WAIT_MS = 10_000
 
-/** The server's trainer, or a 400 saying training is off (no installed adapter trains, or --no-training). */
+/** The server's trainer, or the 400 saying training is off (no installed adapter trains, or --no-training). */
 function trainer(ctx: ApiContext): TrainingJobs {
-  if (!ctx.training) throw new BadRequestError('Training is off on this server: no installed adapter trains (the llama adapter does), or it was started with --no-training', { code: 'training_unavailable' })
+  if (!ctx.training) throw new TrainingUnavailableError()
   return ctx.training
 }
 

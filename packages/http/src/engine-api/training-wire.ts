@@ -1,7 +1,7 @@
-import type { TrainingJob } from '@cy/core'
+import { TRAINING_JOB_STATUSES, trainingJobTimes, type TrainingJob } from '@cy/core'
 import { t } from 'elysia'
 
-const TrainingStatus = t.Union(['queued', 'running', 'paused', 'completed', 'failed', 'cancelled'].map((status) => t.Literal(status)))
+const TrainingStatus = t.Union(TRAINING_JOB_STATUSES.map((status) => t.Literal(status)))
 
 const TrainingProgressSchema = t.Object(
   {
@@ -74,8 +74,6 @@ export const TrainingListResponseSchema = t.Object({
   offset: t.Integer(),
 })
 
-const seconds = (from: string, to?: string | null) => Math.max(0, ((to ? Date.parse(to) : Date.now()) - Date.parse(from)) / 1000)
-
 /** A job in the seed's status shape (camelCase; absent fields left out rather than null). */
 export function trainingJobStatus(job: TrainingJob): Record<string, unknown> {
   const { progress } = job
@@ -98,9 +96,7 @@ export function trainingJobStatus(job: TrainingJob): Record<string, unknown> {
           },
         }
       : {}),
-    ...(job.startedAt ? { elapsedTimeSeconds: seconds(job.startedAt, job.finishedAt) } : {}),
-    ...(progress && job.status === 'running' ? { estimatedTimeRemainingSeconds: progress.estimatedTimeRemainingSeconds } : {}),
-    ...(job.status === 'completed' ? { estimatedTimeRemainingSeconds: 0 } : {}),
+    ...trainingJobTimes(job),
     createdAt: job.createdAt,
     ...(job.startedAt ? { startedAt: job.startedAt } : {}),
     ...(job.finishedAt ? { completedAt: job.finishedAt } : {}),

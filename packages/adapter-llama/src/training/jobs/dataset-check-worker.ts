@@ -1,5 +1,5 @@
 // A Worker that reads and parses a request's dataset file (JSON.parse of up to 256 MiB is not for the
-// serving event loop): it answers the records' count, or the TrainingDatasetError's message and place.
+// serving event loop): it answers the records' count, or the TrainingDatasetError's reason and place.
 import { readDatasetRecords } from '../training-dataset.ts'
 import { TrainingDatasetError } from '../training-dataset-error.ts'
 import type { DatasetCheck, DatasetCheckAnswer } from './dataset-check.ts'
@@ -13,7 +13,7 @@ self.onmessage = async ({ data }: MessageEvent<DatasetCheck>) => {
   } catch (error) {
     answer =
       error instanceof TrainingDatasetError
-        ? { message: error.message, ...error.location }
+        ? { message: error.reason, ...error.location }
         : { message: `the dataset cannot be read: ${(error as Error).message}` }
   }
   self.postMessage(answer)

@@ -7,6 +7,7 @@ export interface DatasetCheck {
   maxExamples?: number
 }
 
+/** `message`: the error's reason, without its place (line, index), which the error adds again. */
 export type DatasetCheckAnswer = { examples: number } | { message: string; line?: number; index?: number }
 
 const WORKER = new URL('./dataset-check-worker.ts', import.meta.url)
@@ -21,8 +22,7 @@ export function checkDataset(check: DatasetCheck): Promise<number> {
   return new Promise<number>((resolve, reject) => {
     worker.onmessage = ({ data }: MessageEvent<DatasetCheckAnswer>) => {
       if ('examples' in data) resolve(data.examples)
-      // The message came prefixed with its place, which the error adds again.
-      else reject(new TrainingDatasetError(data.message.replace(/^(line \d+|\[\d+\]): /, ''), data))
+      else reject(new TrainingDatasetError(data.message, data))
     }
     worker.onerror = (event) => reject(new TrainingDatasetError(`the dataset cannot be checked: ${event.message}`))
     worker.postMessage(check)

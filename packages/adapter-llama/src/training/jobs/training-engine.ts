@@ -1,7 +1,7 @@
 // The training engine process: `bun training-engine.ts`, spawned by TrainingManager with an IPC channel. It
 // gets one TrainingEngineSpec, trains, posts TrainingEngineMessages and exits. TrainingRun blocks this process's
 // event loop for a whole epoch, which is why it never runs in the serving process.
-import { readGguf, withFile } from '@cy/native'
+import { readGguf, withFile, type TensorIndex } from '@cy/native'
 import { existsSync, mkdtempSync, renameSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -19,18 +19,20 @@ import type { TrainingProgress, TrainingResult } from '@cy/core'
 const post = (message: TrainingEngineMessage) => process.send!(message)
 
 async function train(spec: TrainingEngineSpec): Promise<TrainingEngineMessage> {
+  // Read once: an F32 copy has the same tensors, architecture and chat template.
+  const index = await withFile(spec.modelPath, readGguf)
   // llama.cpp trains F32 weights: another model is dequantized first, beside the job's outputs (it is as large
   // as an F32 model), and is the base the adapter is extracted against.
-  const base = (await nonF32Type(spec.modelPath)) === undefined ? spec.modelPath : join(spec.outputDir, '.base-f32.gguf')
+  const base = nonF32Type(index) === undefined ? spec.modelPath : join(spec.outputDir, '.base-f32.gguf')
   try {
     if (base !== spec.modelPath) writeF32Model({ libDir: spec.libDir, input: spec.modelPath, output: base, threads: spec.threads })
-    return await trainF32(spec, base)
+    return await trainF32(spec, base, index)
   } finally {
     if (base !== spec.modelPath) rmSync(base, { force: true })
   }
 }
 
-async function trainF32(spec: TrainingEngineSpec, base: string): Promise<TrainingEngineMessage> {
+async function trainF32(spec: TrainingEngineSpec, base: string, index: TensorIndex): Promise<TrainingEngineMessage> {
   const scratch = mkdtempSync(join(tmpdir(), 'cy-training-engine-'))
   let run: TrainingRun
   try {
@@ -40,13 +42,13 @@ async function trainF32(spec: TrainingEngineSpec, base: string): Promise<Trainin
       threads: spec.threads,
       contextSize: spec.contextSize,
       targets: spec.targets,
-      padding: await graphPadding(base, scratch),
+      padding: await graphPadding(index, scratch),
     })
   } finally {
     rmSync(scratch, { recursive: true, force: true })
   }
   try {
-    const { train, eval: held, warnings } = await trainingWindows(run, spec)
+    const { train, eval: held, warnings } = await trainingWindows(run, spec, index.metadata['tokenizer.chat_template'])
     if (warnings.length) post({ kind: 'warnings', warnings })
     const stepsPerEpoch = train.length
     const totalSteps = stepsPerEpoch * spec.epochs
@@ -185,7 +187,7 @@ function pauseHere(spec: TrainingEngineSpec, progress: TrainingProgress): number
 }
 
 /** The job's windows, train then held out: its dataset file through the model's tokenizer and chat template, or its inline text or windows. */
-async function trainingWindows(run: TrainingRun, spec: TrainingEngineSpec): Promise<{ train: Int32Array[]; eval: Int32Array[]; warnings: string[] }> {
+async function trainingWindows(run: TrainingRun, spec: TrainingEngineSpec, template: string | undefined): Promise<{ train: Int32Array[]; eval: Int32Array[]; warnings: string[] }> {
   const { dataset } = spec
   if (!('path' in dataset)) {
     const windows = 'windows' in dataset ? dataset.windows.map((window) => Int32Array.from(window)) : packWindows(run.tokenize(dataset.text), spec.contextSize)
@@ -194,13 +196,12 @@ async function trainingWindows(run: TrainingRun, spec: TrainingEngineSpec): Prom
     return { train: windows.slice(0, split), eval: windows.slice(split), warnings: [] }
   }
   const { bos, eos, bosText, eosText } = run.specials()
-  const template = (await withFile(spec.modelPath, readGguf)).metadata['tokenizer.chat_template']
   const loaded = await loadTrainingDataset({
     path: dataset.path,
     allowedDirs: dataset.allowedDirs,
     // A template that writes the BOS itself gets none added (inference reads such a prompt the same way).
     tokenize: (text, special) => run.tokenize(text, !(special && bos >= 0 && bosText !== '' && text.startsWith(bosText)), special),
-    ...(typeof template === 'string' ? { renderChat: trainingChatRenderer(template, bosText, eosText) } : {}),
+    ...(template !== undefined ? { renderChat: trainingChatRenderer(template, bosText, eosText) } : {}),
     window: spec.contextSize,
     evalFraction: spec.evalSplit,
     ...(eos >= 0 ? { eos } : {}),

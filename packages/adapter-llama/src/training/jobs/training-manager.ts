@@ -1,13 +1,11 @@
-import { ConflictError, RateLimitError, type ModelConfig, type TrainingEvent, type TrainingJob, type TrainingJobs, type TrainingListener, type TrainingRequest, type TrainingResult } from '@cy/core'
+import { ConflictError, RateLimitError, TrainingJobNotFoundError, TrainingJobRunningError, type ModelConfig, type TrainingEvent, type TrainingJob, type TrainingJobs, type TrainingListener, type TrainingRequest, type TrainingResult } from '@cy/core'
 import type { Subprocess } from 'bun'
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { copyFile, mkdir, rename } from 'node:fs/promises'
 import { availableParallelism, tmpdir } from 'node:os'
-import { basename, join } from 'node:path'
+import { basename, join, resolve } from 'node:path'
 import { JobStore, STOPPED_WHILE_RUNNING, type JobListOptions } from './job-store.ts'
 import type { TrainingEngineMessage, TrainingEngineSpec } from './training-engine-protocol.ts'
-import { TrainingJobNotFoundError } from './training-job-not-found-error.ts'
-import { TrainingJobRunningError } from './training-job-running-error.ts'
 import { resolveTrainingRequest, type ResolvedTraining, type TrainingRequestContext } from './training-request.ts'
 
 const ENGINE = new URL('./training-engine.ts', import.meta.url).pathname
@@ -88,26 +86,34 @@ export class TrainingManager implements TrainingJobs {
     if (typeof libDir === 'string') this.#lib = libDir
     this.#scratch = join(tmpdir(), `cy-training-${process.pid}-${Date.now()}`)
     mkdirSync(this.#scratch, { recursive: true })
-    // Jobs still queued from a previous run: their requests are stored, so they run again (re-checked).
-    for (const job of this.#store.list({ status: 'queued', limit: -1 }).jobs) void this.#requeue(job)
+    // Jobs still queued from a previous run: their requests are stored, so they run again, re-checked one
+    // after another in their order (each check reads its dataset file).
+    void this.#requeueAll(this.#store.list({ status: 'queued', limit: -1 }).jobs)
   }
 
   /** Validates (400s naming the field), stores the job `queued`, and starts it when a slot is free. */
   async start(request: TrainingRequest): Promise<TrainingJob> {
     this.#open()
+    // The cheap refusals before the request's files are read, and again after (other starts ran meanwhile).
+    if (typeof request.outputDir === 'string') this.#admit(resolve(request.outputDir))
     const resolved = await resolveTrainingRequest(request, this.#context)
     this.#lib ??= await this.#libDir()
-    const busy = [...this.#resolved].find(([, other]) => other.outputDir === resolved.outputDir)
-    if (busy) throw new TrainingJobRunningError(resolved.outputDir, busy[0])
-    const waiting = this.#resolved.size - this.#running.size
-    if (waiting >= this.#options.maxQueued) {
-      throw new RateLimitError(`${waiting} training jobs are already queued, the most this server keeps waiting; start this one when one has run`, { retryAfterSeconds: 60 })
-    }
+    this.#admit(resolved.outputDir)
     const job = this.#store.create(request, resolved.warnings)
     this.#resolved.set(job.id, resolved)
     this.#emit('status', job)
     this.#pump()
     return this.#store.get(job.id)!
+  }
+
+  /** A 400 when another job holds `outputDir`, a 429 when the queue is full. */
+  #admit(outputDir: string): void {
+    const busy = [...this.#resolved].find(([, other]) => other.outputDir === outputDir)
+    if (busy) throw new TrainingJobRunningError(outputDir, busy[0])
+    const waiting = this.#resolved.size - this.#running.size
+    if (waiting >= this.#options.maxQueued) {
+      throw new RateLimitError(`${waiting} training jobs are already queued, the most this server keeps waiting; start this one when one has run`, { retryAfterSeconds: 60 })
+    }
   }
 
   status(id: string): TrainingJob {
@@ -177,6 +183,10 @@ export class TrainingManager implements TrainingJobs {
     await Promise.all(exits)
     this.#store.close()
     rmSync(this.#scratch, { recursive: true, force: true })
+  }
+
+  async #requeueAll(jobs: TrainingJob[]): Promise<void> {
+    for (const job of jobs) if (!this.#closed) await this.#requeue(job)
   }
 
   async #requeue(job: TrainingJob): Promise<void> {

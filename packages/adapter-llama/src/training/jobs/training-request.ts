@@ -1,9 +1,10 @@
 import { BadRequestError, type ModelConfig, type TrainingRequest } from '@cy/core'
 import { readGguf, withFile } from '@cy/native'
 import { availableParallelism } from 'node:os'
-import { basename, isAbsolute, relative, resolve } from 'node:path'
+import { basename, resolve } from 'node:path'
 import { ADAPTER_NAME } from '../../lora/adapter-folder.ts'
-import { resolveAllowedFile } from '../dataset-path.ts'
+import { isInside, resolveAllowedFile } from '../dataset-path.ts'
+import { nonF32Type } from '../f32-model.ts'
 import { parseLlamaOptions } from '../../llama-options.ts'
 import { TARGET_MODULES } from '../target-modules.ts'
 import { describeType } from '../tensor-values.ts'
@@ -11,7 +12,7 @@ import { checkDataset } from './dataset-check.ts'
 import type { TrainingEngineSpec } from './training-engine-protocol.ts'
 
 /** The seed's defaults, except evalSplit (ours). */
-export const HYPER_PARAM_DEFAULTS = {
+const HYPER_PARAM_DEFAULTS = {
   batchSize: 4,
   learningRate: 2e-4,
   epochs: 3,
@@ -64,14 +65,13 @@ function unknownKeys(param: string, value: object | undefined, known: Set<string
 export async function resolveTrainingRequest(request: TrainingRequest, context: TrainingRequestContext): Promise<ResolvedTraining> {
   const { hyperParams = {}, loraConfig } = request
   const base = await resolveBaseModel(request.baseModel, context)
-  const weights = await weightType(base.path)
+  const index = await withFile(base.path, readGguf).catch(() => undefined)
+  if (!index) throw invalid('baseModel', `${base.path} is not a GGUF model`)
+  const weights = nonF32Type(index)
 
   if (typeof request.outputDir !== 'string' || !request.outputDir) throw invalid('outputDir', 'outputDir is required')
   const outputDir = resolve(request.outputDir)
-  const inside = context.allowedOutputDirs.some((folder) => {
-    const path = relative(resolve(folder), outputDir)
-    return path !== '' && !path.startsWith('..') && !isAbsolute(path)
-  })
+  const inside = context.allowedOutputDirs.some((folder) => isInside(resolve(folder), outputDir))
   if (!inside) throw invalid('outputDir', `outputDir ${outputDir} is not inside an allowed output folder (${context.allowedOutputDirs.join(', ') || 'none configured'})`)
   if (!ADAPTER_NAME.test(basename(outputDir)))
     throw invalid('outputDir', `outputDir's last part names the adapter at inference, so it must be letters, digits, '.', '_' or '-' (not ${JSON.stringify(basename(outputDir))})`)
@@ -196,9 +196,3 @@ async function resolveDataset(request: TrainingRequest, allowedDataDirs: readonl
   throw invalid('datasetPath', 'datasetPath is required (a JSONL, JSON or text file inside an allowed data folder); or dataset: { text } or { windows: [[token, …], …] } inline')
 }
 
-/** The type of the model's first non-F32 matrix (undefined: all F32), or a 400 when it is no GGUF. */
-async function weightType(path: string): Promise<string | undefined> {
-  const index = await withFile(path, readGguf).catch(() => undefined)
-  if (!index) throw invalid('baseModel', `${path} is not a GGUF model`)
-  return index.tensors.find((tensor) => (tensor.shape?.length ?? 0) >= 2 && tensor.dtype !== '0')?.dtype
-}

@@ -1,4 +1,4 @@
-import { NotFoundError } from '@cy/core'
+import { NotFoundError } from '../errors/not-found-error.ts'
 
 /** 404 `training_job_not_found` (the seed's TRAINING_JOB_NOT_FOUND): no job has this id. */
 export class TrainingJobNotFoundError extends NotFoundError {

@@ -1,4 +1,4 @@
-import { BadRequestError } from '@cy/core'
+import { BadRequestError } from '../errors/bad-request-error.ts'
 
 /** 400 `training_job_running` (the seed's TRAINING_JOB_RUNNING, a 400 there): another job writes this outputDir. */
 export class TrainingJobRunningError extends BadRequestError {

@@ -1,6 +1,0 @@
-export * from './job-store.ts'
-export * from './training-engine-protocol.ts'
-export * from './training-job-not-found-error.ts'
-export * from './training-job-running-error.ts'
-export * from './training-manager.ts'
-export * from './training-request.ts'
